@@ -1,0 +1,8 @@
+//! heapspot: finds memory leaks in Go services by joining heap profiles with Go source.
+//!
+//! The analysis layers (`profile`, and later `source`, `mapping`, `rules`, `findings`)
+//! speak in byte offsets and 1-based Go lines and never touch LSP types or the network.
+
+pub mod cli;
+pub mod profile;
+pub mod source;
