@@ -142,13 +142,14 @@ fn write_rows(
         sum += s.flat[idx];
         writeln!(
             out,
-            "{:>10} {:>6} {:>6} {:>10} {:>6}  {}",
+            "{:>10} {:>6} {:>6} {:>10} {:>6}  {}{}",
             format_in(s.flat[idx], unit, ou),
             percent(s.flat[idx], total),
             percent(sum, total),
             format_in(s.cum[idx], unit, ou),
             percent(s.cum[idx], total),
-            s.key.printable(lines)
+            s.key.printable(lines),
+            s.inline_label()
         )?;
     }
     Ok(())

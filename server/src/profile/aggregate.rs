@@ -36,6 +36,22 @@ pub struct Site {
     pub start_line: i64,
     pub flat: Box<[i64]>,
     pub cum: Box<[i64]>,
+    /// Reached as an inlined frame (pprof marks such nodes `(inline)`).
+    pub called_inline: bool,
+    /// Reached as a physical call from another location.
+    pub called_direct: bool,
+}
+
+impl Site {
+    /// pprof's suffix for inlined functions: `(inline)` when every call into the site is
+    /// inlined, `(partial-inline)` when some are.
+    pub fn inline_label(&self) -> &'static str {
+        match (self.called_inline, self.called_direct) {
+            (true, true) => " (partial-inline)",
+            (true, false) => " (inline)",
+            _ => "",
+        }
+    }
 }
 
 /// Sites indexed by key.
@@ -57,6 +73,8 @@ impl SiteTable {
             start_line,
             flat: vec![0; n].into(),
             cum: vec![0; n].into(),
+            called_inline: false,
+            called_direct: false,
         });
         i
     }
@@ -76,6 +94,8 @@ impl SiteTable {
             if d.start_line == 0 {
                 d.start_line = s.start_line;
             }
+            d.called_inline |= s.called_inline;
+            d.called_direct |= s.called_direct;
             for t in 0..n {
                 d.flat[t] += sign * s.flat[t];
                 d.cum[t] += sign * s.cum[t];
@@ -160,6 +180,9 @@ impl Aggregate {
         let mut f_stamp = vec![0u32; functions.sites.len()];
         let mut l_stamp = vec![0u32; lines.sites.len()];
         let mut stamp = 0u32;
+        // Which locations were seen in a sample, and which had a caller below them.
+        let mut loc_used = vec![false; p.locations.len()];
+        let mut loc_called = vec![false; p.locations.len()];
         p.for_each_sample(|locs, values| {
             if values.iter().all(|&v| v == 0) {
                 return;
@@ -172,6 +195,13 @@ impl Aggregate {
             stamp += 1;
             for (t, v) in values.iter().enumerate() {
                 total[t] += v.abs();
+            }
+            if let Some((&root, callees)) = locs.split_last() {
+                loc_used[root as usize] = true;
+                for &li in callees {
+                    loc_used[li as usize] = true;
+                    loc_called[li as usize] = true;
+                }
             }
             for &li in locs {
                 for &(f, l) in &loc_nodes[li as usize] {
@@ -190,6 +220,21 @@ impl Aggregate {
                 add(&mut lines.sites[l as usize].flat, values);
             }
         })?;
+        for (li, nodes) in loc_nodes.iter().enumerate() {
+            if !loc_used[li] {
+                continue;
+            }
+            if let Some((&(f, l), inlined)) = nodes.split_last() {
+                for &(fi, lj) in inlined {
+                    functions.sites[fi as usize].called_inline = true;
+                    lines.sites[lj as usize].called_inline = true;
+                }
+                if loc_called[li] {
+                    functions.sites[f as usize].called_direct = true;
+                    lines.sites[l as usize].called_direct = true;
+                }
+            }
+        }
 
         Ok(Aggregate {
             sources: vec![p.name.clone()],

@@ -330,7 +330,7 @@ impl Profile {
         if strings.is_empty() {
             return Err(ProfileError::invalid(
                 &name,
-                "the string table is empty (a profile's string_table[0] must be \"\")",
+                "it has no string table (string_table[0] must be \"\"): the file is truncated or is not a pprof profile",
             ));
         }
         if !strings[0].is_empty() {

@@ -4,6 +4,8 @@
 
 pub mod aggregate;
 pub mod decode;
+#[cfg(test)]
+mod decode_tests;
 pub mod error;
 pub mod pb;
 pub mod trend;
