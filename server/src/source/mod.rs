@@ -2,3 +2,4 @@
 //! workspace model grows, modules, packages and declarations).
 
 pub mod locate;
+pub mod model;
