@@ -1,0 +1,568 @@
+//! Maps profile frames onto the workspace: by function identity first (the import path in
+//! the function's name, the module path from go.mod, the package's files, the function by
+//! its pprof name), then by file path suffix, then by user-configured path mappings.
+//! Frames outside the workspace (standard library, runtime, third-party) are external; a
+//! sample is attributed to its innermost workspace frame and keeps the external producer
+//! below it as the allocation's kind. When the source has moved since the profile, lines
+//! are re-anchored by their offset from the function's start line; when that cannot be
+//! trusted the site is stale, never silently placed on a wrong line.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::profile::Profile;
+use crate::source::model::{FileSummary, Function, Module};
+
+/// A user-configured rewrite of recorded path prefixes (`/app` -> `/home/me/svc`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathMapping {
+    pub from: String,
+    pub to: PathBuf,
+}
+
+/// How a frame was matched to the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatchKind {
+    /// Import path + function name.
+    Function,
+    /// The recorded file path's suffix.
+    PathSuffix,
+    /// A configured path mapping.
+    PathMapping,
+}
+
+/// Where a frame lands in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A line in a workspace file.
+    Mapped(MappedLine),
+    /// The frame belongs to the workspace but its line cannot be trusted any more.
+    Stale {
+        file: Option<PathBuf>,
+        function: String,
+        reason: String,
+    },
+    /// Standard library, runtime or third-party code.
+    External,
+    /// Looks like workspace code but nothing matched.
+    Unmatched { reason: String },
+}
+
+/// A frame placed on a workspace line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedLine {
+    pub file: PathBuf,
+    /// 1-based line in the current text.
+    pub line: u32,
+    /// The workspace function (index into the file's functions) when known.
+    pub function: Option<usize>,
+    pub how: MatchKind,
+    /// Current line minus recorded line (non-zero when the source moved).
+    pub shift: i64,
+}
+
+/// Splits a pprof function name into its import path and the symbol after it:
+/// `example.com/svc/cache.(*Store).Put` -> (`example.com/svc/cache`, `(*Store).Put`).
+/// Dots in the last path element are escaped by the linker (`gopkg.in/yaml%2ev3.F`) and
+/// are unescaped here.
+pub fn split_symbol(name: &str) -> (Cow<'_, str>, &str) {
+    let (path, symbol) = split_raw(name);
+    if path.contains("%2e") {
+        (Cow::Owned(path.replace("%2e", ".")), symbol)
+    } else {
+        (Cow::Borrowed(path), symbol)
+    }
+}
+
+fn split_raw(name: &str) -> (&str, &str) {
+    // Type arguments may contain dots and slashes: look for the package separator
+    // outside brackets only.
+    let bracket = name.find('[').unwrap_or(name.len());
+    let head = &name[..bracket];
+    let slash = head.rfind('/').map_or(0, |i| i + 1);
+    match head[slash..].find('.') {
+        Some(dot) => (&name[..slash + dot], &name[slash + dot + 1..]),
+        None => ("", name),
+    }
+}
+
+/// Rewrites every bracketed type-argument list to `[...]`, so `Collect[go.shape.string]`
+/// compares equal to the source's `Collect[...]`.
+pub fn normalize_symbol(symbol: &str) -> String {
+    let mut out = String::with_capacity(symbol.len());
+    let mut depth = 0usize;
+    for c in symbol.chars() {
+        match c {
+            '[' => {
+                if depth == 0 {
+                    out.push_str("[...]");
+                }
+                depth += 1;
+            }
+            ']' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The allocation's kind, from the external frames between the leaf and the innermost
+/// workspace frame.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "producer")]
+pub enum AllocKind {
+    /// The workspace line itself allocates (`make`, `&T{}`, `new`, a literal).
+    Direct,
+    /// Map growth (`runtime.mapassign*`, `internal/runtime/maps.*`).
+    MapGrowth,
+    /// Slice growth by `append` (`runtime.growslice`).
+    Append,
+    /// A call into external code that allocated; the outermost external function (the
+    /// one the workspace called), e.g. `strings.(*Builder).Grow`, `time.NewTicker`.
+    Call(String),
+}
+
+/// Resolves frames of profiles against one workspace.
+#[derive(Debug)]
+pub struct Mapper {
+    modules: Vec<Module>,
+    files: Vec<Arc<FileSummary>>,
+    /// Import path -> file indices.
+    by_import: HashMap<String, Vec<usize>>,
+    /// File name -> file indices, for suffix matching.
+    by_basename: HashMap<String, Vec<usize>>,
+    by_path: HashMap<PathBuf, usize>,
+    mappings: Vec<PathMapping>,
+    has_main: bool,
+}
+
+impl Mapper {
+    pub fn new(
+        modules: Vec<Module>,
+        files: Vec<Arc<FileSummary>>,
+        mappings: Vec<PathMapping>,
+    ) -> Mapper {
+        let mut by_import: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_basename: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_path = HashMap::new();
+        let mut has_main = false;
+        for (i, f) in files.iter().enumerate() {
+            by_import.entry(f.import_path.clone()).or_default().push(i);
+            if let Some(name) = f.path.file_name() {
+                by_basename
+                    .entry(name.to_string_lossy().into_owned())
+                    .or_default()
+                    .push(i);
+            }
+            by_path.insert(f.path.clone(), i);
+            has_main |= f.package == "main" && !f.is_test;
+        }
+        let mut modules = modules;
+        modules.sort_by_key(|m| std::cmp::Reverse(m.path.len()));
+        Mapper {
+            modules,
+            files,
+            by_import,
+            by_basename,
+            by_path,
+            mappings,
+            has_main,
+        }
+    }
+
+    pub fn files(&self) -> &[Arc<FileSummary>] {
+        &self.files
+    }
+
+    /// Whether an import path belongs to the workspace (a module's path or below it, or a
+    /// `main` package when the workspace has one).
+    pub fn is_workspace_import(&self, import_path: &str) -> bool {
+        if import_path == "main" {
+            return self.has_main;
+        }
+        self.modules.iter().any(|m| {
+            import_path == m.path
+                || (import_path.starts_with(&m.path)
+                    && import_path.as_bytes().get(m.path.len()) == Some(&b'/'))
+        }) || self.by_import.contains_key(import_path)
+    }
+
+    /// Resolves one frame: the function's pprof name, its recorded file, the recorded line
+    /// and the function's recorded start line (0 when unknown).
+    pub fn resolve(&self, function: &str, file: &str, line: i64, start_line: i64) -> Resolution {
+        let (import_path, symbol) = split_symbol(function);
+        let symbol = normalize_symbol(symbol);
+        let import_path = import_path.as_ref();
+        let in_workspace = self.is_workspace_import(import_path);
+
+        // 1. Function identity.
+        if in_workspace {
+            let candidates: Vec<usize> = if import_path == "main" {
+                self.files
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.package == "main")
+                    .map(|(i, _)| i)
+                    .collect()
+            } else {
+                self.by_import.get(import_path).cloned().unwrap_or_default()
+            };
+            let hits: Vec<(usize, usize)> = candidates
+                .iter()
+                .flat_map(|&fi| {
+                    self.files[fi]
+                        .functions
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.name == symbol)
+                        .map(move |(k, _)| (fi, k))
+                })
+                .collect();
+            let chosen = match hits.len() {
+                0 => None,
+                1 => Some(hits[0]),
+                // Several packages define it (e.g. two `main` packages): the recorded
+                // path's longest matching suffix decides.
+                _ => hits
+                    .iter()
+                    .copied()
+                    .max_by_key(|&(fi, _)| suffix_len(file, &self.files[fi].path)),
+            };
+            if let Some((fi, k)) = chosen {
+                return self.anchor(fi, k, function, line, start_line, MatchKind::Function);
+            }
+        }
+
+        // 2. The recorded file path's suffix.
+        if let Some(fi) = self.by_suffix(file) {
+            if in_workspace || !looks_external(import_path) {
+                return self.place_in_file(
+                    fi,
+                    &symbol,
+                    function,
+                    line,
+                    start_line,
+                    MatchKind::PathSuffix,
+                );
+            }
+        }
+
+        // 3. Configured path mappings.
+        for m in &self.mappings {
+            if let Some(rest) = file.strip_prefix(m.from.as_str()) {
+                let mapped = m.to.join(rest.trim_start_matches(['/', '\\']));
+                if let Some(&fi) = self.by_path.get(&mapped) {
+                    return self.place_in_file(
+                        fi,
+                        &symbol,
+                        function,
+                        line,
+                        start_line,
+                        MatchKind::PathMapping,
+                    );
+                }
+            }
+        }
+
+        if in_workspace {
+            Resolution::Unmatched {
+                reason: format!(
+                    "{function} is in the workspace's import path {import_path} but no such function or file {file} was found"
+                ),
+            }
+        } else {
+            Resolution::External
+        }
+    }
+
+    /// The workspace file whose path shares the longest suffix (at least the file name)
+    /// with the recorded path; ties with no longer suffix are ambiguous and give `None`.
+    fn by_suffix(&self, recorded: &str) -> Option<usize> {
+        let base = recorded.rsplit(['/', '\\']).next()?;
+        let candidates = self.by_basename.get(base)?;
+        let mut best: Option<(usize, usize)> = None;
+        let mut tie = false;
+        for &fi in candidates {
+            let n = suffix_len(recorded, &self.files[fi].path);
+            match best {
+                Some((_, b)) if n == b => tie = true,
+                Some((_, b)) if n < b => {}
+                _ => {
+                    best = Some((fi, n));
+                    tie = false;
+                }
+            }
+        }
+        match best {
+            Some((fi, _)) if !tie => Some(fi),
+            _ => None,
+        }
+    }
+
+    /// Places a frame in a file found by path: by its function when the file has it, else
+    /// by the recorded line when it is inside the file.
+    fn place_in_file(
+        &self,
+        fi: usize,
+        symbol: &str,
+        function: &str,
+        line: i64,
+        start_line: i64,
+        how: MatchKind,
+    ) -> Resolution {
+        let f = &self.files[fi];
+        if let Some(k) = f.functions.iter().position(|x| x.name == symbol) {
+            return self.anchor(fi, k, function, line, start_line, how);
+        }
+        let lines = f.line_starts.len() as i64;
+        if line >= 1 && line <= lines {
+            Resolution::Mapped(MappedLine {
+                file: f.path.clone(),
+                line: line as u32,
+                function: innermost_function(&f.functions, line as u32),
+                how,
+                shift: 0,
+            })
+        } else {
+            Resolution::Stale {
+                file: Some(f.path.clone()),
+                function: function.to_string(),
+                reason: format!(
+                    "line {line} is past the end of {} ({lines} lines) and {function} is not in it",
+                    f.path.display()
+                ),
+            }
+        }
+    }
+
+    /// Re-anchors a recorded line in a found function by its offset from the function's
+    /// start, and checks it still falls inside the function.
+    fn anchor(
+        &self,
+        fi: usize,
+        k: usize,
+        function: &str,
+        line: i64,
+        start_line: i64,
+        how: MatchKind,
+    ) -> Resolution {
+        let f = &self.files[fi];
+        let func: &Function = &f.functions[k];
+        let now_start = i64::from(func.span.start_line);
+        let now_end = i64::from(func.span.end_line);
+        let new_line = if start_line > 0 {
+            now_start + (line - start_line)
+        } else {
+            line
+        };
+        if new_line < now_start || new_line > now_end {
+            return Resolution::Stale {
+                file: Some(f.path.clone()),
+                function: function.to_string(),
+                reason: if start_line > 0 {
+                    format!(
+                        "{function} started at line {start_line} when profiled and line {line} was {} lines into it; it now spans lines {now_start}-{now_end}, so the body changed",
+                        line - start_line
+                    )
+                } else {
+                    format!(
+                        "line {line} is outside {function}, which now spans lines {now_start}-{now_end}"
+                    )
+                },
+            };
+        }
+        Resolution::Mapped(MappedLine {
+            file: f.path.clone(),
+            line: new_line as u32,
+            function: Some(k),
+            how,
+            shift: new_line - line,
+        })
+    }
+
+    /// Attributes one sample (locations leaf first) to its innermost workspace frame: the
+    /// frame's resolution and the allocation kind from the external frames below it.
+    /// Returns `None` when no frame of the stack is in the workspace.
+    pub fn attribute(&self, profile: &Profile, locs: &[u32]) -> Option<Attribution> {
+        let mut external: Vec<&str> = Vec::new();
+        for &li in locs {
+            let loc = &profile.locations[li as usize];
+            for ln in &loc.lines {
+                let func = &profile.functions[ln.function as usize];
+                let (import_path, _) = split_symbol(&func.name);
+                let import_path = import_path.as_ref();
+                if !self.is_workspace_import(import_path)
+                    && self
+                        .by_suffix_if_local(&func.filename, import_path)
+                        .is_none()
+                {
+                    external.push(&func.name);
+                    continue;
+                }
+                let resolution = self.resolve(&func.name, &func.filename, ln.line, func.start_line);
+                return Some(Attribution {
+                    function: func.name.to_string(),
+                    recorded_file: func.filename.to_string(),
+                    recorded_line: ln.line,
+                    resolution,
+                    kind: alloc_kind(&external),
+                });
+            }
+        }
+        None
+    }
+
+    /// A file found by path for a frame whose import path does not look external (a
+    /// module renamed since the profile, say).
+    fn by_suffix_if_local(&self, file: &str, import_path: &str) -> Option<usize> {
+        if looks_external(import_path) {
+            return None;
+        }
+        self.by_suffix(file)
+    }
+
+    /// The module that owns a directory or file.
+    pub fn module_for(&self, path: &Path) -> Option<&Module> {
+        self.modules.iter().find(|m| path.starts_with(&m.dir))
+    }
+}
+
+/// A sample's innermost workspace frame and how the memory was allocated under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    pub function: String,
+    pub recorded_file: String,
+    pub recorded_line: i64,
+    pub resolution: Resolution,
+    pub kind: AllocKind,
+}
+
+/// Standard library and runtime import paths have no dot in their first element;
+/// `main` is the program itself.
+fn looks_external(import_path: &str) -> bool {
+    if import_path.is_empty() || import_path == "main" {
+        return false;
+    }
+    let first = import_path.split('/').next().unwrap_or(import_path);
+    !first.contains('.')
+}
+
+/// Classifies the external frames (leaf first) below a workspace frame.
+fn alloc_kind(external: &[&str]) -> AllocKind {
+    let Some(outermost) = external.last() else {
+        return AllocKind::Direct;
+    };
+    let runtime_only = external
+        .iter()
+        .all(|f| f.starts_with("runtime.") || f.starts_with("internal/runtime/"));
+    if external
+        .iter()
+        .any(|f| f.starts_with("runtime.mapassign") || f.starts_with("internal/runtime/maps."))
+        && runtime_only
+    {
+        return AllocKind::MapGrowth;
+    }
+    if runtime_only && external.iter().any(|f| *f == "runtime.growslice") {
+        return AllocKind::Append;
+    }
+    if runtime_only {
+        return AllocKind::Direct;
+    }
+    AllocKind::Call(outermost.to_string())
+}
+
+/// Number of trailing path components two paths share.
+fn suffix_len(recorded: &str, local: &Path) -> usize {
+    let a: Vec<&str> = recorded
+        .split(['/', '\\'])
+        .filter(|c| !c.is_empty())
+        .collect();
+    let b: Vec<String> = local
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    a.iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| **x == y.as_str())
+        .count()
+}
+
+/// The innermost function whose span contains a line.
+fn innermost_function(functions: &[Function], line: u32) -> Option<usize> {
+    functions
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.span.start_line <= line && line <= f.span.end_line)
+        .min_by_key(|(_, f)| f.span.end_line - f.span.start_line)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_symbols() {
+        assert_eq!(
+            split_symbol("example.com/svc/cache.(*Store).Put"),
+            ("example.com/svc/cache".into(), "(*Store).Put")
+        );
+        assert_eq!(
+            split_symbol("main.startWorkers.func1.2"),
+            ("main".into(), "startWorkers.func1.2")
+        );
+        assert_eq!(
+            split_symbol("runtime.mallocgc"),
+            ("runtime".into(), "mallocgc")
+        );
+        assert_eq!(
+            split_symbol("internal/runtime/maps.(*table).grow"),
+            ("internal/runtime/maps".into(), "(*table).grow")
+        );
+        assert_eq!(
+            split_symbol("main.Collect[go.shape.*example.com/x.T]"),
+            ("main".into(), "Collect[go.shape.*example.com/x.T]")
+        );
+        assert_eq!(
+            split_symbol("gopkg.in/yaml%2ev3.(*parser).parse"),
+            ("gopkg.in/yaml.v3".into(), "(*parser).parse")
+        );
+    }
+
+    #[test]
+    fn normalizes_type_arguments() {
+        assert_eq!(normalize_symbol("Collect[go.shape.string]"), "Collect[...]");
+        assert_eq!(
+            normalize_symbol("(*List[go.shape.map[string]int]).Push"),
+            "(*List[...]).Push"
+        );
+        assert_eq!(normalize_symbol("F.func1"), "F.func1");
+    }
+
+    #[test]
+    fn classifies_producers() {
+        assert_eq!(alloc_kind(&[]), AllocKind::Direct);
+        assert_eq!(
+            alloc_kind(&[
+                "internal/runtime/maps.newarray",
+                "internal/runtime/maps.(*table).grow",
+                "runtime.mapassign_faststr"
+            ]),
+            AllocKind::MapGrowth
+        );
+        assert_eq!(alloc_kind(&["runtime.growslice"]), AllocKind::Append);
+        assert_eq!(
+            alloc_kind(&["bytes.growSlice", "bytes.(*Buffer).grow", "fmt.Fprintf"]),
+            AllocKind::Call("fmt.Fprintf".into())
+        );
+        assert!(looks_external("fmt"));
+        assert!(looks_external("internal/runtime/maps"));
+        assert!(!looks_external("example.com/x"));
+        assert!(!looks_external("main"));
+    }
+}
