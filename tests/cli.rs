@@ -49,7 +49,7 @@ fn expect_usage_error(args: &[&str], needles: &[&str]) {
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("heapspot-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    std::fs::create_dir_all(&d).expect("create a scratch directory");
     d
 }
 

@@ -4,6 +4,8 @@
 //! speak in byte offsets and 1-based Go lines and never touch LSP types or the network.
 
 pub mod cli;
+pub mod config;
+pub mod evidence;
 pub mod mapping;
 pub mod profile;
 pub mod source;

@@ -112,7 +112,7 @@ pub fn normalize_symbol(symbol: &str) -> String {
 
 /// The allocation's kind, from the external frames between the leaf and the innermost
 /// workspace frame.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "producer")]
 pub enum AllocKind {
     /// The workspace line itself allocates (`make`, `&T{}`, `new`, a literal).
@@ -388,22 +388,35 @@ impl Mapper {
     /// frame's resolution and the allocation kind from the external frames below it.
     /// Returns `None` when no frame of the stack is in the workspace.
     pub fn attribute(&self, profile: &Profile, locs: &[u32]) -> Option<Attribution> {
+        self.attribute_cached(profile, locs, &mut FrameCache::new())
+    }
+
+    /// [`Mapper::attribute`] with a cache of frame resolutions for one profile (keyed by
+    /// location index and line index), so each frame is resolved once per profile.
+    pub fn attribute_cached(
+        &self,
+        profile: &Profile,
+        locs: &[u32],
+        cache: &mut FrameCache,
+    ) -> Option<Attribution> {
         let mut external: Vec<&str> = Vec::new();
         for &li in locs {
             let loc = &profile.locations[li as usize];
-            for ln in &loc.lines {
+            for (k, ln) in loc.lines.iter().enumerate() {
                 let func = &profile.functions[ln.function as usize];
-                let (import_path, _) = split_symbol(&func.name);
-                let import_path = import_path.as_ref();
-                if !self.is_workspace_import(import_path)
-                    && self
-                        .by_suffix_if_local(&func.filename, import_path)
-                        .is_none()
-                {
+                let resolution = cache
+                    .entry((li, k as u32))
+                    .or_insert_with(|| {
+                        self.is_workspace_frame(&func.name, &func.filename)
+                            .then(|| {
+                                self.resolve(&func.name, &func.filename, ln.line, func.start_line)
+                            })
+                    })
+                    .clone();
+                let Some(resolution) = resolution else {
                     external.push(&func.name);
                     continue;
-                }
-                let resolution = self.resolve(&func.name, &func.filename, ln.line, func.start_line);
+                };
                 return Some(Attribution {
                     function: func.name.to_string(),
                     recorded_file: func.filename.to_string(),
@@ -414,6 +427,14 @@ impl Mapper {
             }
         }
         None
+    }
+
+    /// Whether a profile frame is workspace code: its import path is the workspace's, or
+    /// it does not look like standard library and its file is found in the workspace.
+    pub fn is_workspace_frame(&self, function: &str, file: &str) -> bool {
+        let (import_path, _) = split_symbol(function);
+        self.is_workspace_import(&import_path)
+            || self.by_suffix_if_local(file, &import_path).is_some()
     }
 
     /// A file found by path for a frame whose import path does not look external (a
@@ -430,6 +451,10 @@ impl Mapper {
         self.modules.iter().find(|m| path.starts_with(&m.dir))
     }
 }
+
+/// Resolutions of one profile's frames by (location index, line index); `None` marks an
+/// external frame.
+pub type FrameCache = HashMap<(u32, u32), Option<Resolution>>;
 
 /// A sample's innermost workspace frame and how the memory was allocated under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -466,7 +491,7 @@ fn alloc_kind(external: &[&str]) -> AllocKind {
     {
         return AllocKind::MapGrowth;
     }
-    if runtime_only && external.iter().any(|f| *f == "runtime.growslice") {
+    if runtime_only && external.contains(&"runtime.growslice") {
         return AllocKind::Append;
     }
     if runtime_only {

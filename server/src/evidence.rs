@@ -1,0 +1,197 @@
+//! The join of profiles and workspace: every sample of every snapshot is attributed to its
+//! innermost workspace frame (see `mapping`), giving per workspace line the values of all
+//! sample types in each snapshot and the producers below it. Sites that cannot be placed
+//! are kept as stale, with their reason, so a report can say so instead of guessing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use crate::mapping::{AllocKind, FrameCache, Mapper, Resolution};
+use crate::profile::{Profile, ProfileError, ValueType};
+
+/// One snapshot's identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub name: String,
+    pub time_nanos: i64,
+    /// Sum of sample values per type (the whole heap).
+    pub total: Box<[i64]>,
+}
+
+/// What the profiles say about one workspace line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineEvidence {
+    pub file: PathBuf,
+    pub line: u32,
+    /// Per snapshot, per sample type.
+    pub values: Vec<Box<[i64]>>,
+    /// In the last snapshot, the values per allocation kind (for the default type).
+    pub kinds: BTreeMap<AllocKind, i64>,
+    /// The profile's function names that landed here.
+    pub functions: Vec<String>,
+    /// Lines moved since the profile (non-zero shift) were re-anchored.
+    pub shift: i64,
+}
+
+impl LineEvidence {
+    /// The series of one sample type across snapshots.
+    pub fn series(&self, idx: usize) -> Vec<i64> {
+        self.values.iter().map(|v| v[idx]).collect()
+    }
+}
+
+/// A workspace frame that could not be placed on a current line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleSite {
+    pub function: String,
+    pub recorded_file: String,
+    pub recorded_line: i64,
+    pub reason: String,
+    /// Per snapshot, per sample type.
+    pub values: Vec<Box<[i64]>>,
+}
+
+/// Everything the profiles say about the workspace.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub sample_types: Vec<ValueType>,
+    /// In time order.
+    pub snapshots: Vec<Snapshot>,
+    pub lines: Vec<LineEvidence>,
+    pub stale: Vec<StaleSite>,
+    /// Per snapshot, per type: values with no workspace frame at all.
+    pub external_only: Vec<Box<[i64]>>,
+}
+
+impl Evidence {
+    /// The evidence of a line, if any.
+    pub fn line(&self, file: &std::path::Path, line: u32) -> Option<&LineEvidence> {
+        self.lines.iter().find(|l| l.line == line && l.file == file)
+    }
+
+    /// Index of a sample type by name.
+    pub fn type_index(&self, name: &str) -> Option<usize> {
+        self.sample_types.iter().position(|t| t.ty == name)
+    }
+}
+
+/// Attributes the samples of snapshots (of one kind, ordered here by time) to workspace
+/// lines.
+pub fn gather(mapper: &Mapper, profiles: &[Profile]) -> Result<Evidence, ProfileError> {
+    let Some(first) = profiles.first() else {
+        return Ok(Evidence::default());
+    };
+    for p in &profiles[1..] {
+        if p.sample_types != first.sample_types {
+            return Err(ProfileError::usage(
+                &p.name,
+                format!(
+                    "its sample types differ from those of {}; snapshots must be of one kind",
+                    first.name
+                ),
+            ));
+        }
+    }
+    let n = first.sample_types.len();
+    let default_idx = first.sample_index(None)?;
+    let mut order: Vec<&Profile> = profiles.iter().collect();
+    order.sort_by_key(|p| p.time_nanos);
+    let snaps = order.len();
+
+    let mut lines: Vec<LineEvidence> = Vec::new();
+    let mut line_index: HashMap<(PathBuf, u32), usize> = HashMap::new();
+    let mut stale: Vec<StaleSite> = Vec::new();
+    let mut stale_index: HashMap<(String, String, i64), usize> = HashMap::new();
+    let mut snapshots = Vec::with_capacity(snaps);
+    let mut external_only = Vec::with_capacity(snaps);
+    let zero = || vec![0i64; n].into_boxed_slice();
+
+    for (si, p) in order.iter().enumerate() {
+        let mut total = zero();
+        let mut ext = zero();
+        // Attribution depends on the stack below a frame only through the allocation
+        // kind, so resolutions are cached per location line.
+        let mut cache = FrameCache::new();
+        let mut failed = None;
+        p.for_each_sample(|locs, values| {
+            for (t, v) in values.iter().enumerate() {
+                total[t] += v;
+            }
+            let Some(attr) = mapper.attribute_cached(p, locs, &mut cache) else {
+                for (t, v) in values.iter().enumerate() {
+                    ext[t] += v;
+                }
+                return;
+            };
+            match attr.resolution {
+                Resolution::Mapped(m) => {
+                    let key = (m.file.clone(), m.line);
+                    let i = *line_index.entry(key).or_insert_with(|| {
+                        lines.push(LineEvidence {
+                            file: m.file.clone(),
+                            line: m.line,
+                            values: vec![zero(); snaps],
+                            kinds: BTreeMap::new(),
+                            functions: Vec::new(),
+                            shift: m.shift,
+                        });
+                        lines.len() - 1
+                    });
+                    let le = &mut lines[i];
+                    for (t, v) in values.iter().enumerate() {
+                        le.values[si][t] += v;
+                    }
+                    if si + 1 == snaps {
+                        *le.kinds.entry(attr.kind).or_default() += values[default_idx];
+                    }
+                    if !le.functions.contains(&attr.function) {
+                        le.functions.push(attr.function);
+                    }
+                }
+                Resolution::Stale { reason, .. } | Resolution::Unmatched { reason } => {
+                    let key = (
+                        attr.function.clone(),
+                        attr.recorded_file.clone(),
+                        attr.recorded_line,
+                    );
+                    let i = *stale_index.entry(key).or_insert_with(|| {
+                        stale.push(StaleSite {
+                            function: attr.function.clone(),
+                            recorded_file: attr.recorded_file.clone(),
+                            recorded_line: attr.recorded_line,
+                            reason,
+                            values: vec![zero(); snaps],
+                        });
+                        stale.len() - 1
+                    });
+                    for (t, v) in values.iter().enumerate() {
+                        stale[i].values[si][t] += v;
+                    }
+                }
+                Resolution::External => {
+                    failed = Some(attr.function);
+                }
+            }
+        })?;
+        if let Some(f) = failed {
+            // `attribute` only returns workspace frames; an external one is a bug to report.
+            return Err(ProfileError::invalid(
+                &p.name,
+                format!("internal error: frame {f} was attributed but is external"),
+            ));
+        }
+        snapshots.push(Snapshot {
+            name: p.name.clone(),
+            time_nanos: p.time_nanos,
+            total,
+        });
+        external_only.push(ext);
+    }
+    Ok(Evidence {
+        sample_types: first.sample_types.clone(),
+        snapshots,
+        lines,
+        stale,
+        external_only,
+    })
+}
