@@ -228,8 +228,13 @@ pub fn expand(root: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, String> 
     Ok(out)
 }
 
-/// Compares strings with runs of digits compared as numbers.
+/// Compares strings with runs of digits compared as numbers (ties, such as `02` and `2`,
+/// are broken by plain byte order).
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    natural(a, b).then_with(|| a.cmp(b))
+}
+
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
     let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
     loop {
         match (x.first(), y.first()) {

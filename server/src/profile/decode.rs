@@ -222,10 +222,9 @@ impl Profile {
             limits,
             location_index: IdIndex::Dense(Vec::new()),
         };
+        // Samples are validated as they are streamed (by the fold), not in a pass of
+        // their own: a pass costs a full inflate.
         p.read_tables()?;
-        // A full sample pass validates every sample now, so that later folds cannot fail
-        // half-way; it is a cheap streaming pass with no allocation per sample.
-        p.for_each_sample(|_, _| {})?;
         Ok(p)
     }
 
@@ -547,25 +546,6 @@ impl Profile {
             index += 1;
         }
         Ok(())
-    }
-
-    /// Labels of a given sample are not folded; this decodes the samples in full for the
-    /// rare caller that needs labels (e.g. goroutine labels). Bounded like every pass.
-    pub fn samples_with_labels(&self) -> Result<Vec<pb::Sample>> {
-        let name = &self.name;
-        let werr = |e| wire_err(name, e, self.gzipped);
-        let mut r = self.reader();
-        let mut out = Vec::new();
-        let mut buf = Vec::new();
-        while let Some((field, wt)) = r.key().map_err(werr)? {
-            if field != 2 {
-                r.skip(wt).map_err(werr)?;
-                continue;
-            }
-            r.bytes_into(&mut buf).map_err(werr)?;
-            out.push(pb::Sample::decode(&buf[..]).map_err(|e| prost_err(name, "sample", e))?);
-        }
-        Ok(out)
     }
 
     /// Index of a sample type by name or by number (as `-sample_index` accepts both); `None`

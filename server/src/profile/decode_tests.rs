@@ -107,8 +107,11 @@ fn load(bytes: Vec<u8>) -> Result<Profile, String> {
     load_with(bytes, Limits::default())
 }
 
+/// Loads and streams every sample, as every user of a profile does.
 fn load_with(bytes: Vec<u8>, limits: Limits) -> Result<Profile, String> {
-    Profile::from_bytes("test.pb.gz", bytes, limits).map_err(|e| e.to_string())
+    let p = Profile::from_bytes("test.pb.gz", bytes, limits).map_err(|e| e.to_string())?;
+    p.for_each_sample(|_, _| {}).map_err(|e| e.to_string())?;
+    Ok(p)
 }
 
 fn expect_err(bytes: Vec<u8>, needle: &str) {
