@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the `top`, `list`, `diff` and `trend` reports.
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
+mod index;
 mod list;
 mod top;
 mod trend;
@@ -38,6 +39,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Growth per site over snapshots taken over time (ordered by their time stamps).
     Trend(TrendArgs),
+    /// Load a Go workspace and report what the index holds and what loading it cost.
+    Index(index::IndexArgs),
 }
 
 /// Output format of a report.
@@ -188,6 +191,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Diff(a) => top::run_diff(&a, out),
         Command::List(a) => list::run(&a, out),
         Command::Trend(a) => trend::run(&a, out),
+        Command::Index(a) => index::run(&a, out),
     }
 }
 

@@ -1,5 +1,18 @@
-//! The Go side of the join: locating profile file paths in a checkout (and, as the
-//! workspace model grows, modules, packages and declarations).
+//! The Go side of the join: locating profile file paths in a checkout, reading `go.mod`
+//! and `go.work`, summarizing Go files with tree-sitter and indexing a workspace of them.
 
+pub mod constraint;
+pub mod document;
+pub mod gomod;
+pub mod index;
 pub mod locate;
 pub mod model;
+pub mod names;
+pub mod parse;
+
+#[cfg(test)]
+mod fixture;
+#[cfg(test)]
+mod profile_names_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,139 @@
+//! Checks the function names of the summaries against real profiles: every function of a
+//! workspace frame in the profiles of `tests/fixtures/<case>/profiles` must be named by a
+//! summary of that case's files, and the summary's function must start on the profile's
+//! start line and span every line the profile records for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::profile::{Limits, Profile};
+
+use super::constraint::BuildContext;
+use super::index::{LoadOptions, Workspace};
+use super::names::{normalize_symbol, split_function_name};
+
+/// Names the compiler invents that no source position names: closures of a function that
+/// was inlined get the caller's name in front (`main.caller.callee.func1`). None of the
+/// fixtures has one; list them here as `(case, full name)` when one does.
+const INVENTED: &[(&str, &str)] = &[];
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+#[test]
+fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("go.mod").is_file())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 6, "fixture cases: {cases:?}");
+    let options = LoadOptions {
+        build: BuildContext::new("linux", "amd64"),
+        ..LoadOptions::default()
+    };
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    let mut lines_checked = 0;
+    for case in &cases {
+        let case_name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let ws = Workspace::load_with(case, &options).unwrap();
+        let module = ws.modules()[0].path.clone();
+        // Names per package as pprof qualifies them (`main` for package main).
+        let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in ws.files() {
+            let qualifier = if f.package == "main" {
+                "main".to_string()
+            } else {
+                f.import_path.clone()
+            };
+            let set = names.entry(qualifier).or_default();
+            set.extend(f.functions.iter().map(|func| func.name.clone()));
+        }
+        let mut profiles: Vec<PathBuf> = std::fs::read_dir(case.join("profiles"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        profiles.sort();
+        let mut frames = BTreeSet::new();
+        for p in &profiles {
+            let profile = Profile::from_path(p, Limits::default()).unwrap();
+            for f in &profile.functions {
+                let Some((package, _)) = split_function_name(&f.name) else {
+                    continue;
+                };
+                if package == "main"
+                    || package == module
+                    || package.starts_with(&format!("{module}/"))
+                {
+                    frames.insert(f.name.to_string());
+                }
+            }
+        }
+        assert!(!frames.is_empty(), "{case_name}: no workspace frames");
+        // Every recorded line lies in the span of the function of that name in that file.
+        for p in &profiles {
+            let profile = Profile::from_path(p, Limits::default()).unwrap();
+            for loc in &profile.locations {
+                for ln in &loc.lines {
+                    let Some(f) = profile.functions.get(ln.function as usize) else {
+                        continue;
+                    };
+                    if !frames.contains(f.name.as_ref()) {
+                        continue;
+                    }
+                    let Some((_, symbol)) = split_function_name(&f.name) else {
+                        continue;
+                    };
+                    let symbol = normalize_symbol(symbol);
+                    let file = ws.files().find(|s| {
+                        let rel = s.path.strip_prefix(ws.root()).unwrap();
+                        f.filename.ends_with(&format!("/{}", rel.display()))
+                    });
+                    let Some(file) = file else {
+                        missing.push(format!("{case_name}: no file for {}", f.filename));
+                        continue;
+                    };
+                    let func = file.functions.iter().find(|x| x.name == symbol);
+                    let Some(func) = func else {
+                        missing.push(format!("{case_name}: {} not in {}", f.name, f.filename));
+                        continue;
+                    };
+                    let (first, last) = (
+                        i64::from(func.span.start_line),
+                        i64::from(func.span.end_line),
+                    );
+                    if f.start_line != first || ln.line < first || ln.line > last {
+                        missing.push(format!(
+                            "{case_name}: {} starts at {} and records line {}, summary spans {first}-{last}",
+                            f.name, f.start_line, ln.line
+                        ));
+                    }
+                    lines_checked += 1;
+                }
+            }
+        }
+        for full in frames {
+            if INVENTED.contains(&(case_name.as_str(), full.as_str())) {
+                continue;
+            }
+            checked += 1;
+            let Some((package, symbol)) = split_function_name(&full) else {
+                continue;
+            };
+            let found = names
+                .get(package)
+                .is_some_and(|set| set.contains(&normalize_symbol(symbol)));
+            if !found {
+                missing.push(format!("{case_name}: {full}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not named by any summary: {missing:#?}");
+    assert!(checked > 50, "only {checked} frames checked");
+    assert!(lines_checked > 500, "only {lines_checked} lines checked");
+}
