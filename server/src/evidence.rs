@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use crate::mapping::{AllocKind, FrameCache, Mapper, Resolution};
+use crate::mapping::{AllocKind, Mapper, Resolution};
 use crate::profile::{Profile, ProfileError, ValueType};
 
 /// One snapshot's identity.
@@ -111,7 +111,7 @@ pub fn gather(mapper: &Mapper, profiles: &[Profile]) -> Result<Evidence, Profile
         let mut ext = zero();
         // Attribution depends on the stack below a frame only through the allocation
         // kind, so resolutions are cached per location line.
-        let mut cache = FrameCache::new();
+        let mut cache = mapper.scope(p);
         let mut failed = None;
         p.for_each_sample(|locs, values| {
             for (t, v) in values.iter().enumerate() {

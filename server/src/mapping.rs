@@ -10,10 +10,13 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::profile::Profile;
+use crate::source::index::Workspace;
 use crate::source::model::{FileSummary, Function, Module};
+pub use crate::source::names::normalize_symbol;
+use crate::source::names::split_function_name;
 
 /// A user-configured rewrite of recorded path prefixes (`/app` -> `/home/me/svc`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,45 +72,12 @@ pub struct MappedLine {
 /// Dots in the last path element are escaped by the linker (`gopkg.in/yaml%2ev3.F`) and
 /// are unescaped here.
 pub fn split_symbol(name: &str) -> (Cow<'_, str>, &str) {
-    let (path, symbol) = split_raw(name);
+    let (path, symbol) = split_function_name(name).unwrap_or(("", name));
     if path.contains("%2e") {
         (Cow::Owned(path.replace("%2e", ".")), symbol)
     } else {
         (Cow::Borrowed(path), symbol)
     }
-}
-
-fn split_raw(name: &str) -> (&str, &str) {
-    // Type arguments may contain dots and slashes: look for the package separator
-    // outside brackets only.
-    let bracket = name.find('[').unwrap_or(name.len());
-    let head = &name[..bracket];
-    let slash = head.rfind('/').map_or(0, |i| i + 1);
-    match head[slash..].find('.') {
-        Some(dot) => (&name[..slash + dot], &name[slash + dot + 1..]),
-        None => ("", name),
-    }
-}
-
-/// Rewrites every bracketed type-argument list to `[...]`, so `Collect[go.shape.string]`
-/// compares equal to the source's `Collect[...]`.
-pub fn normalize_symbol(symbol: &str) -> String {
-    let mut out = String::with_capacity(symbol.len());
-    let mut depth = 0usize;
-    for c in symbol.chars() {
-        match c {
-            '[' => {
-                if depth == 0 {
-                    out.push_str("[...]");
-                }
-                depth += 1;
-            }
-            ']' if depth > 0 => depth -= 1,
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The allocation's kind, from the external frames between the leaf and the innermost
@@ -138,6 +108,9 @@ pub struct Mapper {
     by_path: HashMap<PathBuf, usize>,
     mappings: Vec<PathMapping>,
     has_main: bool,
+    /// File texts read on demand (or set by an editor for open documents), to check that
+    /// a re-anchored line is still code.
+    texts: Mutex<HashMap<PathBuf, Option<Arc<str>>>>,
 }
 
 impl Mapper {
@@ -151,6 +124,10 @@ impl Mapper {
         let mut by_path = HashMap::new();
         let mut has_main = false;
         for (i, f) in files.iter().enumerate() {
+            // Vendored code is third-party: its frames are external producers.
+            if f.is_vendor {
+                continue;
+            }
             by_import.entry(f.import_path.clone()).or_default().push(i);
             if let Some(name) = f.path.file_name() {
                 by_basename
@@ -171,7 +148,47 @@ impl Mapper {
             by_path,
             mappings,
             has_main,
+            texts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Uses `text` for `path` instead of the file on disk (an editor's open document).
+    pub fn set_text(&self, path: &Path, text: Arc<str>) {
+        if let Ok(mut t) = self.texts.lock() {
+            t.insert(path.to_path_buf(), Some(text));
+        }
+    }
+
+    /// The text of a 1-based line of a workspace file, if readable.
+    pub fn line_text(&self, path: &Path, line: u32) -> Option<String> {
+        let mut texts = self.texts.lock().ok()?;
+        let text = texts
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read(path)
+                    .ok()
+                    .map(|b| Arc::from(String::from_utf8_lossy(&b).as_ref()))
+            })
+            .clone()?;
+        text.lines()
+            .nth((line as usize).checked_sub(1)?)
+            .map(str::to_string)
+    }
+
+    /// A recorded line re-anchored onto `line` must still be code that can allocate or
+    /// call: not blank, not a comment, not a lone brace, not a bare `return`.
+    fn implausible(&self, path: &Path, line: u32) -> Option<String> {
+        let text = self.line_text(path, line)?;
+        let t = text.trim();
+        let code = !t.is_empty()
+            && !t.starts_with("//")
+            && (t.starts_with("var ") || t.chars().any(|c| "({[&+\"`=<".contains(c)));
+        (!code).then(|| t.to_string())
+    }
+
+    /// A mapper over every file of a loaded workspace.
+    pub fn from_workspace(ws: &Workspace, mappings: Vec<PathMapping>) -> Mapper {
+        Mapper::new(ws.modules().to_vec(), ws.files().collect(), mappings)
     }
 
     pub fn files(&self) -> &[Arc<FileSummary>] {
@@ -194,18 +211,33 @@ impl Mapper {
     /// Resolves one frame: the function's pprof name, its recorded file, the recorded line
     /// and the function's recorded start line (0 when unknown).
     pub fn resolve(&self, function: &str, file: &str, line: i64, start_line: i64) -> Resolution {
+        self.resolve_with(&[], function, file, line, start_line)
+    }
+
+    /// [`Mapper::resolve`] preferring, among several definitions (several `main`
+    /// packages), those in the modules `prefer` names: the modules the same profile's other
+    /// frames come from, since one profile is one binary.
+    pub fn resolve_with(
+        &self,
+        prefer: &[String],
+        function: &str,
+        file: &str,
+        line: i64,
+        start_line: i64,
+    ) -> Resolution {
         let (import_path, symbol) = split_symbol(function);
         let symbol = normalize_symbol(symbol);
         let import_path = import_path.as_ref();
         let in_workspace = self.is_workspace_import(import_path);
 
         // 1. Function identity.
+        let mut ambiguous = 0;
         if in_workspace {
             let candidates: Vec<usize> = if import_path == "main" {
                 self.files
                     .iter()
                     .enumerate()
-                    .filter(|(_, f)| f.package == "main")
+                    .filter(|(_, f)| f.package == "main" && !f.is_vendor)
                     .map(|(i, _)| i)
                     .collect()
             } else {
@@ -226,11 +258,25 @@ impl Mapper {
                 0 => None,
                 1 => Some(hits[0]),
                 // Several packages define it (e.g. two `main` packages): the recorded
-                // path's longest matching suffix decides.
-                _ => hits
-                    .iter()
-                    .copied()
-                    .max_by_key(|&(fi, _)| suffix_len(file, &self.files[fi].path)),
+                // path's longest matching suffix decides; a tie decides nothing.
+                _ => {
+                    let score = |&(fi, _): &(usize, usize)| {
+                        let f = &self.files[fi];
+                        let preferred = self
+                            .module_for(&f.path)
+                            .is_some_and(|m| prefer.contains(&m.path));
+                        (preferred, self.path_score(file, f))
+                    };
+                    let best = hits.iter().map(score).max().unwrap_or((false, 0));
+                    let mut top = hits.iter().filter(|h| score(h) == best);
+                    match (top.next(), top.next()) {
+                        (Some(&h), None) => Some(h),
+                        _ => {
+                            ambiguous = hits.len();
+                            None
+                        }
+                    }
+                }
             };
             if let Some((fi, k)) = chosen {
                 return self.anchor(fi, k, function, line, start_line, MatchKind::Function);
@@ -268,7 +314,13 @@ impl Mapper {
             }
         }
 
-        if in_workspace {
+        if ambiguous > 1 {
+            Resolution::Unmatched {
+                reason: format!(
+                    "{function} is defined in {ambiguous} places in the workspace and {file} does not tell them apart; add a path mapping"
+                ),
+            }
+        } else if in_workspace {
             Resolution::Unmatched {
                 reason: format!(
                     "{function} is in the workspace's import path {import_path} but no such function or file {file} was found"
@@ -319,7 +371,7 @@ impl Mapper {
             return self.anchor(fi, k, function, line, start_line, how);
         }
         let lines = f.line_starts.len() as i64;
-        if line >= 1 && line <= lines {
+        if line >= 1 && line <= lines && self.implausible(&f.path, line as u32).is_none() {
             Resolution::Mapped(MappedLine {
                 file: f.path.clone(),
                 line: line as u32,
@@ -332,7 +384,7 @@ impl Mapper {
                 file: Some(f.path.clone()),
                 function: function.to_string(),
                 reason: format!(
-                    "line {line} is past the end of {} ({lines} lines) and {function} is not in it",
+                    "{function} is not in {} and its line {line} there is not code that can allocate",
                     f.path.display()
                 ),
             }
@@ -375,6 +427,15 @@ impl Mapper {
                 },
             };
         }
+        if let Some(text) = self.implausible(&f.path, new_line as u32) {
+            return Resolution::Stale {
+                file: Some(f.path.clone()),
+                function: function.to_string(),
+                reason: format!(
+                    "{function}'s line {line} would now be line {new_line}, {text:?}, which cannot allocate: the body changed since the profile"
+                ),
+            };
+        }
         Resolution::Mapped(MappedLine {
             file: f.path.clone(),
             line: new_line as u32,
@@ -388,7 +449,15 @@ impl Mapper {
     /// frame's resolution and the allocation kind from the external frames below it.
     /// Returns `None` when no frame of the stack is in the workspace.
     pub fn attribute(&self, profile: &Profile, locs: &[u32]) -> Option<Attribution> {
-        self.attribute_cached(profile, locs, &mut FrameCache::new())
+        self.attribute_cached(profile, locs, &mut self.scope(profile))
+    }
+
+    /// The per-profile context of attribution: the preferred modules and the cache.
+    pub fn scope(&self, profile: &Profile) -> FrameCache {
+        FrameCache {
+            prefer: self.profile_modules(profile),
+            frames: HashMap::new(),
+        }
     }
 
     /// [`Mapper::attribute`] with a cache of frame resolutions for one profile (keyed by
@@ -404,12 +473,20 @@ impl Mapper {
             let loc = &profile.locations[li as usize];
             for (k, ln) in loc.lines.iter().enumerate() {
                 let func = &profile.functions[ln.function as usize];
+                let prefer = &cache.prefer;
                 let resolution = cache
+                    .frames
                     .entry((li, k as u32))
                     .or_insert_with(|| {
                         self.is_workspace_frame(&func.name, &func.filename)
                             .then(|| {
-                                self.resolve(&func.name, &func.filename, ln.line, func.start_line)
+                                self.resolve_with(
+                                    prefer,
+                                    &func.name,
+                                    &func.filename,
+                                    ln.line,
+                                    func.start_line,
+                                )
                             })
                     })
                     .clone();
@@ -446,15 +523,55 @@ impl Mapper {
         self.by_suffix(file)
     }
 
-    /// The module that owns a directory or file.
+    /// The module that owns a directory or file (the deepest module directory).
     pub fn module_for(&self, path: &Path) -> Option<&Module> {
-        self.modules.iter().find(|m| path.starts_with(&m.dir))
+        self.modules
+            .iter()
+            .filter(|m| path.starts_with(&m.dir))
+            .max_by_key(|m| m.dir.components().count())
+    }
+
+    /// How well a recorded path matches a workspace file: the longer of the suffix shared
+    /// with its local path and with its module-qualified path (`module/dir/file.go`, as
+    /// `-trimpath` records it).
+    fn path_score(&self, recorded: &str, f: &FileSummary) -> usize {
+        let local = suffix_len(recorded, &f.path);
+        let qualified = self
+            .module_for(&f.path)
+            .and_then(|m| {
+                let rel = f.path.strip_prefix(&m.dir).ok()?;
+                Some(suffix_len(recorded, &Path::new(&m.path).join(rel)))
+            })
+            .unwrap_or(0);
+        local.max(qualified)
+    }
+
+    /// The workspace modules a profile's functions come from, for [`Mapper::resolve_with`].
+    pub fn profile_modules(&self, profile: &Profile) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in &profile.functions {
+            let (import_path, _) = split_symbol(&f.name);
+            for m in &self.modules {
+                let inside = *import_path == m.path
+                    || (import_path.starts_with(&m.path)
+                        && import_path.as_bytes().get(m.path.len()) == Some(&b'/'));
+                if inside && !out.contains(&m.path) {
+                    out.push(m.path.clone());
+                }
+            }
+        }
+        out
     }
 }
 
-/// Resolutions of one profile's frames by (location index, line index); `None` marks an
-/// external frame.
-pub type FrameCache = HashMap<(u32, u32), Option<Resolution>>;
+/// The attribution context of one profile: the workspace modules its frames come from
+/// (to choose among several `main` packages) and its frames' resolutions by (location
+/// index, line index), `None` marking an external frame.
+#[derive(Debug, Default)]
+pub struct FrameCache {
+    pub prefer: Vec<String>,
+    frames: HashMap<(u32, u32), Option<Resolution>>,
+}
 
 /// A sample's innermost workspace frame and how the memory was allocated under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
