@@ -8,4 +8,5 @@ pub mod config;
 pub mod evidence;
 pub mod mapping;
 pub mod profile;
+pub mod rules;
 pub mod source;

@@ -11,7 +11,7 @@ pub mod names;
 pub mod parse;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 #[cfg(test)]
 mod profile_names_tests;
 #[cfg(test)]

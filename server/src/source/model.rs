@@ -18,7 +18,7 @@ pub struct Module {
 }
 
 /// A half-open byte range and the 1-based lines it spans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
     pub start_byte: usize,
     pub end_byte: usize,

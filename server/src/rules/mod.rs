@@ -1,0 +1,299 @@
+//! The leak rule catalog (`shared` LEAK-RULES, one module per rule) and the machinery they
+//! share. A rule reads one package at a time, with every file's text, syntax tree and
+//! summary, and reports [`Match`]es: the cause line, the declaration, the lines whose
+//! retained memory (or blocked goroutines) is its evidence, and safe fixes. Rules say
+//! nothing about severity: `findings` joins matches with the profiles and decides.
+//! Rules never see LSP types and do no IO beyond what [`Package::load`] reads.
+
+pub mod unbounded_global_map;
+pub mod map_field_no_delete;
+pub mod global_slice_append;
+pub mod subslice_retains_backing_array;
+pub mod substring_retains_string;
+pub mod ticker_not_stopped;
+pub mod time_after_in_loop;
+pub mod defer_in_loop;
+pub mod goroutine_blocked_send;
+pub mod goroutine_blocked_recv;
+pub mod context_cancel_not_called;
+pub mod http_body_not_closed;
+pub mod sync_pool_oversized_buffer;
+pub mod finalizer_cycle;
+pub mod cache_no_eviction;
+pub mod closure_registry_leak;
+pub mod map_high_water_mark;
+pub mod syntax;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use tree_sitter::Tree;
+
+use crate::source::index::Workspace;
+use crate::source::model::{FileSummary, Span};
+use crate::source::parse::parse_tree;
+
+/// Which profiles carry a rule's evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    /// In-use memory from heap profiles.
+    Heap,
+    /// Goroutine counts from goroutine profiles.
+    Goroutine,
+}
+
+/// What a rule is, for diagnostics, SARIF and docs.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable id, e.g. `unbounded-global-map`; also the doc's file name under docs/rules/.
+    pub id: &'static str,
+    /// Short title, e.g. "Unbounded global map".
+    pub name: &'static str,
+    /// One sentence: what leaks and why.
+    pub summary: &'static str,
+    pub evidence: EvidenceKind,
+}
+
+/// A Go version from the `go` line of go.mod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GoVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl GoVersion {
+    /// Parses `1.22`, `1.23.4`, `1.24rc1`.
+    pub fn parse(s: &str) -> Option<GoVersion> {
+        let mut it = s.trim().split('.');
+        let major = it.next()?.parse().ok()?;
+        let minor_text = it.next().unwrap_or("0");
+        let digits: String = minor_text.chars().take_while(char::is_ascii_digit).collect();
+        let minor = digits.parse().ok()?;
+        Some(GoVersion { major, minor })
+    }
+
+    /// Whether this version is at least `major.minor`.
+    pub fn at_least(self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor) >= (major, minor)
+    }
+}
+
+/// One Go file as the rules see it.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub summary: Arc<FileSummary>,
+    pub text: Arc<str>,
+    pub tree: Tree,
+}
+
+impl SourceFile {
+    pub fn path(&self) -> &Path {
+        &self.summary.path
+    }
+
+    /// The 1-based line and byte range of a node.
+    pub fn span(&self, node: tree_sitter::Node<'_>) -> Span {
+        syntax::span(node)
+    }
+
+    /// The text of a node.
+    pub fn text_of(&self, node: tree_sitter::Node<'_>) -> &str {
+        syntax::text(node, &self.text)
+    }
+
+    /// A location in this file.
+    pub fn location(&self, node: tree_sitter::Node<'_>) -> Location {
+        Location {
+            file: self.summary.path.clone(),
+            span: syntax::span(node),
+        }
+    }
+}
+
+/// The files of one package (one import path), test files included (flagged in their
+/// summaries), and the module's Go version.
+#[derive(Debug)]
+pub struct Package {
+    pub import_path: String,
+    pub files: Vec<SourceFile>,
+    pub go_version: Option<GoVersion>,
+}
+
+impl Package {
+    /// Reads and parses the files of one package. Files that cannot be read are skipped
+    /// (the index already reported them); open editor documents can be passed as
+    /// `overrides` (path, text).
+    pub fn load(
+        ws: &Workspace,
+        import_path: &str,
+        overrides: &[(PathBuf, Arc<str>)],
+    ) -> Package {
+        let summaries = ws.package(import_path);
+        let go_version = summaries
+            .first()
+            .and_then(|f| ws.module_for(&f.path))
+            .and_then(|m| m.go_version.as_deref())
+            .and_then(GoVersion::parse);
+        let files = summaries
+            .into_iter()
+            .filter(|s| !s.is_vendor)
+            .filter_map(|summary| {
+                let text: Arc<str> = match overrides.iter().find(|(p, _)| *p == summary.path) {
+                    Some((_, t)) => t.clone(),
+                    None => Arc::from(String::from_utf8_lossy(&std::fs::read(&summary.path).ok()?).as_ref()),
+                };
+                let tree = parse_tree(&text, None)?;
+                Some(SourceFile {
+                    summary,
+                    text,
+                    tree,
+                })
+            })
+            .collect();
+        Package {
+            import_path: import_path.to_string(),
+            files,
+            go_version,
+        }
+    }
+
+    /// Files that are part of the program (not `_test.go`, not generated).
+    pub fn program_files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files
+            .iter()
+            .filter(|f| !f.summary.is_test && !f.summary.is_generated)
+    }
+}
+
+/// A place in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Location {
+    /// The 1-based lines this location covers.
+    pub fn lines(&self) -> std::ops::RangeInclusive<u32> {
+        self.span.start_line..=self.span.end_line
+    }
+}
+
+/// A location with a note, e.g. the declaration or a write site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub location: Location,
+    pub message: String,
+}
+
+/// A byte-range replacement in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub file: PathBuf,
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub new_text: String,
+}
+
+/// A safe edit a rule offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
+/// What a rule found: the code pattern, without profile numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub rule: &'static str,
+    /// The line that causes the leak (the write, the append, the `go` statement, ...).
+    pub location: Location,
+    /// What holds the memory, e.g. the map's name `sessions` or `Store.items`.
+    pub subject: String,
+    /// What the code does, e.g. `package-level map "sessions" is written in Touch and
+    /// never deleted from`.
+    pub message: String,
+    /// The subject's declaration, where one exists (suppressions there count too).
+    pub declaration: Option<Location>,
+    pub related: Vec<Related>,
+    /// Lines whose profile values are this match's evidence: for heap rules the writes,
+    /// appends and the allocation sites of values stored; for goroutine rules the lines
+    /// where the goroutines block.
+    pub evidence: Vec<Location>,
+    pub fixes: Vec<Fix>,
+    /// Set when the module's Go version makes this pattern less harmful (e.g. tickers are
+    /// collected from Go 1.23); the severity is lowered and this says why.
+    pub version_note: Option<String>,
+}
+
+/// A leak rule.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    /// Appends the matches found in one package.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>);
+}
+
+/// Every rule, in catalog order.
+pub fn all() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(unbounded_global_map::UnboundedGlobalMap),
+        Box::new(map_field_no_delete::MapFieldNoDelete),
+        Box::new(global_slice_append::GlobalSliceAppend),
+        Box::new(subslice_retains_backing_array::SubsliceRetainsBackingArray),
+        Box::new(substring_retains_string::SubstringRetainsString),
+        Box::new(ticker_not_stopped::TickerNotStopped),
+        Box::new(time_after_in_loop::TimeAfterInLoop),
+        Box::new(defer_in_loop::DeferInLoop),
+        Box::new(goroutine_blocked_send::GoroutineBlockedSend),
+        Box::new(goroutine_blocked_recv::GoroutineBlockedRecv),
+        Box::new(context_cancel_not_called::ContextCancelNotCalled),
+        Box::new(http_body_not_closed::HttpBodyNotClosed),
+        Box::new(sync_pool_oversized_buffer::SyncPoolOversizedBuffer),
+        Box::new(finalizer_cycle::FinalizerCycle),
+        Box::new(cache_no_eviction::CacheNoEviction),
+        Box::new(closure_registry_leak::ClosureRegistryLeak),
+        Box::new(map_high_water_mark::MapHighWaterMark),
+    ]
+}
+
+/// The metadata of every rule.
+pub fn catalog() -> Vec<&'static RuleMeta> {
+    all().iter().map(|r| r.meta()).collect()
+}
+
+/// Runs the enabled rules over every package of the workspace in parallel; each package
+/// is parsed, checked and dropped, so only a few trees are alive at once.
+pub fn run(
+    ws: &Workspace,
+    enabled: &(dyn Fn(&str) -> bool + Sync),
+    overrides: &[(PathBuf, Arc<str>)],
+) -> Vec<Match> {
+    let rules: Vec<Box<dyn Rule>> = all().into_iter().filter(|r| enabled(r.meta().id)).collect();
+    let mut packages: Vec<&str> = ws.import_paths().collect();
+    packages.sort_unstable();
+    packages.dedup();
+    let mut out: Vec<Match> = packages
+        .par_iter()
+        .flat_map_iter(|ip| {
+            let pkg = Package::load(ws, ip, overrides);
+            let mut found = Vec::new();
+            for r in &rules {
+                r.check(&pkg, &mut found);
+            }
+            found
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.location.file, a.location.span.start_line, a.rule).cmp(&(
+            &b.location.file,
+            b.location.span.start_line,
+            b.rule,
+        ))
+    });
+    out
+}
