@@ -6,7 +6,9 @@
 pub mod cli;
 pub mod config;
 pub mod evidence;
+pub mod findings;
 pub mod mapping;
 pub mod profile;
+pub mod report;
 pub mod rules;
 pub mod source;

@@ -2,6 +2,7 @@
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
 mod index;
+mod check;
 mod list;
 mod top;
 mod trend;
@@ -39,6 +40,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Growth per site over snapshots taken over time (ordered by their time stamps).
     Trend(TrendArgs),
+    /// Leak findings for CI and code review: the rules joined with heap and goroutine
+    /// profiles. Exit 0 when clean, 1 when a finding reaches --fail-on, 2 on bad input.
+    Check(check::CheckArgs),
     /// Load a Go workspace and report what the index holds and what loading it cost.
     Index(index::IndexArgs),
 }
@@ -191,6 +195,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Diff(a) => top::run_diff(&a, out),
         Command::List(a) => list::run(&a, out),
         Command::Trend(a) => trend::run(&a, out),
+        Command::Check(a) => check::run(&a, out),
         Command::Index(a) => index::run(&a, out),
     }
 }

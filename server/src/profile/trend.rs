@@ -132,7 +132,7 @@ pub fn trend(snapshots: &[Aggregate], g: Granularity, idx: usize) -> Result<Tren
 }
 
 /// Ordinary least squares: slope and coefficient of determination.
-fn fit(xs: &[f64], ys: &[f64]) -> (f64, f64) {
+pub fn fit(xs: &[f64], ys: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
     if xs.len() < 2 {
         return (0.0, 0.0);

@@ -1,0 +1,636 @@
+//! Findings: rule matches joined with the profiles' evidence, plus what no rule knows
+//! (retained hotspots, steadily growing sites, regressions against a baseline), each
+//! with a severity from one documented policy (docs/severity.md) and honouring
+//! `//heapspot:ignore RULE-ID reason` comments.
+//!
+//! Policy (thresholds from `.heapspot.toml`):
+//! - A heap rule match whose retained memory grows steadily across three or more
+//!   snapshots is an error: a confirmed leak.
+//! - A heap rule match holding a large share of in-use memory without trend data (or
+//!   without steady growth) is a warning; one with less is information.
+//! - A goroutine rule match whose blocked goroutines climb across three or more goroutine
+//!   snapshots is an error; many blocked goroutines without a trend is a warning.
+//! - A site no rule explains that grows steadily is a warning (`growing-site`); a site
+//!   holding a large share that does not grow is information (`retained-hotspot`).
+//! - With a baseline, a site whose in-use memory grew beyond the regression thresholds
+//!   is an error (`memory-regression`).
+//! - A match whose Go version makes the pattern less harmful is lowered one level unless
+//!   the profiles confirm the growth.
+//! - Churn (allocated and freed) never raises a finding: only in-use memory counts.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, Thresholds};
+use crate::evidence::{Evidence, LineEvidence};
+use crate::profile::trend::fit;
+use crate::profile::units::format_value;
+use crate::rules::{EvidenceKind, Fix, Location, Match, Related, RuleMeta};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    fn lower(self) -> Severity {
+        match self {
+            Severity::Error => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Ids of the findings that come from profiles alone.
+pub const RETAINED_HOTSPOT: &str = "retained-hotspot";
+pub const GROWING_SITE: &str = "growing-site";
+pub const MEMORY_REGRESSION: &str = "memory-regression";
+
+/// The metadata of the profile-only findings, alongside the rules' own.
+pub static PROFILE_RULES: [RuleMeta; 3] = [
+    RuleMeta {
+        id: RETAINED_HOTSPOT,
+        name: "Retained hotspot",
+        summary: "A line whose allocations hold a large share of in-use memory.",
+        evidence: EvidenceKind::Heap,
+    },
+    RuleMeta {
+        id: GROWING_SITE,
+        name: "Growing site",
+        summary: "A line whose retained memory grows steadily across snapshots, with no rule explaining it.",
+        evidence: EvidenceKind::Heap,
+    },
+    RuleMeta {
+        id: MEMORY_REGRESSION,
+        name: "Memory regression",
+        summary: "A line whose in-use memory grew beyond the thresholds against the baseline profile.",
+        evidence: EvidenceKind::Heap,
+    },
+];
+
+/// The profile numbers behind a finding.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvidenceSummary {
+    /// `inuse_space` (bytes) or `goroutine` (count).
+    pub sample_type: String,
+    pub unit: String,
+    /// Per snapshot, in time order, summed over the evidence lines.
+    pub series: Vec<i64>,
+    /// Share of the whole in the last snapshot, 0..1.
+    pub share: f64,
+    pub growth_per_snapshot: f64,
+    pub growth_per_minute: Option<f64>,
+    pub r_squared: f64,
+    pub rising_steps: usize,
+    pub steps: usize,
+    /// In-use objects in the last snapshot, when the profile has them.
+    pub objects: Option<i64>,
+    /// Allocated bytes in the last snapshot (in-use/alloc near 1 is retention).
+    pub allocated: Option<i64>,
+    /// The evidence lines with their last values, largest first.
+    pub sites: Vec<(Location, i64)>,
+    /// With a baseline: the value in the baseline.
+    pub baseline: Option<i64>,
+}
+
+impl EvidenceSummary {
+    pub fn last(&self) -> i64 {
+        self.series.last().copied().unwrap_or(0)
+    }
+
+    /// Steady growth by the thresholds: three or more snapshots, a rising fit, most steps
+    /// up and enough growth overall.
+    pub fn grows(&self, t: &Thresholds, min_delta: i64) -> bool {
+        let delta = self.last() - self.series.first().copied().unwrap_or(0);
+        self.series.len() >= 3
+            && self.growth_per_snapshot > 0.0
+            && self.r_squared >= t.growth_min_r_squared
+            && self.steps > 0
+            && self.rising_steps as f64 / self.steps as f64 >= t.growth_min_rising_share
+            && delta >= min_delta
+    }
+
+    /// `retains 412MB (61% of in-use), +38MB per snapshot`.
+    pub fn describe(&self) -> String {
+        let u = &self.unit;
+        let mut s = if self.sample_type == "goroutine" {
+            format!("{} goroutines blocked here", self.last())
+        } else {
+            format!(
+                "retains {} ({:.0}% of in-use)",
+                format_value(self.last(), u),
+                self.share * 100.0
+            )
+        };
+        if self.steps > 0 && self.growth_per_snapshot.abs() >= 0.5 {
+            let g = self.growth_per_snapshot.round() as i64;
+            let sign = if g >= 0 { "+" } else { "" };
+            s.push_str(&format!(", {sign}{} per snapshot", format_value(g, u)));
+        }
+        if let Some(b) = self.baseline {
+            s.push_str(&format!(", {} in the baseline", format_value(b, u)));
+        }
+        s
+    }
+}
+
+/// A finding: what holds memory, where, how much and how fast, and how serious.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub location: Location,
+    pub subject: String,
+    /// The rule's sentence and the evidence, e.g. `package-level map "sessions" is
+    /// written in Touch and never deleted from; retains 412MB (61% of in-use), +38MB per
+    /// snapshot`.
+    pub message: String,
+    /// Why this severity.
+    pub reason: String,
+    pub evidence: Option<EvidenceSummary>,
+    #[serde(skip)]
+    pub declaration: Option<Location>,
+    #[serde(skip)]
+    pub related: Vec<Related>,
+    #[serde(skip)]
+    pub fixes: Vec<Fix>,
+    /// Stable across line moves: rule, relative file, subject and the cause line's text.
+    pub fingerprint: String,
+}
+
+/// What the analysis was given.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    pub root: &'a Path,
+    pub config: &'a Config,
+    pub matches: Vec<Match>,
+    /// Heap snapshots in time order.
+    pub heap: Option<&'a Evidence>,
+    pub goroutines: Option<&'a Evidence>,
+    /// A baseline heap profile.
+    pub base: Option<&'a Evidence>,
+}
+
+/// Findings, most severe first, then by file and line.
+pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
+    let t = &inputs.config.thresholds;
+    let heap = inputs.heap.map(HeapView::new);
+    let gor = inputs.goroutines.map(|e| HeapView::with_type(e, "goroutine"));
+    let mut texts = Texts::default();
+    let mut covered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
+    let mut out = Vec::new();
+
+    for m in inputs.matches {
+        let kind = crate::rules::all()
+            .iter()
+            .find(|r| r.meta().id == m.rule)
+            .map_or(EvidenceKind::Heap, |r| r.meta().evidence);
+        let view = match kind {
+            EvidenceKind::Heap => heap.as_ref(),
+            EvidenceKind::Goroutine => gor.as_ref(),
+        };
+        let ev = view.map(|v| v.summarize(&m.evidence));
+        if kind == EvidenceKind::Heap {
+            for l in &m.evidence {
+                for n in l.lines() {
+                    covered.insert((l.file.clone(), n));
+                }
+            }
+        }
+        let (mut severity, mut reason) = match (&ev, kind) {
+            (Some(e), EvidenceKind::Heap) if e.grows(t, t.growth_min_bytes) => (
+                Severity::Error,
+                "retained memory grows steadily across snapshots: a confirmed leak".to_string(),
+            ),
+            (Some(e), EvidenceKind::Heap) if e.share >= t.large_share => (
+                Severity::Warning,
+                format!(
+                    "holds {:.0}% of in-use memory (threshold {:.0}%) without steady growth",
+                    e.share * 100.0,
+                    t.large_share * 100.0
+                ),
+            ),
+            (Some(e), EvidenceKind::Goroutine)
+                if e.grows(t, 1) && e.last() >= t.goroutine_min_count =>
+            {
+                (
+                    Severity::Error,
+                    "blocked goroutines climb across snapshots: a confirmed goroutine leak"
+                        .to_string(),
+                )
+            }
+            (Some(e), EvidenceKind::Goroutine) if e.last() >= t.goroutine_min_count => (
+                Severity::Warning,
+                format!(
+                    "{} goroutines blocked here (threshold {}) without a rising trend",
+                    e.last(),
+                    t.goroutine_min_count
+                ),
+            ),
+            (Some(e), _) if e.last() != 0 => (
+                Severity::Info,
+                "the pattern is present; the profiles show it holding little".to_string(),
+            ),
+            (Some(_), _) => (
+                Severity::Info,
+                "the pattern is present; the profiles show nothing at its lines".to_string(),
+            ),
+            (None, _) => (
+                Severity::Info,
+                "the pattern is present; no profile was given to weigh it".to_string(),
+            ),
+        };
+        let confirmed = severity == Severity::Error;
+        if let (Some(note), false) = (&m.version_note, confirmed) {
+            severity = severity.lower();
+            reason = format!("{reason}; lowered: {note}");
+        }
+        let message = match &ev {
+            Some(e) if e.last() != 0 || e.steps > 0 => format!("{}; {}", m.message, e.describe()),
+            _ => m.message.clone(),
+        };
+        let suppressed = texts.suppressed(&m.rule, &m.location)
+            || m.declaration
+                .as_ref()
+                .is_some_and(|d| texts.suppressed(&m.rule, d));
+        if suppressed {
+            continue;
+        }
+        let fingerprint = texts.fingerprint(inputs.root, &m.rule, &m.subject, &m.location);
+        out.push(Finding {
+            rule: m.rule.to_string(),
+            severity,
+            location: m.location,
+            subject: m.subject,
+            message,
+            reason,
+            evidence: ev,
+            declaration: m.declaration,
+            related: m.related,
+            fixes: m.fixes,
+            fingerprint,
+        });
+    }
+
+    if let Some(h) = &heap {
+        for le in &h.evidence.lines {
+            if covered.contains(&(le.file.clone(), le.line)) {
+                continue;
+            }
+            let loc = Location {
+                file: le.file.clone(),
+                span: line_span(le.line),
+            };
+            let ev = h.summarize(std::slice::from_ref(&loc));
+            let (rule, severity, reason) = if ev.grows(t, t.growth_min_bytes) {
+                (
+                    GROWING_SITE,
+                    Severity::Warning,
+                    "retained memory grows steadily across snapshots and no rule explains it"
+                        .to_string(),
+                )
+            } else if ev.share >= t.hotspot_share {
+                (
+                    RETAINED_HOTSPOT,
+                    Severity::Info,
+                    format!(
+                        "holds {:.0}% of in-use memory (threshold {:.0}%) and does not grow",
+                        ev.share * 100.0,
+                        t.hotspot_share * 100.0
+                    ),
+                )
+            } else {
+                continue;
+            };
+            if texts.suppressed(rule, &loc) {
+                continue;
+            }
+            let subject = le.functions.first().cloned().unwrap_or_default();
+            let what = if rule == GROWING_SITE {
+                "allocations here are retained and keep growing"
+            } else {
+                "allocations here hold a large share of the heap"
+            };
+            let kinds = describe_kinds(le);
+            let fingerprint = texts.fingerprint(inputs.root, rule, &subject, &loc);
+            out.push(Finding {
+                rule: rule.to_string(),
+                severity,
+                message: format!("{what}{kinds}; {}", ev.describe()),
+                location: loc,
+                subject,
+                reason,
+                evidence: Some(ev),
+                declaration: None,
+                related: Vec::new(),
+                fixes: Vec::new(),
+                fingerprint,
+            });
+        }
+        if let Some(base) = inputs.base {
+            let bv = HeapView::new(base);
+            for le in &h.evidence.lines {
+                let loc = Location {
+                    file: le.file.clone(),
+                    span: line_span(le.line),
+                };
+                let now = le.values.last().map_or(0, |v| v[h.idx]);
+                let before = bv.line_value(&le.file, le.line);
+                let grew = now - before;
+                let pct = if before > 0 {
+                    grew as f64 / before as f64 * 100.0
+                } else {
+                    f64::INFINITY
+                };
+                if grew <= t.regression_bytes || pct <= t.regression_percent {
+                    continue;
+                }
+                if texts.suppressed(MEMORY_REGRESSION, &loc) {
+                    continue;
+                }
+                let mut ev = h.summarize(std::slice::from_ref(&loc));
+                ev.baseline = Some(before);
+                let subject = le.functions.first().cloned().unwrap_or_default();
+                let fingerprint = texts.fingerprint(inputs.root, MEMORY_REGRESSION, &subject, &loc);
+                out.push(Finding {
+                    rule: MEMORY_REGRESSION.to_string(),
+                    severity: Severity::Error,
+                    message: format!(
+                        "in-use memory here grew by {} against the baseline ({} -> {})",
+                        format_value(grew, &h.unit),
+                        format_value(before, &h.unit),
+                        format_value(now, &h.unit)
+                    ),
+                    reason: format!(
+                        "grew more than {} and {:.0}% against the baseline",
+                        format_value(t.regression_bytes, &h.unit),
+                        t.regression_percent
+                    ),
+                    location: loc,
+                    subject,
+                    evidence: Some(ev),
+                    declaration: None,
+                    related: Vec::new(),
+                    fixes: Vec::new(),
+                    fingerprint,
+                });
+            }
+        }
+    }
+
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.location.file.cmp(&b.location.file))
+            .then_with(|| a.location.span.start_line.cmp(&b.location.span.start_line))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    out
+}
+
+fn line_span(line: u32) -> crate::source::model::Span {
+    crate::source::model::Span {
+        start_byte: 0,
+        end_byte: 0,
+        start_line: line,
+        end_line: line,
+    }
+}
+
+fn describe_kinds(le: &LineEvidence) -> String {
+    use crate::mapping::AllocKind;
+    let top = le.kinds.iter().filter(|(_, v)| **v > 0).max_by_key(|(_, v)| **v);
+    match top.map(|(k, _)| k) {
+        Some(AllocKind::MapGrowth) => " (map growth)".into(),
+        Some(AllocKind::Append) => " (append)".into(),
+        Some(AllocKind::Call(f)) => format!(" (in {f})"),
+        _ => String::new(),
+    }
+}
+
+/// One sample type of an evidence set, with line lookup.
+struct HeapView<'a> {
+    evidence: &'a Evidence,
+    idx: usize,
+    unit: String,
+    ty: String,
+    objects: Option<usize>,
+    alloc: Option<usize>,
+    by_file: HashMap<&'a Path, Vec<usize>>,
+}
+
+impl<'a> HeapView<'a> {
+    fn new(e: &'a Evidence) -> HeapView<'a> {
+        HeapView::with_type(e, "inuse_space")
+    }
+
+    fn with_type(e: &'a Evidence, ty: &str) -> HeapView<'a> {
+        let idx = e.type_index(ty).unwrap_or(e.sample_types.len().saturating_sub(1));
+        let mut by_file: HashMap<&Path, Vec<usize>> = HashMap::new();
+        for (i, l) in e.lines.iter().enumerate() {
+            by_file.entry(l.file.as_path()).or_default().push(i);
+        }
+        HeapView {
+            evidence: e,
+            idx,
+            unit: e.sample_types.get(idx).map(|t| t.unit.clone()).unwrap_or_default(),
+            ty: e.sample_types.get(idx).map(|t| t.ty.clone()).unwrap_or_default(),
+            objects: e.type_index("inuse_objects"),
+            alloc: e.type_index("alloc_space"),
+            by_file,
+        }
+    }
+
+    fn line_value(&self, file: &Path, line: u32) -> i64 {
+        self.by_file
+            .get(file)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.evidence.lines[i])
+            .filter(|l| l.line == line)
+            .map(|l| l.values.last().map_or(0, |v| v[self.idx]))
+            .sum()
+    }
+
+    /// Sums the evidence lines covered by `locations` (each line once).
+    fn summarize(&self, locations: &[Location]) -> EvidenceSummary {
+        let snaps = self.evidence.snapshots.len();
+        let mut seen = BTreeSet::new();
+        let mut series = vec![0i64; snaps];
+        let mut objects = 0i64;
+        let mut allocated = 0i64;
+        let mut sites: Vec<(Location, i64)> = Vec::new();
+        for loc in locations {
+            for &i in self.by_file.get(loc.file.as_path()).into_iter().flatten() {
+                let le = &self.evidence.lines[i];
+                if !loc.lines().contains(&le.line) || !seen.insert(i) {
+                    continue;
+                }
+                for (s, v) in le.values.iter().enumerate() {
+                    series[s] += v[self.idx];
+                }
+                let last = le.values.last();
+                objects += self.objects.and_then(|o| last.map(|v| v[o])).unwrap_or(0);
+                allocated += self.alloc.and_then(|a| last.map(|v| v[a])).unwrap_or(0);
+                sites.push((
+                    Location {
+                        file: le.file.clone(),
+                        span: line_span(le.line),
+                    },
+                    last.map_or(0, |v| v[self.idx]),
+                ));
+            }
+        }
+        sites.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let total = self
+            .evidence
+            .snapshots
+            .last()
+            .map_or(0, |s| s.total[self.idx]);
+        let xs: Vec<f64> = (0..snaps).map(|i| i as f64).collect();
+        let ys: Vec<f64> = series.iter().map(|&v| v as f64).collect();
+        let (slope, r2) = fit(&xs, &ys);
+        let times: Vec<i64> = self.evidence.snapshots.iter().map(|s| s.time_nanos).collect();
+        let timed = snaps >= 2 && times.iter().all(|&t| t != 0) && times.windows(2).all(|w| w[0] < w[1]);
+        let per_minute = timed.then(|| {
+            let mins: Vec<f64> = times.iter().map(|&t| (t - times[0]) as f64 / 60e9).collect();
+            fit(&mins, &ys).0
+        });
+        let last = series.last().copied().unwrap_or(0);
+        EvidenceSummary {
+            sample_type: self.ty.clone(),
+            unit: self.unit.clone(),
+            share: if total > 0 { last as f64 / total as f64 } else { 0.0 },
+            rising_steps: series.windows(2).filter(|w| w[1] > w[0]).count(),
+            steps: snaps.saturating_sub(1),
+            series,
+            growth_per_snapshot: slope,
+            growth_per_minute: per_minute,
+            r_squared: r2,
+            objects: self.objects.map(|_| objects),
+            allocated: self.alloc.map(|_| allocated),
+            sites,
+            baseline: None,
+        }
+    }
+}
+
+/// File texts read on demand, for suppression comments and fingerprints.
+#[derive(Default)]
+struct Texts {
+    files: HashMap<PathBuf, Option<Vec<String>>>,
+}
+
+impl Texts {
+    fn line(&mut self, file: &Path, line: u32) -> Option<&str> {
+        let lines = self
+            .files
+            .entry(file.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read(file).ok().map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .lines()
+                        .map(str::to_string)
+                        .collect()
+                })
+            })
+            .as_ref()?;
+        lines.get((line as usize).checked_sub(1)?).map(String::as_str)
+    }
+
+    /// `//heapspot:ignore RULE reason` on the location's first line or the line above.
+    fn suppressed(&mut self, rule: &str, loc: &Location) -> bool {
+        let n = loc.span.start_line;
+        [n, n.saturating_sub(1)]
+            .into_iter()
+            .filter(|&l| l > 0)
+            .any(|l| self.line(&loc.file, l).is_some_and(|t| ignores(t, rule)))
+    }
+
+    fn fingerprint(&mut self, root: &Path, rule: &str, subject: &str, loc: &Location) -> String {
+        let rel = loc
+            .file
+            .strip_prefix(root)
+            .unwrap_or(&loc.file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text: String = self
+            .line(&loc.file, loc.span.start_line)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let h = xxhash_rust::xxh3::xxh3_64(format!("{rule}\0{rel}\0{subject}\0{text}").as_bytes());
+        format!("{h:016x}")
+    }
+}
+
+/// Whether a line carries `//heapspot:ignore` for `rule` (or `all`).
+pub fn ignores(line: &str, rule: &str) -> bool {
+    let Some(i) = line.find("//heapspot:ignore") else {
+        return false;
+    };
+    let rest = &line[i + "//heapspot:ignore".len()..];
+    let Some(first) = rest.split_whitespace().next() else {
+        return false;
+    };
+    first.split(',').any(|r| r == rule || r == "all")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suppression_comments() {
+        assert!(ignores("m[k] = v //heapspot:ignore unbounded-global-map bounded by tenants", "unbounded-global-map"));
+        assert!(ignores("\t//heapspot:ignore a,b reason", "b"));
+        assert!(ignores("//heapspot:ignore all reason", "growing-site"));
+        assert!(!ignores("//heapspot:ignore other reason", "unbounded-global-map"));
+        assert!(!ignores("// heapspot is great", "x"));
+        assert!(!ignores("//heapspot:ignore", "x"));
+    }
+
+    #[test]
+    fn growth_needs_three_rising_snapshots() {
+        let t = Thresholds::default();
+        let mk = |series: Vec<i64>| {
+            let xs: Vec<f64> = (0..series.len()).map(|i| i as f64).collect();
+            let ys: Vec<f64> = series.iter().map(|&v| v as f64).collect();
+            let (slope, r2) = fit(&xs, &ys);
+            EvidenceSummary {
+                sample_type: "inuse_space".into(),
+                unit: "bytes".into(),
+                rising_steps: series.windows(2).filter(|w| w[1] > w[0]).count(),
+                steps: series.len() - 1,
+                series,
+                share: 0.5,
+                growth_per_snapshot: slope,
+                growth_per_minute: None,
+                r_squared: r2,
+                objects: None,
+                allocated: None,
+                sites: vec![],
+                baseline: None,
+            }
+        };
+        assert!(mk(vec![1 << 20, 2 << 20, 3 << 20]).grows(&t, t.growth_min_bytes));
+        assert!(!mk(vec![1 << 20, 2 << 20]).grows(&t, t.growth_min_bytes), "two snapshots");
+        assert!(!mk(vec![3 << 20, 3 << 20, 3 << 20]).grows(&t, t.growth_min_bytes), "flat");
+        assert!(!mk(vec![1 << 20, 9 << 20, 1 << 20, 1 << 20]).grows(&t, t.growth_min_bytes), "spike");
+        assert!(!mk(vec![100, 200, 300]).grows(&t, t.growth_min_bytes), "too small");
+        let d = mk(vec![1 << 20, 2 << 20, 3 << 20]).describe();
+        assert_eq!(d, "retains 3MB (50% of in-use), +1MB per snapshot");
+    }
+}
