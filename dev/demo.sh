@@ -15,6 +15,9 @@ run() {
 	"$hs" "$@"
 }
 
+# The main job: leak findings on the workspace, weighed with its snapshots
+# (.heapspot.toml there names them).
+run check "$ws" --fail-on never
 run top -n 8 "${snaps[3]}"
 run trend -n 8 "${snaps[@]}"
 run diff -n 6 "${snaps[0]}" "${snaps[3]}"
