@@ -84,7 +84,9 @@ fn wants(ws: &Path) -> BTreeSet<(String, u32, String)> {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
-                if p.file_name().is_some_and(|n| n != "vendor" && n != "profiles") {
+                if p.file_name()
+                    .is_some_and(|n| n != "vendor" && n != "profiles")
+                {
                     stack.push(p);
                 }
             } else if p.extension().is_some_and(|x| x == "go") {
@@ -170,7 +172,10 @@ fn fix_language_patterns(v: &mut Value) {
     match v {
         Value::Object(m) => {
             if m.get("pattern").and_then(Value::as_str) == Some(BAD) {
-                m.insert("pattern".into(), Value::from("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$"));
+                m.insert(
+                    "pattern".into(),
+                    Value::from("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$"),
+                );
             }
             m.values_mut().for_each(fix_language_patterns);
         }
@@ -181,8 +186,9 @@ fn fix_language_patterns(v: &mut Value) {
 
 #[test]
 fn sarif_validates_against_the_schema() {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/sarif/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../tests/sarif/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
+    );
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(&schema_path).unwrap_or_else(|e| {
             panic!(
@@ -211,7 +217,11 @@ fn sarif_validates_against_the_schema() {
         .iter_errors(&sarif)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "SARIF does not validate:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
     // The validator does reject what breaks the schema (a bad level, a relative helpUri).
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
@@ -228,9 +238,14 @@ fn sarif_validates_against_the_schema() {
         let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             .as_str()
             .unwrap();
-        assert!(!uri.starts_with('/'), "locations are workspace-relative: {uri}");
+        assert!(
+            !uri.starts_with('/'),
+            "locations are workspace-relative: {uri}"
+        );
         assert!(ws.join(uri).is_file(), "{uri}");
-        let fp = r["partialFingerprints"]["heapspotFinding/v1"].as_str().unwrap();
+        let fp = r["partialFingerprints"]["heapspotFinding/v1"]
+            .as_str()
+            .unwrap();
         assert_eq!(fp.len(), 16);
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -245,7 +260,12 @@ fn sarif_validates_against_the_schema() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r["partialFingerprints"]["heapspotFinding/v1"].as_str().unwrap().to_string())
+            .map(|r| {
+                r["partialFingerprints"]["heapspotFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     };
     assert_eq!(fps(&sarif), fps(&again));
@@ -262,7 +282,11 @@ fn exit_status_follows_fail_on() {
     let (code, _) = check(&ws, &["--fail-on", "never"]);
     assert_eq!(code, 0);
     let (_, gh) = check(&ws, &["--format", "github", "--fail-on", "never"]);
-    assert!(gh.lines().any(|l| l.starts_with("::warning file=") || l.starts_with("::error file=")), "{gh}");
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::warning file=") || l.starts_with("::error file=")),
+        "{gh}"
+    );
     // Bad input is exit 2 with the input named.
     let out = Command::new(env!("CARGO_BIN_EXE_heapspot"))
         .args(["check"])
@@ -280,7 +304,10 @@ fn exit_status_follows_fail_on() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(".heapspot.toml") && err.contains("profile"), "{err}");
+    assert!(
+        err.contains(".heapspot.toml") && err.contains("profile"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -289,7 +316,11 @@ fn baseline_regressions_fail_the_build() {
     let root = scratch("base");
     let ws = root.join("service");
     copy_tree(&fixtures().join("service"), &ws);
-    let p = |n: u32| ws.join(format!("profiles/heap-{n}.pb.gz")).display().to_string();
+    let p = |n: u32| {
+        ws.join(format!("profiles/heap-{n}.pb.gz"))
+            .display()
+            .to_string()
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_heapspot"))
         .arg("check")
         .arg(&ws)

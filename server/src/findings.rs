@@ -187,7 +187,9 @@ pub struct Inputs<'a> {
 pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
     let t = &inputs.config.thresholds;
     let heap = inputs.heap.map(HeapView::new);
-    let gor = inputs.goroutines.map(|e| HeapView::with_type(e, "goroutine"));
+    let gor = inputs
+        .goroutines
+        .map(|e| HeapView::with_type(e, "goroutine"));
     let mut texts = Texts::default();
     let mut covered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
     let mut out = Vec::new();
@@ -411,7 +413,11 @@ fn line_span(line: u32) -> crate::source::model::Span {
 
 fn describe_kinds(le: &LineEvidence) -> String {
     use crate::mapping::AllocKind;
-    let top = le.kinds.iter().filter(|(_, v)| **v > 0).max_by_key(|(_, v)| **v);
+    let top = le
+        .kinds
+        .iter()
+        .filter(|(_, v)| **v > 0)
+        .max_by_key(|(_, v)| **v);
     match top.map(|(k, _)| k) {
         Some(AllocKind::MapGrowth) => " (map growth)".into(),
         Some(AllocKind::Append) => " (append)".into(),
@@ -437,7 +443,9 @@ impl<'a> HeapView<'a> {
     }
 
     fn with_type(e: &'a Evidence, ty: &str) -> HeapView<'a> {
-        let idx = e.type_index(ty).unwrap_or(e.sample_types.len().saturating_sub(1));
+        let idx = e
+            .type_index(ty)
+            .unwrap_or(e.sample_types.len().saturating_sub(1));
         let mut by_file: HashMap<&Path, Vec<usize>> = HashMap::new();
         for (i, l) in e.lines.iter().enumerate() {
             by_file.entry(l.file.as_path()).or_default().push(i);
@@ -445,8 +453,16 @@ impl<'a> HeapView<'a> {
         HeapView {
             evidence: e,
             idx,
-            unit: e.sample_types.get(idx).map(|t| t.unit.clone()).unwrap_or_default(),
-            ty: e.sample_types.get(idx).map(|t| t.ty.clone()).unwrap_or_default(),
+            unit: e
+                .sample_types
+                .get(idx)
+                .map(|t| t.unit.clone())
+                .unwrap_or_default(),
+            ty: e
+                .sample_types
+                .get(idx)
+                .map(|t| t.ty.clone())
+                .unwrap_or_default(),
             objects: e.type_index("inuse_objects"),
             alloc: e.type_index("alloc_space"),
             by_file,
@@ -502,17 +518,30 @@ impl<'a> HeapView<'a> {
         let xs: Vec<f64> = (0..snaps).map(|i| i as f64).collect();
         let ys: Vec<f64> = series.iter().map(|&v| v as f64).collect();
         let (slope, r2) = fit(&xs, &ys);
-        let times: Vec<i64> = self.evidence.snapshots.iter().map(|s| s.time_nanos).collect();
-        let timed = snaps >= 2 && times.iter().all(|&t| t != 0) && times.windows(2).all(|w| w[0] < w[1]);
+        let times: Vec<i64> = self
+            .evidence
+            .snapshots
+            .iter()
+            .map(|s| s.time_nanos)
+            .collect();
+        let timed =
+            snaps >= 2 && times.iter().all(|&t| t != 0) && times.windows(2).all(|w| w[0] < w[1]);
         let per_minute = timed.then(|| {
-            let mins: Vec<f64> = times.iter().map(|&t| (t - times[0]) as f64 / 60e9).collect();
+            let mins: Vec<f64> = times
+                .iter()
+                .map(|&t| (t - times[0]) as f64 / 60e9)
+                .collect();
             fit(&mins, &ys).0
         });
         let last = series.last().copied().unwrap_or(0);
         EvidenceSummary {
             sample_type: self.ty.clone(),
             unit: self.unit.clone(),
-            share: if total > 0 { last as f64 / total as f64 } else { 0.0 },
+            share: if total > 0 {
+                last as f64 / total as f64
+            } else {
+                0.0
+            },
             rising_steps: series.windows(2).filter(|w| w[1] > w[0]).count(),
             steps: snaps.saturating_sub(1),
             series,
@@ -547,7 +576,9 @@ impl Texts {
                 })
             })
             .as_ref()?;
-        lines.get((line as usize).checked_sub(1)?).map(String::as_str)
+        lines
+            .get((line as usize).checked_sub(1)?)
+            .map(String::as_str)
     }
 
     /// `//heapspot:ignore RULE reason` on the location's first line or the line above.
@@ -594,10 +625,16 @@ mod tests {
 
     #[test]
     fn suppression_comments() {
-        assert!(ignores("m[k] = v //heapspot:ignore unbounded-global-map bounded by tenants", "unbounded-global-map"));
+        assert!(ignores(
+            "m[k] = v //heapspot:ignore unbounded-global-map bounded by tenants",
+            "unbounded-global-map"
+        ));
         assert!(ignores("\t//heapspot:ignore a,b reason", "b"));
         assert!(ignores("//heapspot:ignore all reason", "growing-site"));
-        assert!(!ignores("//heapspot:ignore other reason", "unbounded-global-map"));
+        assert!(!ignores(
+            "//heapspot:ignore other reason",
+            "unbounded-global-map"
+        ));
         assert!(!ignores("// heapspot is great", "x"));
         assert!(!ignores("//heapspot:ignore", "x"));
     }
@@ -626,10 +663,22 @@ mod tests {
             }
         };
         assert!(mk(vec![1 << 20, 2 << 20, 3 << 20]).grows(&t, t.growth_min_bytes));
-        assert!(!mk(vec![1 << 20, 2 << 20]).grows(&t, t.growth_min_bytes), "two snapshots");
-        assert!(!mk(vec![3 << 20, 3 << 20, 3 << 20]).grows(&t, t.growth_min_bytes), "flat");
-        assert!(!mk(vec![1 << 20, 9 << 20, 1 << 20, 1 << 20]).grows(&t, t.growth_min_bytes), "spike");
-        assert!(!mk(vec![100, 200, 300]).grows(&t, t.growth_min_bytes), "too small");
+        assert!(
+            !mk(vec![1 << 20, 2 << 20]).grows(&t, t.growth_min_bytes),
+            "two snapshots"
+        );
+        assert!(
+            !mk(vec![3 << 20, 3 << 20, 3 << 20]).grows(&t, t.growth_min_bytes),
+            "flat"
+        );
+        assert!(
+            !mk(vec![1 << 20, 9 << 20, 1 << 20, 1 << 20]).grows(&t, t.growth_min_bytes),
+            "spike"
+        );
+        assert!(
+            !mk(vec![100, 200, 300]).grows(&t, t.growth_min_bytes),
+            "too small"
+        );
         let d = mk(vec![1 << 20, 2 << 20, 3 << 20]).describe();
         assert_eq!(d, "retains 3MB (50% of in-use), +1MB per snapshot");
     }

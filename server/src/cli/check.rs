@@ -85,9 +85,12 @@ fn resolve(root: &Path, p: &Path) -> PathBuf {
 
 pub(super) fn run(a: &CheckArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let root = a.workspace.clone().unwrap_or_else(|| PathBuf::from("."));
-    let root = root
-        .canonicalize()
-        .map_err(|e| usage(format!("{}: not a workspace directory: {e}", root.display())))?;
+    let root = root.canonicalize().map_err(|e| {
+        usage(format!(
+            "{}: not a workspace directory: {e}",
+            root.display()
+        ))
+    })?;
     if !root.is_dir() {
         return Err(usage(format!("{}: not a directory", root.display())));
     }
@@ -100,7 +103,10 @@ pub(super) fn run(a: &CheckArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let goroutine_files = if a.goroutine_profiles.is_empty() {
         config.goroutine_profile_files().map_err(usage)?
     } else {
-        a.goroutine_profiles.iter().map(|p| resolve(&root, p)).collect()
+        a.goroutine_profiles
+            .iter()
+            .map(|p| resolve(&root, p))
+            .collect()
     };
 
     let ws = Workspace::load(&root).map_err(|e| usage(e.to_string()))?;
@@ -148,9 +154,10 @@ pub(super) fn run(a: &CheckArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let mut file;
     let sink: &mut dyn Write = match &a.output {
         Some(p) => {
-            file = std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| {
-                usage(format!("{}: cannot write the report: {e}", p.display()))
-            })?);
+            file =
+                std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| {
+                    usage(format!("{}: cannot write the report: {e}", p.display()))
+                })?);
             &mut file
         }
         None => out,
@@ -172,10 +179,7 @@ pub(super) fn run(a: &CheckArgs, out: &mut dyn Write) -> Result<(), CliError> {
         let n = findings.iter().filter(|f| f.severity >= t).count();
         if n > 0 {
             return Err(CliError {
-                message: format!(
-                    "{n} finding(s) at or above {} (--fail-on)",
-                    t.as_str()
-                ),
+                message: format!("{n} finding(s) at or above {} (--fail-on)", t.as_str()),
                 code: 1,
             });
         }

@@ -1,8 +1,8 @@
 //! The command line: argument parsing and the `top`, `list`, `diff` and `trend` reports.
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
-mod index;
 mod check;
+mod index;
 mod list;
 mod top;
 mod trend;

@@ -63,7 +63,10 @@ pub fn write(r: &CheckReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         workspace: r.root.display().to_string(),
         heap_snapshots: snaps(r.heap),
         goroutine_snapshots: snaps(r.goroutines),
-        baseline: r.base.and_then(|b| b.snapshots.first()).map(|s| s.name.as_str()),
+        baseline: r
+            .base
+            .and_then(|b| b.snapshots.first())
+            .map(|s| s.name.as_str()),
         errors,
         warnings,
         infos,

@@ -29,7 +29,12 @@ pub fn write(r: &CheckReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         )?;
         writeln!(out, "    why: {}", f.reason)?;
         if let Some(d) = &f.declaration {
-            writeln!(out, "    declared at {}:{}", r.rel(&d.file), d.span.start_line)?;
+            writeln!(
+                out,
+                "    declared at {}:{}",
+                r.rel(&d.file),
+                d.span.start_line
+            )?;
         }
         if let Some(ev) = &f.evidence {
             let sites: Vec<String> = ev

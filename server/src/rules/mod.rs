@@ -5,26 +5,26 @@
 //! nothing about severity: `findings` joins matches with the profiles and decides.
 //! Rules never see LSP types and do no IO beyond what [`Package::load`] reads.
 
-pub mod unbounded_global_map;
-pub mod map_field_no_delete;
-pub mod global_slice_append;
-pub mod subslice_retains_backing_array;
-pub mod substring_retains_string;
-pub mod ticker_not_stopped;
-pub mod time_after_in_loop;
-pub mod defer_in_loop;
-pub mod goroutine_blocked_send;
-pub mod goroutine_blocked_recv;
-pub mod context_cancel_not_called;
-pub mod http_body_not_closed;
-pub mod sync_pool_oversized_buffer;
-pub mod finalizer_cycle;
 pub mod cache_no_eviction;
 pub mod closure_registry_leak;
+pub mod context_cancel_not_called;
+pub mod defer_in_loop;
+pub mod finalizer_cycle;
+pub mod global_slice_append;
+pub mod goroutine_blocked_recv;
+pub mod goroutine_blocked_send;
+pub mod http_body_not_closed;
+pub mod map_field_no_delete;
 pub mod map_high_water_mark;
+pub mod subslice_retains_backing_array;
+pub mod substring_retains_string;
+pub mod sync_pool_oversized_buffer;
 pub mod syntax;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod ticker_not_stopped;
+pub mod time_after_in_loop;
+pub mod unbounded_global_map;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,7 +71,10 @@ impl GoVersion {
         let mut it = s.trim().split('.');
         let major = it.next()?.parse().ok()?;
         let minor_text = it.next().unwrap_or("0");
-        let digits: String = minor_text.chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = minor_text
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         let minor = digits.parse().ok()?;
         Some(GoVersion { major, minor })
     }
@@ -127,11 +130,7 @@ impl Package {
     /// Reads and parses the files of one package. Files that cannot be read are skipped
     /// (the index already reported them); open editor documents can be passed as
     /// `overrides` (path, text).
-    pub fn load(
-        ws: &Workspace,
-        import_path: &str,
-        overrides: &[(PathBuf, Arc<str>)],
-    ) -> Package {
+    pub fn load(ws: &Workspace, import_path: &str, overrides: &[(PathBuf, Arc<str>)]) -> Package {
         let summaries = ws.package(import_path);
         let go_version = summaries
             .first()
@@ -144,7 +143,9 @@ impl Package {
             .filter_map(|summary| {
                 let text: Arc<str> = match overrides.iter().find(|(p, _)| *p == summary.path) {
                     Some((_, t)) => t.clone(),
-                    None => Arc::from(String::from_utf8_lossy(&std::fs::read(&summary.path).ok()?).as_ref()),
+                    None => Arc::from(
+                        String::from_utf8_lossy(&std::fs::read(&summary.path).ok()?).as_ref(),
+                    ),
                 };
                 let tree = parse_tree(&text, None)?;
                 Some(SourceFile {

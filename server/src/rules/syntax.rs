@@ -49,7 +49,10 @@ pub fn descendants(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
 }
 
 /// Descendants of a given kind.
-pub fn descendants_of_kind<'t>(node: Node<'t>, kind: &'static str) -> impl Iterator<Item = Node<'t>> {
+pub fn descendants_of_kind<'t>(
+    node: Node<'t>,
+    kind: &'static str,
+) -> impl Iterator<Item = Node<'t>> {
     descendants(node).filter(move |n| n.kind() == kind)
 }
 
@@ -60,7 +63,10 @@ pub fn ancestors(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
 
 /// Whether a node kind starts a function body scope.
 pub fn is_function(kind: &str) -> bool {
-    matches!(kind, "function_declaration" | "method_declaration" | "func_literal")
+    matches!(
+        kind,
+        "function_declaration" | "method_declaration" | "func_literal"
+    )
 }
 
 /// The innermost function, method or function literal around a node.
@@ -148,7 +154,10 @@ mod tests {
         let h = descendants_of_kind(root, "call_expression")
             .find(|c| callee(*c, src) == Some("h"))
             .unwrap();
-        assert!(enclosing_loop(h).is_none(), "a func literal ends the loop search");
+        assert!(
+            enclosing_loop(h).is_none(),
+            "a func literal ends the loop search"
+        );
         assert_eq!(enclosing_function(h).unwrap().kind(), "func_literal");
         assert_eq!(
             function_name(enclosing_declaration(h).unwrap(), src),

@@ -31,12 +31,7 @@ pub(crate) fn render(rule: &dyn Rule, fixture: &str) -> String {
 }
 
 fn render_match(out: &mut String, m: &Match, root: &std::path::Path) {
-    let rel = |p: &std::path::Path| {
-        p.strip_prefix(root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
-    };
+    let rel = |p: &std::path::Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
     let _ = writeln!(
         out,
         "{}:{} {} [{}] {}",
