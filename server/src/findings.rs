@@ -263,14 +263,14 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
             Some(e) if e.last() != 0 || e.steps > 0 => format!("{}; {}", m.message, e.describe()),
             _ => m.message.clone(),
         };
-        let suppressed = texts.suppressed(&m.rule, &m.location)
+        let suppressed = texts.suppressed(m.rule, &m.location)
             || m.declaration
                 .as_ref()
-                .is_some_and(|d| texts.suppressed(&m.rule, d));
+                .is_some_and(|d| texts.suppressed(m.rule, d));
         if suppressed {
             continue;
         }
-        let fingerprint = texts.fingerprint(inputs.root, &m.rule, &m.subject, &m.location);
+        let fingerprint = texts.fingerprint(inputs.root, m.rule, &m.subject, &m.location);
         out.push(Finding {
             rule: m.rule.to_string(),
             severity,
