@@ -298,3 +298,30 @@ pub fn run(
     });
     out
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_documented() {
+        let ids: Vec<&str> = catalog().iter().map(|m| m.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len(), "duplicate rule ids: {ids:?}");
+        assert_eq!(ids.len(), 17, "the catalog has 17 rules");
+        for m in catalog() {
+            assert!(!m.name.is_empty() && m.summary.ends_with('.'), "{}", m.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_survives_broken_code() {
+        let fixture = "-- main.go --\npackage main\n\nvar m = map[string]int{\n\nfunc main() { for { defer go select ch <- }\n";
+        for r in all() {
+            // Must not panic; what it reports on broken code is its own business.
+            let _ = testing::render(r.as_ref(), fixture);
+        }
+    }
+}

@@ -2,6 +2,9 @@
 //! (`-- path --` headers, as Go's txtar), the rule run over all of its packages, and the
 //! matches rendered compactly for an `expect-test` snapshot.
 
+// Each rule's tests use a different subset of these helpers.
+#![allow(dead_code)]
+
 use std::fmt::Write as _;
 
 use expect_test::Expect;
