@@ -1,6 +1,13 @@
-//! `context-cancel-not-called`: The cancel function of context.WithCancel/WithTimeout/WithDeadline is discarded or never called.
+//! `context-cancel-not-called`: the cancel function of `context.WithCancel`,
+//! `WithTimeout` or `WithDeadline` (and their `Cause` forms) is discarded or never
+//! called, so the child context stays registered with its parent (and its timer
+//! pending) until the parent is done or the deadline passes.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use tree_sitter::Node;
+
+use super::syntax::{self, text};
+use super::ticker_not_stopped::locals::{self, Ctx};
+use super::{EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile, TextEdit};
 
 /// The `context-cancel-not-called` rule.
 #[derive(Debug)]
@@ -9,7 +16,7 @@ pub struct ContextCancelNotCalled;
 static META: RuleMeta = RuleMeta {
     id: "context-cancel-not-called",
     name: "Context cancel not called",
-    summary: "The cancel function of context.WithCancel/WithTimeout/WithDeadline is discarded or never called.",
+    summary: "The cancel function of context.WithCancel/WithTimeout/WithDeadline is discarded or never called, so the child context stays attached to its parent.",
     evidence: EvidenceKind::Heap,
 };
 
@@ -18,7 +25,689 @@ impl Rule for ContextCancelNotCalled {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        for file in pkg.program_files() {
+            let src: &str = &file.text;
+            let root = file.tree.root_node();
+            let Some(context) = locals::import_name(root, src, "context") else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(root, "call_expression") {
+                let Some(func) = locals::qualified_call(call, src, context) else {
+                    continue;
+                };
+                if !matches!(
+                    func,
+                    "WithCancel"
+                        | "WithTimeout"
+                        | "WithDeadline"
+                        | "WithCancelCause"
+                        | "WithTimeoutCause"
+                        | "WithDeadlineCause"
+                ) {
+                    continue;
+                }
+                if let Some(m) = check_call(pkg, file, call, context, func) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+}
+
+/// What the child context keeps until it is canceled.
+fn consequence(func: &str) -> &'static str {
+    if func.starts_with("WithCancel") {
+        "stays registered with its parent until the parent is canceled"
+    } else {
+        "stays registered with its parent, its timer pending, until the deadline passes"
+    }
+}
+
+fn check_call(
+    pkg: &Package,
+    file: &SourceFile,
+    call: Node<'_>,
+    context: &str,
+    func: &str,
+) -> Option<Match> {
+    let src: &str = &file.text;
+    let args = syntax::call_args(call);
+    // A child of Background or TODO without a deadline is registered nowhere: it is
+    // collected with its last reference.
+    if func.starts_with("WithCancel") {
+        let parent = args.first().copied().map(locals::unparen);
+        let root_parent = parent.and_then(|p| locals::qualified_call(p, src, context));
+        if matches!(root_parent, Some("Background" | "TODO")) {
+            return None;
+        }
+    }
+    let what = format!("context.{func}");
+    let where_ = locals::function_label(file, call);
+    let Some(b) = locals::binding_of(call) else {
+        let parent = locals::parent_skipping_parens(call)?;
+        if parent.kind() != "expression_statement" {
+            // Returned or passed on: the receiver owns the cancel function.
+            return None;
+        }
+        let message = format!(
+            "the context and cancel function returned by {what} in {where_} are discarded, so the child context {}",
+            consequence(func)
+        );
+        return Some(matched(pkg, file, call, what, message));
+    };
+    let results = b.results()?;
+    let (ctx, cancel) = match results {
+        [ctx, cancel] => (*ctx, *cancel),
+        _ => return None,
+    };
+    let subject = if text(ctx, src) != "_" {
+        text(ctx, src).split_whitespace().collect::<String>()
+    } else {
+        what.clone()
+    };
+    match cancel.kind() {
+        "identifier" if text(cancel, src) == "_" => {
+            let message = format!(
+                "the cancel function of {what} in {where_} is discarded, so the child context \"{subject}\" {}",
+                consequence(func)
+            );
+            let mut m = matched(pkg, file, call, subject, message);
+            if ctx.kind() == "identifier" && text(ctx, src) != "_" {
+                m.declaration = locals::resolve(ctx, src).map(|d| file.location(d));
+            }
+            if let Some(fix) = discarded_fix(pkg, file, &b, cancel) {
+                m.fixes.push(fix);
+            }
+            Some(m)
+        }
+        "identifier" => {
+            let name = text(cancel, src);
+            match locals::resolve(cancel, src) {
+                Some(decl) => {
+                    if local_is_used(decl, b.stmt, src) {
+                        return None;
+                    }
+                    let message = format!(
+                        "cancel function \"{name}\" of {what} in {where_} is never called, so the child context \"{subject}\" {}",
+                        consequence(func)
+                    );
+                    let mut m = matched(pkg, file, call, subject, message);
+                    m.declaration = Some(file.location(decl));
+                    let fixable = locals::loop_in_function(call).is_none();
+                    let edit =
+                        locals::insert_after_statement(file, b.stmt, &format!("defer {name}()"))
+                            .filter(|_| fixable);
+                    if let Some(edit) = edit {
+                        m.fixes.push(Fix {
+                            title: format!("Call {name} when {where_} returns (defer {name}())"),
+                            edits: vec![edit],
+                        });
+                    }
+                    Some(m)
+                }
+                None => {
+                    if package_name_used(pkg, name, cancel) {
+                        return None;
+                    }
+                    let message = format!(
+                        "package-level cancel function \"{name}\" of {what} in {where_} is never called, so the child context {}",
+                        consequence(func)
+                    );
+                    let mut m = matched(pkg, file, call, subject, message);
+                    m.declaration = locals::package_declaration(pkg, name);
+                    Some(m)
+                }
+            }
+        }
+        "selector_expression" => {
+            let field = cancel.child_by_field_name("field")?;
+            let field = text(field, src);
+            if field_used(pkg, field, cancel) {
+                return None;
+            }
+            let message = format!(
+                "cancel function of {what} in {where_} is stored in field \"{field}\" and nothing in the package calls it, so the child context {}",
+                consequence(func)
+            );
+            let mut m = matched(pkg, file, call, subject, message);
+            m.declaration = locals::field_declaration(pkg, field);
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
+/// A match at the call, with its evidence: the call (the child context, its
+/// registration in the parent's children map and its timer are allocated there) and
+/// where the parent context's values were allocated.
+fn matched(
+    pkg: &Package,
+    file: &SourceFile,
+    call: Node<'_>,
+    subject: String,
+    message: String,
+) -> Match {
+    let mut evidence = vec![file.location(call)];
+    if let Some(parent) = syntax::call_args(call).first() {
+        let mut found: Vec<Location> = Vec::new();
+        locals::origins(pkg, file, *parent, 4, &mut found);
+        let call_line = syntax::span(call).start_line;
+        for l in found {
+            if l.span.start_line != call_line && !evidence.contains(&l) {
+                evidence.push(l);
+            }
+        }
+    }
+    Match {
+        rule: META.id,
+        location: file.location(call),
+        subject,
+        message,
+        declaration: None,
+        related: Vec::new(),
+        evidence,
+        fixes: Vec::new(),
+        version_note: None,
+    }
+}
+
+/// Whether the local cancel function bound by `stmt` is called, deferred, or handed to
+/// someone who may call it (returned, stored, passed, captured by address).
+fn local_is_used(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bool {
+    locals::references_after(decl, stmt, src)
+        .into_iter()
+        .any(|r| match locals::context(r, src) {
+            Ctx::Called(_) | Ctx::Arg(_) => true,
+            Ctx::Escapes => !assigned_to_blank(r, src),
+            Ctx::Assigned | Ctx::Other => false,
+        })
+}
+
+/// Whether `r` is only assigned to `_` (`_ = cancel`, which silences the compiler).
+fn assigned_to_blank(r: Node<'_>, src: &str) -> bool {
+    let Some(list) = locals::parent_skipping_parens(r) else {
+        return false;
+    };
+    let holder = if list.kind() == "expression_list" {
+        list.parent()
+    } else {
+        Some(list)
+    };
+    holder.is_some_and(|h| {
+        h.kind() == "assignment_statement"
+            && locals::list(h.child_by_field_name("left"))
+                .iter()
+                .all(|l| text(*l, src) == "_")
+    })
+}
+
+/// Whether a package-level name is referenced anywhere in the package other than as
+/// the target of an assignment (such as the one at `at`).
+fn package_name_used(pkg: &Package, name: &str, at: Node<'_>) -> bool {
+    pkg.program_files().any(|f| {
+        let src: &str = &f.text;
+        syntax::descendants_of_kind(f.tree.root_node(), "identifier")
+            .filter(|n| *n != at && text(*n, src) == name)
+            .any(|n| locals::resolve(n, src).is_none() && locals::context(n, src) != Ctx::Assigned)
+    })
+}
+
+/// Whether a field of this name is read anywhere in the package (called, deferred,
+/// passed on), other than as the target of an assignment.
+fn field_used(pkg: &Package, field: &str, at: Node<'_>) -> bool {
+    pkg.program_files().any(|f| {
+        let src: &str = &f.text;
+        syntax::descendants_of_kind(f.tree.root_node(), "field_identifier")
+            .filter(|n| text(*n, src) == field)
+            .filter_map(|n| n.parent())
+            .filter(|s| s.kind() == "selector_expression" && *s != at)
+            .any(|s| locals::context(s, src) != Ctx::Assigned)
+    })
+}
+
+/// A name for the cancel function that nothing in the function or package uses.
+fn fresh_name(pkg: &Package, func: Node<'_>, src: &str) -> String {
+    let taken = |name: &str| {
+        syntax::descendants_of_kind(func, "identifier").any(|n| text(n, src) == name)
+            || pkg.files.iter().any(|f| {
+                f.summary.decls.iter().any(|d| d.name == name)
+                    || f.summary.functions.iter().any(|fun| fun.name == name)
+                    || locals::import_name(f.tree.root_node(), &f.text, name).is_some()
+            })
+    };
+    ["cancel", "cancelCtx", "cancelFunc"]
+        .into_iter()
+        .map(str::to_string)
+        .chain((2..).map(|i| format!("cancel{i}")))
+        .find(|n| !taken(n))
+        .unwrap_or_else(|| "cancel".to_string())
+}
+
+/// For `ctx, _ := context.WithCancel(p)`: name the cancel function and defer it.
+fn discarded_fix(
+    pkg: &Package,
+    file: &SourceFile,
+    b: &locals::Binding<'_>,
+    blank: Node<'_>,
+) -> Option<Fix> {
+    // With `=` the new name would need its own declaration; in a loop a defer would
+    // pile up (see defer-in-loop).
+    if !b.define || locals::loop_in_function(b.stmt).is_some() {
+        return None;
+    }
+    let src: &str = &file.text;
+    let func =
+        syntax::enclosing_declaration(b.stmt).or_else(|| syntax::enclosing_function(b.stmt))?;
+    let name = fresh_name(pkg, func, src);
+    let insert = locals::insert_after_statement(file, b.stmt, &format!("defer {name}()"))?;
+    let rename = TextEdit {
+        file: file.summary.path.clone(),
+        start_byte: blank.start_byte(),
+        end_byte: blank.end_byte(),
+        new_text: name.clone(),
+    };
+    Some(Fix {
+        title: format!("Keep the cancel function as {name} and defer {name}()"),
+        edits: vec![rename, insert],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::ContextCancelNotCalled;
+    use crate::rules::testing::{apply_first_fix, check};
+    use crate::rules::ticker_not_stopped::tests::assert_go_vet;
+
+    #[test]
+    fn fixture_program_leak_contexts() {
+        let got = crate::rules::ticker_not_stopped::tests::assert_fixture_wants(
+            &ContextCancelNotCalled,
+            "leak-contexts",
+        );
+        expect![[r#"
+            main.go:59 [ctx] the cancel function of context.WithCancel in (*Server).handle is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
+              evidence main.go:59-59 main.go:58-58 main.go:34-38
+        "#]]
+        .assert_eq(&got);
+    }
+
+    #[test]
+    fn discarded_and_uncalled_cancel_functions() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- handler.go --
+package app
+
+import (
+	"context"
+	"time"
+)
+
+type traceKey struct{}
+
+type Trace struct{ spans []string }
+
+func newTrace(id int) *Trace {
+	return &Trace{spans: make([]string, 0, 64)}
+}
+
+func Handle(base context.Context, id int) {
+	ctx := context.WithValue(base, traceKey{}, newTrace(id))
+	ctx, _ = context.WithCancel(ctx)
+	work(ctx)
+}
+
+func Fetch(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, time.Minute)
+	_ = cancel
+	work(ctx)
+}
+
+func Fire(parent context.Context) {
+	context.WithDeadline(parent, time.Now().Add(time.Hour))
+}
+
+func Cause(parent context.Context) {
+	ctx, _ := context.WithCancelCause(parent)
+	work(ctx)
+}
+
+func work(context.Context) {}
+"#,
+            expect![[r#"
+                handler.go:18 context-cancel-not-called [ctx] the cancel function of context.WithCancel in Handle is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared handler.go:17
+                  evidence handler.go:18 handler.go:17 handler.go:13
+                handler.go:23 context-cancel-not-called [ctx] cancel function "cancel" of context.WithTimeout in Fetch is never called, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
+                  declared handler.go:23
+                  evidence handler.go:23
+                  fix: Call cancel when Fetch returns (defer cancel())
+                handler.go:29 context-cancel-not-called [context.WithDeadline] the context and cancel function returned by context.WithDeadline in Fire are discarded, so the child context stays registered with its parent, its timer pending, until the deadline passes
+                  evidence handler.go:29
+                handler.go:33 context-cancel-not-called [ctx] the cancel function of context.WithCancelCause in Cause is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared handler.go:33
+                  evidence handler.go:33
+                  fix: Keep the cancel function as cancel and defer cancel()
+            "#]],
+        );
+    }
+
+    #[test]
+    fn cancel_kept_in_fields_and_globals_nobody_calls() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- server.go --
+package app
+
+import "context"
+
+type Server struct {
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+var shutdown context.CancelFunc
+
+func (s *Server) Start(parent context.Context) {
+	s.ctx, s.stop = context.WithCancel(parent)
+}
+
+func Init(parent context.Context) context.Context {
+	var ctx context.Context
+	ctx, shutdown = context.WithCancel(parent)
+	return ctx
+}
+"#,
+            expect![[r#"
+                server.go:13 context-cancel-not-called [s.ctx] cancel function of context.WithCancel in (*Server).Start is stored in field "stop" and nothing in the package calls it, so the child context stays registered with its parent until the parent is canceled
+                  declared server.go:7
+                  evidence server.go:13
+                server.go:18 context-cancel-not-called [ctx] package-level cancel function "shutdown" of context.WithCancel in Init is never called, so the child context stays registered with its parent until the parent is canceled
+                  declared server.go:10
+                  evidence server.go:18
+            "#]],
+        );
+    }
+
+    #[test]
+    fn cancel_functions_that_are_called_or_handed_on() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- ok.go --
+package app
+
+import (
+	"context"
+	"time"
+)
+
+func Deferred(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, time.Second)
+	defer cancel()
+	<-ctx.Done()
+}
+
+func Returned(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	return ctx, cancel
+}
+
+func ReturnedDirectly(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithCancel(parent)
+}
+
+func InGoroutine(parent context.Context, done chan struct{}) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		<-done
+		cancel()
+	}()
+	return ctx
+}
+
+func Passed(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	context.AfterFunc(parent, cancel)
+	return ctx
+}
+
+func OnErrorPath(parent context.Context, fail bool) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	if fail {
+		cancel()
+		return nil
+	}
+	return ctx
+}
+
+func Background() context.Context {
+	ctx, _ := context.WithCancel(context.Background())
+	ctx2, _ := context.WithCancel(context.TODO())
+	_ = ctx2
+	return ctx
+}
+
+type Worker struct {
+	cancel context.CancelFunc
+}
+
+func (w *Worker) Start(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	w.cancel = cancel
+	return ctx
+}
+
+type Conn struct {
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+func (c *Conn) Open(parent context.Context) {
+	c.ctx, c.stop = context.WithCancel(parent)
+}
+-- close.go --
+package app
+
+func (c *Conn) Close() { c.stop() }
+-- shadow.go --
+package app
+
+type fakeContext struct{}
+
+func (fakeContext) WithCancel(int) (int, func()) { return 0, nil }
+
+func Shadow() int {
+	context := fakeContext{}
+	n, _ := context.WithCancel(1)
+	return n
+}
+-- ok_test.go --
+package app
+
+import (
+	"context"
+	"testing"
+)
+
+func TestHandle(t *testing.T) {
+	ctx, _ := context.WithCancel(context.WithValue(context.Background(), "k", 1))
+	_ = ctx
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn background_parent_with_a_deadline_is_still_reported() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- a.go --
+package app
+
+import (
+	"context"
+	"time"
+)
+
+func Call() context.Context {
+	ctx, _ := context.WithTimeout(context.Background(), time.Hour)
+	return ctx
+}
+"#,
+            expect![[r#"
+                a.go:9 context-cancel-not-called [ctx] the cancel function of context.WithTimeout in Call is discarded, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
+                  declared a.go:9
+                  evidence a.go:9
+                  fix: Keep the cancel function as cancel and defer cancel()
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_fix_in_loops_or_for_plain_assignments() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- loop.go --
+package app
+
+import "context"
+
+func Each(parent context.Context, items []string) {
+	for range items {
+		ctx, _ := context.WithCancel(parent)
+		<-ctx.Done()
+	}
+}
+
+func Assign(parent context.Context) {
+	ctx := parent
+	ctx, _ = context.WithCancel(ctx)
+	<-ctx.Done()
+}
+"#,
+            expect![[r#"
+                loop.go:7 context-cancel-not-called [ctx] the cancel function of context.WithCancel in Each is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared loop.go:7
+                  evidence loop.go:7
+                loop.go:14 context-cancel-not-called [ctx] the cancel function of context.WithCancel in Assign is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared loop.go:13
+                  evidence loop.go:14
+            "#]],
+        );
+    }
+
+    const FIX_BLANK: &str = r#"
+-- main.go --
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func cancelAll() {}
+
+func handle(parent context.Context, id int) string {
+	cancel := fmt.Sprint(id)
+	ctx, _ := context.WithCancel(parent) // per request
+	return fmt.Sprint(ctx.Err(), cancel)
+}
+
+func main() {
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	fmt.Println(handle(base, 1))
+	cancelAll()
+}
+"#;
+
+    #[test]
+    fn fix_names_the_discarded_cancel_and_defers_it() {
+        let fixed = apply_first_fix(&ContextCancelNotCalled, FIX_BLANK, "main.go");
+        expect![[r#"
+            package main
+
+            import (
+            	"context"
+            	"fmt"
+            )
+
+            func cancelAll() {}
+
+            func handle(parent context.Context, id int) string {
+            	cancel := fmt.Sprint(id)
+            	ctx, cancelCtx := context.WithCancel(parent) // per request
+            	defer cancelCtx()
+            	return fmt.Sprint(ctx.Err(), cancel)
+            }
+
+            func main() {
+            	base, stop := context.WithCancel(context.Background())
+            	defer stop()
+            	fmt.Println(handle(base, 1))
+            	cancelAll()
+            }
+        "#]]
+        .assert_eq(&fixed);
+        assert_go_vet(&fixed);
+    }
+
+    const FIX_UNCALLED: &str = r#"
+-- main.go --
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func fetch(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, time.Second)
+	_ = cancel
+	return ctx.Err()
+}
+
+func main() {
+	fmt.Println(fetch(context.Background()))
+}
+"#;
+
+    #[test]
+    fn fix_defers_the_uncalled_cancel() {
+        let fixed = apply_first_fix(&ContextCancelNotCalled, FIX_UNCALLED, "main.go");
+        expect![[r#"
+            package main
+
+            import (
+            	"context"
+            	"fmt"
+            	"time"
+            )
+
+            func fetch(parent context.Context) error {
+            	ctx, cancel := context.WithTimeout(parent, time.Second)
+            	defer cancel()
+            	_ = cancel
+            	return ctx.Err()
+            }
+
+            func main() {
+            	fmt.Println(fetch(context.Background()))
+            }
+        "#]]
+        .assert_eq(&fixed);
+        assert_go_vet(&fixed);
     }
 }

@@ -1,6 +1,11 @@
-//! `defer-in-loop`: Deferred calls in a loop pile up, with what they hold, until the function returns.
+//! `defer-in-loop`: a `defer` inside a loop runs only when the function returns, so every
+//! iteration adds a pending call that keeps what it refers to alive until then.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use tree_sitter::Node;
+
+use super::syntax::{self, text};
+use super::ticker_not_stopped::locals;
+use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `defer-in-loop` rule.
 #[derive(Debug)]
@@ -13,12 +18,481 @@ static META: RuleMeta = RuleMeta {
     evidence: EvidenceKind::Heap,
 };
 
+/// Loops with a literal bound at most this are not worth a report.
+const SMALL_BOUND: i64 = 16;
+
 impl Rule for DeferInLoop {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        for file in pkg.program_files() {
+            let root = file.tree.root_node();
+            for d in syntax::descendants_of_kind(root, "defer_statement") {
+                if let Some(m) = check_defer(pkg, file, d) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+}
+
+/// The loop around `node` in its function whose iterations pile deferred calls up: it
+/// repeats `node`, goes on after it, and has no small literal bound.
+fn piling_loop<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let mut cur = node;
+    loop {
+        let lp = locals::loop_around(cur)?;
+        if !locals::exits_first_iteration(node, lp, src) && !small_bound(lp, src) {
+            return Some(lp);
+        }
+        cur = lp;
+    }
+}
+
+/// An integer literal's value.
+fn int_literal(node: Node<'_>, src: &str) -> Option<i64> {
+    let n = locals::unparen(node);
+    if n.kind() != "int_literal" {
+        return None;
+    }
+    text(n, src).replace('_', "").parse().ok()
+}
+
+/// Whether a loop runs a small, literal number of times: `for i := 0; i < 3; i++`,
+/// `for range 4`, or a range over a short composite literal.
+fn small_bound(lp: Node<'_>, src: &str) -> bool {
+    let Some(header) = locals::children(lp)
+        .into_iter()
+        .find(|c| matches!(c.kind(), "for_clause" | "range_clause"))
+    else {
+        return false;
+    };
+    if header.kind() == "range_clause" {
+        let Some(right) = header.child_by_field_name("right").map(locals::unparen) else {
+            return false;
+        };
+        if let Some(n) = int_literal(right, src) {
+            return n <= SMALL_BOUND;
+        }
+        if right.kind() == "composite_literal" {
+            let count = right
+                .child_by_field_name("body")
+                .map_or(0, |b| locals::children(b).len());
+            return i64::try_from(count).is_ok_and(|c| c <= SMALL_BOUND);
+        }
+        return false;
+    }
+    let Some(cond) = header.child_by_field_name("condition") else {
+        return false;
+    };
+    if cond.kind() != "binary_expression" {
+        return false;
+    }
+    let op = cond.child_by_field_name("operator").map(|o| text(o, src));
+    let right = cond.child_by_field_name("right");
+    let start = header
+        .child_by_field_name("initializer")
+        .and_then(|i| i.child_by_field_name("right"))
+        .and_then(|r| locals::list(Some(r)).first().copied())
+        .and_then(|v| int_literal(v, src))
+        .unwrap_or(0);
+    match (op, right.and_then(|r| int_literal(r, src))) {
+        (Some("<") | Some("<="), Some(n)) => n - start <= SMALL_BOUND,
+        _ => false,
+    }
+}
+
+/// What the deferred call is about: of the call's receiver (for a method call) and its
+/// arguments, the first made in the loop, else the first of them, else the callee.
+fn subject_of<'t>(call: Node<'t>, lp: Node<'t>, src: &str) -> Option<Node<'t>> {
+    let f = locals::unparen(call.child_by_field_name("function")?);
+    let mut candidates = Vec::new();
+    if f.kind() == "selector_expression" {
+        let operand = f.child_by_field_name("operand")?;
+        // `pkg.F(x)` is about its argument; `x.M()` about `x`.
+        let is_pkg = operand.kind() == "identifier"
+            && locals::resolve(operand, src).is_none()
+            && is_import(operand, src);
+        if !is_pkg {
+            candidates.push(operand);
+        }
+    }
+    candidates.extend(syntax::call_args(call));
+    let made_in_loop = |n: &Node<'t>| {
+        root_identifier(*n)
+            .and_then(|i| locals::resolve(i, src))
+            .is_some_and(|d| lp.start_byte() <= d.start_byte() && d.end_byte() <= lp.end_byte())
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(made_in_loop)
+        .or_else(|| candidates.first().copied())
+        .or(Some(f))
+}
+
+/// Whether an identifier names an import of its file.
+fn is_import(ident: Node<'_>, src: &str) -> bool {
+    let root = syntax::ancestors(ident).last().unwrap_or(ident);
+    let name = text(ident, src);
+    locals::children(root)
+        .into_iter()
+        .filter(|d| d.kind() == "import_declaration")
+        .flat_map(syntax::descendants)
+        .filter(|n| n.kind() == "import_spec")
+        .any(|spec| {
+            let path = spec
+                .child_by_field_name("path")
+                .map(|p| text(p, src).trim_matches(|c| c == '"' || c == '`'))
+                .unwrap_or("");
+            locals::import_name(root, src, path) == Some(name)
+        })
+}
+
+/// The root identifier of an expression like `w.buf[i].x`.
+fn root_identifier(mut e: Node<'_>) -> Option<Node<'_>> {
+    loop {
+        e = locals::unparen(e);
+        match e.kind() {
+            "identifier" => return Some(e),
+            "selector_expression"
+            | "index_expression"
+            | "slice_expression"
+            | "unary_expression" => {
+                e = e.child_by_field_name("operand")?;
+            }
+            "call_expression" => e = e.child_by_field_name("function")?,
+            _ => return None,
+        }
+    }
+}
+
+fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
+    let src: &str = &file.text;
+    let lp = piling_loop(d, src)?;
+    let call = locals::children(d)
+        .into_iter()
+        .next()
+        .map(locals::unparen)?;
+    let where_ = locals::innermost_function_label(file, d);
+    let deferred = if call.kind() == "call_expression" {
+        let f = call.child_by_field_name("function").map(locals::unparen);
+        match f {
+            Some(f) if f.kind() == "func_literal" => "func() { … }()".to_string(),
+            _ => one_line(text(call, src)),
+        }
+    } else {
+        one_line(text(call, src))
+    };
+    let subject_node = if call.kind() == "call_expression" {
+        let f = call.child_by_field_name("function").map(locals::unparen);
+        if f.is_some_and(|f| f.kind() == "func_literal") {
+            None
+        } else {
+            subject_of(call, lp, src)
+        }
+    } else {
+        None
+    };
+    let subject = subject_node.map_or_else(|| deferred.clone(), |n| one_line(text(n, src)));
+    let declaration = subject_node
+        .and_then(root_identifier)
+        .and_then(|i| locals::resolve(i, src))
+        .map(|decl| file.location(decl));
+
+    // Evidence: the pending call itself (its defer record and closure are charged to
+    // this line), and where the per-iteration values it holds were allocated.
+    let mut evidence = vec![file.location(d)];
+    let mut seen: Vec<Node<'_>> = Vec::new();
+    for ident in syntax::descendants_of_kind(d, "identifier") {
+        let Some(decl) = locals::resolve(ident, src) else {
+            continue;
+        };
+        let in_loop = lp.start_byte() <= decl.start_byte() && decl.end_byte() <= lp.end_byte();
+        let in_defer = d.start_byte() <= decl.start_byte() && decl.end_byte() <= d.end_byte();
+        if !in_loop || in_defer || seen.contains(&decl) {
+            continue;
+        }
+        seen.push(decl);
+        let mut found: Vec<Location> = Vec::new();
+        locals::origins(pkg, file, ident, 4, &mut found);
+        for l in found {
+            if !evidence.contains(&l) {
+                evidence.push(l);
+            }
+        }
+    }
+    let held = if subject_node.is_some() {
+        format!(" that keeps {subject} alive")
+    } else if !seen.is_empty() {
+        let names: Vec<&str> = seen.iter().map(|d| text(*d, src)).collect();
+        format!(" that keeps {} alive", names.join(", "))
+    } else {
+        String::new()
+    };
+    Some(Match {
+        rule: META.id,
+        location: file.location(d),
+        subject,
+        message: format!(
+            "defer {deferred} inside a loop in {where_} runs only when the function returns: every iteration adds a pending call{held}"
+        ),
+        declaration,
+        related: Vec::new(),
+        evidence,
+        fixes: Vec::new(),
+        version_note: None,
+    })
+}
+
+/// An expression's text on one line, shortened.
+fn one_line(s: &str) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 60 {
+        let cut: String = s.chars().take(57).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::DeferInLoop;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn fixture_program_leak_defers() {
+        let got = crate::rules::ticker_not_stopped::tests::assert_fixture_wants(
+            &DeferInLoop,
+            "leak-defers",
+        );
+        expect![[r#"
+            main.go:67 [sp] defer sp.Close() inside a loop in upload runs only when the function returns: every iteration adds a pending call that keeps sp alive
+              evidence main.go:67-67 main.go:66-66 main.go:40-40
+        "#]]
+        .assert_eq(&got);
+    }
+
+    #[test]
+    fn deferred_closes_pile_up_in_loops() {
+        check(
+            &DeferInLoop,
+            r#"
+-- files.go --
+package app
+
+import (
+	"io"
+	"os"
+)
+
+func Concat(paths []string, w io.Writer) error {
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := io.Copy(w, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+-- worker.go --
+package app
+
+import (
+	"io"
+	"sync"
+)
+
+type Spool struct{ buf []byte }
+
+func newSpool(id int) *Spool {
+	s := &Spool{buf: make([]byte, 64<<10)}
+	s.buf[0] = byte(id)
+	return s
+}
+
+func (s *Spool) Close() error { return nil }
+
+type Worker struct{ pool sync.Pool }
+
+func (w *Worker) Run(jobs <-chan int) {
+	for id := range jobs {
+		sp := newSpool(id)
+		defer sp.Close()
+		buf := make([]byte, 4096)
+		defer w.pool.Put(buf)
+	}
+}
+
+func Serve(conns <-chan io.Closer) {
+	go func() {
+		for {
+			select {
+			case c := <-conns:
+				scratch := &Spool{}
+				defer func() {
+					c.Close()
+					scratch.Close()
+				}()
+				break
+			}
+		}
+	}()
+}
+"#,
+            expect![[r#"
+                files.go:14 defer-in-loop [f] defer f.Close() inside a loop in Concat runs only when the function returns: every iteration adds a pending call that keeps f alive
+                  declared files.go:10
+                  evidence files.go:14 files.go:10
+                worker.go:23 defer-in-loop [sp] defer sp.Close() inside a loop in (*Worker).Run runs only when the function returns: every iteration adds a pending call that keeps sp alive
+                  declared worker.go:22
+                  evidence worker.go:23 worker.go:22 worker.go:11-13
+                worker.go:25 defer-in-loop [buf] defer w.pool.Put(buf) inside a loop in (*Worker).Run runs only when the function returns: every iteration adds a pending call that keeps buf alive
+                  declared worker.go:24
+                  evidence worker.go:25 worker.go:24
+                worker.go:35 defer-in-loop [func() { … }()] defer func() { … }() inside a loop in Serve.func1 runs only when the function returns: every iteration adds a pending call that keeps c, scratch alive
+                  evidence worker.go:35-38 worker.go:34
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_small_inner_loop_inside_an_unbounded_one_still_piles_up() {
+        check(
+            &DeferInLoop,
+            r#"
+-- nested.go --
+package app
+
+import "os"
+
+func Mirror(batches <-chan []string) {
+	for batch := range batches {
+		for i := 0; i < 2; i++ {
+			f, err := os.Create(batch[i])
+			if err != nil {
+				continue
+			}
+			defer f.Close()
+		}
+	}
+}
+"#,
+            expect![[r#"
+                nested.go:12 defer-in-loop [f] defer f.Close() inside a loop in Mirror runs only when the function returns: every iteration adds a pending call that keeps f alive
+                  declared nested.go:8
+                  evidence nested.go:12 nested.go:8
+            "#]],
+        );
+    }
+
+    #[test]
+    fn defers_that_run_once_per_call_are_not_reported() {
+        check(
+            &DeferInLoop,
+            r#"
+-- ok.go --
+package app
+
+import (
+	"os"
+	"sync"
+)
+
+func Wrapped(paths []string) {
+	for _, p := range paths {
+		func() {
+			f, err := os.Open(p)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+		}()
+	}
+}
+
+func FirstReadable(paths []string) *os.File {
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		return f
+	}
+	return nil
+}
+
+func Find(mu *sync.Mutex, items []string, want string) bool {
+	for _, it := range items {
+		if it == want {
+			mu.Lock()
+			defer mu.Unlock()
+			return true
+		}
+	}
+	return false
+}
+
+func Dial(dial func() (*os.File, error)) {
+outer:
+	for {
+		c, err := dial()
+		if err != nil {
+			continue
+		}
+		defer c.Close()
+		break outer
+	}
+}
+
+func Few(open func(int) *os.File) {
+	for i := 0; i < 3; i++ {
+		defer open(i).Close()
+	}
+	for _, name := range []string{"a", "b"} {
+		f, _ := os.Open(name)
+		defer f.Close()
+	}
+	for i := range 4 {
+		defer println(i)
+	}
+}
+
+func Before(paths []string) {
+	f, _ := os.Open("log")
+	defer f.Close()
+	for _, p := range paths {
+		println(p)
+	}
+}
+-- ok_test.go --
+package app
+
+import (
+	"os"
+	"testing"
+)
+
+func TestFiles(t *testing.T) {
+	for _, p := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r"} {
+		f, _ := os.Open(p)
+		defer f.Close()
+	}
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
     }
 }

@@ -1,6 +1,12 @@
-//! `http-body-not-closed`: A response body that is never closed keeps its connection, buffers and goroutines.
+//! `http-body-not-closed`: an HTTP client response whose body is never closed keeps its
+//! connection busy: the transport's read and write goroutines, their buffers and the
+//! request stay alive, and the next request dials a new connection.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use tree_sitter::Node;
+
+use super::syntax::{self, text};
+use super::ticker_not_stopped::locals::{self, Ctx};
+use super::{EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -18,7 +24,737 @@ impl Rule for HttpBodyNotClosed {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        for file in pkg.program_files() {
+            let src: &str = &file.text;
+            let root = file.tree.root_node();
+            let Some(http) = locals::import_name(root, src, "net/http") else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(root, "call_expression") {
+                let Some(what) = request_call(pkg, file, call, http) else {
+                    continue;
+                };
+                if let Some(m) = check_call(pkg, file, call, &what) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+}
+
+/// Functions that read a body without closing it; passing the body to anything else
+/// hands its closing over.
+const READERS: &[&str] = &[
+    "io.ReadAll",
+    "ioutil.ReadAll",
+    "io.Copy",
+    "io.CopyN",
+    "io.CopyBuffer",
+    "io.ReadFull",
+    "io.LimitReader",
+    "io.TeeReader",
+    "io.MultiReader",
+    "json.NewDecoder",
+    "xml.NewDecoder",
+    "bufio.NewReader",
+    "bufio.NewReaderSize",
+    "bufio.NewScanner",
+    "csv.NewReader",
+    "gzip.NewReader",
+    "httputil.DumpResponse",
+];
+
+/// Whether a type written in the source is `http.Client` or `*http.Client`.
+fn is_client_type(ty: &str, http: &str) -> bool {
+    let t: String = ty.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = t.strip_prefix('*').unwrap_or(&t);
+    t == format!("{http}.Client")
+}
+
+/// Whether an initializer evidently builds an `http.Client`.
+fn is_client_value(value: &str, http: &str) -> bool {
+    let v: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let v = v.strip_prefix('&').unwrap_or(&v);
+    v.starts_with(&format!("{http}.Client{{"))
+        || v == format!("new({http}.Client)")
+        || v == format!("{http}.DefaultClient")
+}
+
+/// Whether the expression `x` is evidently an `*http.Client`: `http.DefaultClient`, a
+/// local or parameter declared or initialized as one, a package-level variable of that
+/// type, or a field declared with that type.
+fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool {
+    let src: &str = &file.text;
+    let x = locals::unparen(x);
+    match x.kind() {
+        "selector_expression" => {
+            if locals::qualified(x, src, http) == Some("DefaultClient") {
+                return true;
+            }
+            let Some(field) = x.child_by_field_name("field") else {
+                return false;
+            };
+            let field = text(field, src);
+            pkg.files.iter().any(|f| {
+                f.summary.structs.iter().any(|s| {
+                    s.fields
+                        .iter()
+                        .any(|fd| fd.name == field && is_client_type(&fd.type_text, http))
+                })
+            })
+        }
+        "identifier" => match locals::resolve(x, src) {
+            Some(decl) => {
+                let Some(p) = decl.parent() else {
+                    return false;
+                };
+                let declared = match p.kind() {
+                    "parameter_declaration" | "var_spec" => p
+                        .child_by_field_name("type")
+                        .is_some_and(|t| is_client_type(text(t, src), http)),
+                    _ => false,
+                };
+                declared || {
+                    let holder = if p.kind() == "expression_list" {
+                        p.parent()
+                    } else {
+                        Some(p)
+                    };
+                    holder.is_some_and(|h| {
+                        let (left, right) = match h.kind() {
+                            "short_var_declaration" => ("left", "right"),
+                            "var_spec" => ("name", "value"),
+                            _ => return false,
+                        };
+                        let names: Vec<Node<'_>> = if left == "name" {
+                            let mut c = h.walk();
+                            h.children_by_field_name("name", &mut c).collect()
+                        } else {
+                            locals::list(h.child_by_field_name(left))
+                        };
+                        let values = locals::list(h.child_by_field_name(right));
+                        names
+                            .iter()
+                            .position(|n| *n == decl)
+                            .and_then(|i| values.get(i))
+                            .is_some_and(|v| is_client_value(text(*v, src), http))
+                    })
+                }
+            }
+            None => {
+                let name = text(x, src);
+                pkg.files.iter().any(|f| {
+                    f.summary.decls.iter().any(|d| {
+                        d.name == name
+                            && (d
+                                .type_text
+                                .as_deref()
+                                .is_some_and(|t| is_client_type(t, http))
+                                || d.value_text
+                                    .as_deref()
+                                    .is_some_and(|v| is_client_value(v, http)))
+                    })
+                })
+            }
+        },
+        _ => false,
+    }
+}
+
+/// For a call that sends an HTTP request and returns a response (`http.Get`,
+/// `client.Do`, ...), its name for messages.
+fn request_call(pkg: &Package, file: &SourceFile, call: Node<'_>, http: &str) -> Option<String> {
+    let src: &str = &file.text;
+    let f = locals::unparen(call.child_by_field_name("function")?);
+    if f.kind() != "selector_expression" {
+        return None;
+    }
+    const SENDERS: &[&str] = &["Get", "Head", "Post", "PostForm"];
+    if let Some(name) = locals::qualified(f, src, http) {
+        return SENDERS.contains(&name).then(|| format!("http.{name}"));
+    }
+    let method = text(f.child_by_field_name("field")?, src);
+    if method != "Do" && !SENDERS.contains(&method) {
+        return None;
+    }
+    let receiver = f.child_by_field_name("operand")?;
+    is_client(pkg, file, receiver, http).then(|| one_line(text(f, src)))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join("")
+}
+
+fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> Option<Match> {
+    let src: &str = &file.text;
+    let where_ = locals::function_label(file, call);
+    let Some(b) = locals::binding_of(call) else {
+        let parent = locals::parent_skipping_parens(call)?;
+        if parent.kind() != "expression_statement" {
+            // Returned or passed on: the receiver closes the body.
+            return None;
+        }
+        let message = format!(
+            "the response of {what} in {where_} is discarded, so its body is never closed and its connection is never released"
+        );
+        return Some(matched(pkg, file, call, "response".to_string(), message));
+    };
+    let results = b.results()?;
+    let (resp, err) = match results {
+        [resp, err] => (*resp, *err),
+        _ => return None,
+    };
+    if resp.kind() != "identifier" {
+        // Stored in a field or element: whoever owns it closes it.
+        return None;
+    }
+    let name = text(resp, src);
+    if name == "_" {
+        let message = format!(
+            "the response of {what} in {where_} is discarded, so its body is never closed and its connection is never released"
+        );
+        return Some(matched(pkg, file, call, "response".to_string(), message));
+    }
+    let decl = locals::resolve(resp, src)?;
+    if body_is_closed_or_handed_off(decl, b.stmt, src) {
+        return None;
+    }
+    let in_loop = locals::loop_in_function(call).is_some();
+    let message = if in_loop {
+        format!("response \"{name}\" from {what} in a loop in {where_} is never closed: each iteration leaves a connection busy with its buffers and goroutines")
+    } else {
+        format!("response \"{name}\" from {what} in {where_} is never closed: its connection stays busy with its buffers and goroutines")
+    };
+    let mut m = matched(pkg, file, call, name.to_string(), message);
+    m.declaration = Some(file.location(decl));
+    if !in_loop {
+        if let Some(fix) = close_fix(file, &b, name, err) {
+            m.fixes.push(fix);
+        }
+    }
+    Some(m)
+}
+
+/// A match at the call: the request and what the transport allocates for it on the
+/// caller's goroutine are charged to the call line; the request's own allocation site
+/// is followed back.
+fn matched(
+    pkg: &Package,
+    file: &SourceFile,
+    call: Node<'_>,
+    subject: String,
+    message: String,
+) -> Match {
+    let mut evidence = vec![file.location(call)];
+    let call_line = syntax::span(call).start_line;
+    for arg in syntax::call_args(call) {
+        let mut found: Vec<Location> = Vec::new();
+        locals::origins(pkg, file, arg, 4, &mut found);
+        for l in found {
+            if l.span.start_line != call_line && !evidence.contains(&l) {
+                evidence.push(l);
+            }
+        }
+    }
+    Match {
+        rule: META.id,
+        location: file.location(call),
+        subject,
+        message,
+        declaration: None,
+        related: Vec::new(),
+        evidence,
+        fixes: Vec::new(),
+        version_note: None,
+    }
+}
+
+/// Whether the body of the response bound by `stmt` is closed (`resp.Body.Close()`,
+/// deferred or not) or the response or its body is handed to code that may close it.
+fn body_is_closed_or_handed_off(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bool {
+    locals::references_after(decl, stmt, src)
+        .into_iter()
+        .any(|r| {
+            let (chain, top) = locals::selector_chain(r, src);
+            match chain.as_slice() {
+                ["Body", "Close", ..] => true,
+                // `resp.Body.Read(p)` and the like keep it open.
+                ["Body", _, ..] => false,
+                ["Body"] => match locals::context(top, src) {
+                    Ctx::Arg(call) => {
+                        let callee = syntax::callee(call, src).unwrap_or("");
+                        !READERS.contains(&callee)
+                    }
+                    Ctx::Escapes => true,
+                    _ => false,
+                },
+                [] => matches!(locals::context(top, src), Ctx::Escapes | Ctx::Arg(_)),
+                // Fields such as StatusCode and Header.
+                _ => false,
+            }
+        })
+}
+
+/// Whether a block always ends the function or the iteration.
+fn terminates(block: Node<'_>, src: &str) -> bool {
+    let Some(list) = locals::children(block)
+        .into_iter()
+        .find(|c| c.kind() == "statement_list")
+    else {
+        return false;
+    };
+    let Some(last) = locals::children(list).last().copied() else {
+        return false;
+    };
+    match last.kind() {
+        "return_statement" | "goto_statement" | "continue_statement" | "break_statement" => true,
+        "expression_statement" => {
+            let callee = last
+                .named_child(0)
+                .and_then(|c| syntax::callee(locals::unparen(c), src))
+                .unwrap_or("");
+            matches!(callee, "panic" | "os.Exit" | "runtime.Goexit")
+                || callee.starts_with("log.Fatal")
+                || callee.starts_with("log.Panic")
+        }
+        _ => false,
+    }
+}
+
+/// Inserts `defer resp.Body.Close()` after the error check that follows the call, or
+/// after the call when the error is not checked.
+fn close_fix(file: &SourceFile, b: &locals::Binding<'_>, name: &str, err: Node<'_>) -> Option<Fix> {
+    let src: &str = &file.text;
+    let err_name = (err.kind() == "identifier")
+        .then(|| text(err, src))
+        .filter(|e| *e != "_");
+    let mut after = b.stmt;
+    if let Some(e) = err_name {
+        let checks_err = |s: Node<'_>| {
+            s.kind() == "if_statement"
+                && s.child_by_field_name("condition").is_some_and(|c| {
+                    syntax::descendants_of_kind(c, "identifier").any(|i| text(i, src) == e)
+                })
+        };
+        let next = std::iter::successors(b.stmt.next_named_sibling(), |s| s.next_named_sibling())
+            .find(|s| s.kind() != "comment");
+        match next {
+            Some(s) if checks_err(s) => {
+                let cond = s
+                    .child_by_field_name("condition")
+                    .map(|c| one_line(text(c, src)));
+                let is_not_nil = cond.as_deref() == Some(&format!("{e}!=nil"));
+                let ends = s
+                    .child_by_field_name("consequence")
+                    .is_some_and(|c| terminates(c, src));
+                if !is_not_nil || !ends {
+                    return None;
+                }
+                after = s;
+            }
+            _ => {
+                // A check further down would come after a nil response is used.
+                let later =
+                    std::iter::successors(b.stmt.next_named_sibling(), |s| s.next_named_sibling())
+                        .any(checks_err);
+                if later {
+                    return None;
+                }
+            }
+        }
+    }
+    let edit = locals::insert_after_statement(file, after, &format!("defer {name}.Body.Close()"))?;
+    Some(Fix {
+        title: format!(
+            "Close the response body when the function returns (defer {name}.Body.Close())"
+        ),
+        edits: vec![edit],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::HttpBodyNotClosed;
+    use crate::rules::testing::{apply_first_fix, check};
+    use crate::rules::ticker_not_stopped::tests::{assert_go_builds, assert_go_vet};
+
+    #[test]
+    fn fixture_program_leak_http() {
+        let got = crate::rules::ticker_not_stopped::tests::assert_fixture_wants(
+            &HttpBodyNotClosed,
+            "leak-http",
+        );
+        expect![[r#"
+            main.go:50 [resp] response "resp" from c.client.Get in (*Checker).available is never closed: its connection stays busy with its buffers and goroutines
+              evidence main.go:50-50
+        "#]]
+        .assert_eq(&got);
+    }
+
+    #[test]
+    fn responses_never_closed() {
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- client.go --
+package app
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+var client = &http.Client{Timeout: 5 * time.Second}
+
+type API struct {
+	http *http.Client
+	base string
+}
+
+func Status(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+func Read(c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(res.Body)
+}
+
+func (a *API) User(id int) (string, error) {
+	u := fmt.Sprintf("%s/users/%d", a.base, id)
+	resp, err := a.http.Get(u)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	_, err = io.Copy(&b, resp.Body)
+	return b.String(), err
+}
+
+func Ping(url string) {
+	resp, _ := client.Head(url)
+	_ = resp.Header
+	c := http.DefaultClient
+	res, _ := c.Get(url)
+	_ = res.Header
+}
+
+func Notify(url string) {
+	_, _ = http.DefaultClient.Post(url, "text/plain", strings.NewReader("hi"))
+	http.Get(url)
+}
+
+func Crawl(urls []string) {
+	for _, u := range urls {
+		resp, err := http.Get(u)
+		if err != nil {
+			continue
+		}
+		fmt.Println(resp.Status)
+	}
+}
+"#,
+            expect![[r#"
+                client.go:19 http-body-not-closed [resp] response "resp" from http.Get in Status is never closed: its connection stays busy with its buffers and goroutines
+                  declared client.go:19
+                  evidence client.go:19
+                  fix: Close the response body when the function returns (defer resp.Body.Close())
+                client.go:31 http-body-not-closed [res] response "res" from c.Do in Read is never closed: its connection stays busy with its buffers and goroutines
+                  declared client.go:31
+                  evidence client.go:31 client.go:27
+                  fix: Close the response body when the function returns (defer res.Body.Close())
+                client.go:40 http-body-not-closed [resp] response "resp" from a.http.Get in (*API).User is never closed: its connection stays busy with its buffers and goroutines
+                  declared client.go:40
+                  evidence client.go:40 client.go:39
+                  fix: Close the response body when the function returns (defer resp.Body.Close())
+                client.go:50 http-body-not-closed [resp] response "resp" from client.Head in Ping is never closed: its connection stays busy with its buffers and goroutines
+                  declared client.go:50
+                  evidence client.go:50
+                  fix: Close the response body when the function returns (defer resp.Body.Close())
+                client.go:53 http-body-not-closed [res] response "res" from c.Get in Ping is never closed: its connection stays busy with its buffers and goroutines
+                  declared client.go:53
+                  evidence client.go:53
+                  fix: Close the response body when the function returns (defer res.Body.Close())
+                client.go:58 http-body-not-closed [response] the response of http.DefaultClient.Post in Notify is discarded, so its body is never closed and its connection is never released
+                  evidence client.go:58
+                client.go:59 http-body-not-closed [response] the response of http.Get in Notify is discarded, so its body is never closed and its connection is never released
+                  evidence client.go:59
+                client.go:64 http-body-not-closed [resp] response "resp" from http.Get in a loop in Crawl is never closed: each iteration leaves a connection busy with its buffers and goroutines
+                  declared client.go:64
+                  evidence client.go:64
+            "#]],
+        );
+    }
+
+    #[test]
+    fn closed_or_handed_on_bodies_are_not_reported() {
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- ok.go --
+package app
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+type Cache struct{}
+
+func (Cache) Get(key string) (string, error) { return "", nil }
+
+func Deferred(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(new(any))
+}
+
+func Returned(url string) (*http.Response, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func ReturnedDirectly(url string) (*http.Response, error) {
+	return http.Get(url)
+}
+
+func Helper(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	drain(resp)
+	return nil
+}
+
+func drain(r *http.Response) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+}
+
+func BodyHelper(url string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	return decodeAndClose(resp.Body)
+}
+
+func decodeAndClose(rc io.ReadCloser) error { return rc.Close() }
+
+func InClosure(url string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return
+	}
+	defer func() {
+		_ = resp.Body.Close()
+	}()
+}
+
+type Stream struct{ body io.ReadCloser }
+
+func Open(url string) (*Stream, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{body: resp.Body}, nil
+}
+
+func NotHTTP(c Cache) string {
+	v, _ := c.Get("k")
+	return v
+}
+-- shadow.go --
+package app
+
+type fakeHTTP struct{}
+
+func (fakeHTTP) Get(string) (int, error) { return 0, nil }
+
+func Shadow() int {
+	http := fakeHTTP{}
+	n, _ := http.Get("x")
+	return n
+}
+-- ok_test.go --
+package app
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestGet(t *testing.T) {
+	resp, _ := http.Get("http://127.0.0.1/")
+	_ = resp
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn no_fix_when_the_error_check_comes_late_or_does_not_return() {
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- late.go --
+package app
+
+import (
+	"log"
+	"net/http"
+)
+
+func Late(url string) int {
+	resp, err := http.Get(url)
+	log.Println("fetched", url)
+	if err != nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+func LogsOnly(url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		log.Println(err)
+	}
+	return resp.StatusCode
+}
+"#,
+            expect![[r#"
+                late.go:9 http-body-not-closed [resp] response "resp" from http.Get in Late is never closed: its connection stays busy with its buffers and goroutines
+                  declared late.go:9
+                  evidence late.go:9
+                late.go:18 http-body-not-closed [resp] response "resp" from http.Get in LogsOnly is never closed: its connection stays busy with its buffers and goroutines
+                  declared late.go:18
+                  evidence late.go:18
+            "#]],
+        );
+    }
+
+    const FIX: &str = r#"
+-- main.go --
+package main
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func status(url string) (int, error) {
+	resp, err := http.Get(url) // fetch
+	if err != nil {
+		return 0, fmt.Errorf("get %s: %w", url, err)
+	}
+	return resp.StatusCode, nil
+}
+
+func main() {
+	fmt.Println(status("http://127.0.0.1:1/"))
+}
+"#;
+
+    #[test]
+    fn fix_closes_after_the_error_check() {
+        let fixed = apply_first_fix(&HttpBodyNotClosed, FIX, "main.go");
+        expect![[r#"
+            package main
+
+            import (
+            	"fmt"
+            	"net/http"
+            )
+
+            func status(url string) (int, error) {
+            	resp, err := http.Get(url) // fetch
+            	if err != nil {
+            		return 0, fmt.Errorf("get %s: %w", url, err)
+            	}
+            	defer resp.Body.Close()
+            	return resp.StatusCode, nil
+            }
+
+            func main() {
+            	fmt.Println(status("http://127.0.0.1:1/"))
+            }
+        "#]]
+        .assert_eq(&fixed);
+        assert_go_vet(&fixed);
+    }
+
+    const FIX_UNCHECKED: &str = r#"
+-- main.go --
+package main
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func status(c *http.Client, url string) int {
+	res, _ := c.Get(url)
+	return res.StatusCode
+}
+
+func main() {
+	fmt.Println(status(http.DefaultClient, "http://127.0.0.1:1/"))
+}
+"#;
+
+    #[test]
+    fn fix_closes_after_the_call_without_an_error_check() {
+        let fixed = apply_first_fix(&HttpBodyNotClosed, FIX_UNCHECKED, "main.go");
+        expect![[r#"
+            package main
+
+            import (
+            	"fmt"
+            	"net/http"
+            )
+
+            func status(c *http.Client, url string) int {
+            	res, _ := c.Get(url)
+            	defer res.Body.Close()
+            	return res.StatusCode
+            }
+
+            func main() {
+            	fmt.Println(status(http.DefaultClient, "http://127.0.0.1:1/"))
+            }
+        "#]]
+        .assert_eq(&fixed);
+        // go vet rightly points out that the error is never checked; the fix only
+        // has to compile.
+        assert_go_builds(&fixed);
     }
 }
