@@ -1,6 +1,14 @@
-//! `global-slice-append`: A package-level slice is appended to outside init and never truncated or reset.
+//! `global-slice-append`: a package-level slice (or a slice field of a package-level
+//! variable) is appended to on a path that runs per request and is never truncated,
+//! reset or bounded, so it grows for the life of the process.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use std::collections::HashMap;
+
+use tree_sitter::Node;
+
+use super::subslice_retains_backing_array::flow::{self, FileCtx};
+use super::syntax;
+use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `global-slice-append` rule.
 #[derive(Debug)]
@@ -18,7 +26,479 @@ impl Rule for GlobalSliceAppend {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        // Whether each target is reset somewhere, computed once per target.
+        let mut reset: HashMap<String, bool> = HashMap::new();
+        for file in pkg.program_files() {
+            let ctx = FileCtx::new(file);
+            for stmt in syntax::descendants_of_kind(file.tree.root_node(), "assignment_statement") {
+                if flow::operator(stmt, ctx.src) != "=" {
+                    continue;
+                }
+                let left = flow::items(stmt.child_by_field_name("left"));
+                let right = flow::items(stmt.child_by_field_name("right"));
+                if left.len() != right.len() {
+                    continue;
+                }
+                for (l, r) in left.iter().zip(right.iter()) {
+                    let Some(target) = global_append(pkg, &ctx, *l, *r) else {
+                        continue;
+                    };
+                    if flow::runs_once(stmt, ctx.src) || len_guarded(stmt, &target, ctx.src) {
+                        continue;
+                    }
+                    let root = root_name(&target).to_string();
+                    let is_reset = *reset
+                        .entry(target.clone())
+                        .or_insert_with(|| is_reset_anywhere(pkg, &target, &root));
+                    if is_reset {
+                        continue;
+                    }
+                    out.push(make_match(pkg, &ctx, stmt, *r, &target, &root));
+                }
+            }
+        }
+    }
+}
+
+/// For `x = append(x, ...)` with `x` a package-level variable (or a field path
+/// `x.f.g` on one): the target's text without whitespace.
+fn global_append(
+    pkg: &Package,
+    ctx: &FileCtx<'_>,
+    left: Node<'_>,
+    right: Node<'_>,
+) -> Option<String> {
+    let src = ctx.src;
+    let call = flow::unparen(right);
+    if !ctx.is_builtin(call, "append") {
+        return None;
+    }
+    let first = syntax::call_args(call).first().copied()?;
+    let target = flow::unparen(left);
+    if !flow::same_expr(
+        syntax::text(flow::unparen(first), src),
+        syntax::text(target, src),
+    ) {
+        return None;
+    }
+    let root = field_path_root(target)?;
+    let name = syntax::text(root, src);
+    if flow::resolve(root, name, src).is_some() || !flow::is_package_var(pkg, name) {
+        return None;
+    }
+    Some(compact(syntax::text(target, src)))
+}
+
+/// The root identifier of `x` or `x.f.g` (selectors only: an index means the slice is an
+/// element of a map or slice, which other rules cover).
+fn field_path_root(mut node: Node<'_>) -> Option<Node<'_>> {
+    loop {
+        node = flow::unparen(node);
+        match node.kind() {
+            "identifier" => return Some(node),
+            "selector_expression" => node = node.child_by_field_name("operand")?,
+            _ => return None,
+        }
+    }
+}
+
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn root_name(target: &str) -> &str {
+    target.split('.').next().unwrap_or(target)
+}
+
+/// Whether the function around the append compares `len(x)` or `cap(x)`: a bound such
+/// as `if len(x) < max { x = append(x, v) }` or an early return.
+fn len_guarded(stmt: Node<'_>, target: &str, src: &str) -> bool {
+    let Some(func) = syntax::enclosing_function(stmt) else {
+        return false;
+    };
+    let needles = [format!("len({target})"), format!("cap({target})")];
+    syntax::descendants_of_kind(func, "binary_expression").any(|b| {
+        matches!(
+            flow::operator(b, src),
+            "<" | "<=" | ">" | ">=" | "==" | "!="
+        ) && {
+            let t = compact(syntax::text(b, src));
+            needles.iter().any(|n| t.contains(n.as_str()))
+        }
+    })
+}
+
+/// Whether the package, outside code that runs once, assigns the target (or a prefix of
+/// its field path) anything but `append(target, ...)`: truncation, reset, reslicing,
+/// reassignment; or takes its address, which lets other code do so.
+fn is_reset_anywhere(pkg: &Package, target: &str, root: &str) -> bool {
+    let prefixes: Vec<String> = {
+        let parts: Vec<&str> = target.split('.').collect();
+        (1..=parts.len()).map(|n| parts[..n].join(".")).collect()
+    };
+    let hits = |text: &str| prefixes.iter().any(|p| p == text);
+    for file in pkg.program_files() {
+        let src: &str = &file.text;
+        for node in syntax::descendants(file.tree.root_node()) {
+            match node.kind() {
+                "assignment_statement" if flow::operator(node, src) == "=" => {
+                    let left = flow::items(node.child_by_field_name("left"));
+                    let right = flow::items(node.child_by_field_name("right"));
+                    for (i, l) in left.iter().enumerate() {
+                        let l = flow::unparen(*l);
+                        if !hits(&compact(syntax::text(l, src))) || !is_global_root(l, root, src) {
+                            continue;
+                        }
+                        let grows = left.len() == right.len()
+                            && right.get(i).is_some_and(|r| {
+                                let r = flow::unparen(*r);
+                                flow::is_builtin_call(r, "append", src)
+                                    && syntax::call_args(r).first().is_some_and(|a| {
+                                        compact(syntax::text(flow::unparen(*a), src)) == target
+                                    })
+                            });
+                        if !grows && !flow::runs_once(node, src) {
+                            return true;
+                        }
+                    }
+                }
+                "unary_expression" if flow::operator(node, src) == "&" => {
+                    let Some(operand) = node.child_by_field_name("operand").map(flow::unparen)
+                    else {
+                        continue;
+                    };
+                    if hits(&compact(syntax::text(operand, src)))
+                        && is_global_root(operand, root, src)
+                        && !flow::runs_once(node, src)
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+/// Whether an expression's root is the package-level `root` (not a local shadowing it).
+fn is_global_root(expr: Node<'_>, root: &str, src: &str) -> bool {
+    field_path_root(expr)
+        .is_some_and(|r| syntax::text(r, src) == root && flow::resolve(r, root, src).is_none())
+}
+
+fn make_match(
+    pkg: &Package,
+    ctx: &FileCtx<'_>,
+    stmt: Node<'_>,
+    call: Node<'_>,
+    target: &str,
+    root: &str,
+) -> Match {
+    let func = flow::function_label(stmt, ctx.src);
+    let what = if target == root {
+        format!("package-level slice \"{target}\"")
+    } else {
+        format!("slice field \"{target}\" of package-level variable \"{root}\"")
+    };
+    let mut evidence: Vec<Location> = vec![ctx.loc(stmt)];
+    for arg in syntax::call_args(flow::unparen(call)).into_iter().skip(1) {
+        flow::alloc_sites(pkg, ctx.file, arg, &mut evidence);
+    }
+    Match {
+        rule: META.id,
+        location: ctx.loc(stmt),
+        subject: target.to_string(),
+        message: format!("{what} is appended to in {func} and never truncated or reset"),
+        declaration: flow::decl_location(pkg, root),
+        related: Vec::new(),
+        evidence,
+        fixes: Vec::new(),
+        version_note: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::GlobalSliceAppend as R;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn appended_per_event_and_never_trimmed() {
+        check(
+            &R,
+            r#"
+-- events/history.go --
+package events
+
+import (
+	"fmt"
+	"time"
+)
+
+type Event struct {
+	At     time.Time
+	Detail string
+	Body   []byte
+}
+
+var history []Event
+
+func newBody(n int) []byte {
+	b := make([]byte, n)
+	return b
+}
+
+// Record keeps every event for the audit page.
+func Record(kind string, n int) {
+	ev := Event{
+		At:     time.Now(),
+		Detail: fmt.Sprintf("%s #%d", kind, n),
+		Body:   newBody(n),
+	}
+	history = append(history, ev)
+}
+
+var stats struct {
+	samples []float64
+	names   []string
+}
+
+func Observe(v float64, name string) {
+	stats.samples = append(stats.samples, v)
+	stats.names = append(stats.names, "metric:"+name)
+}
+"#,
+            expect![[r#"
+                events/history.go:28 global-slice-append [history] package-level slice "history" is appended to in Record and never truncated or reset
+                  declared events/history.go:14
+                  evidence events/history.go:28 events/history.go:23-27 events/history.go:16-19
+                events/history.go:37 global-slice-append [stats.samples] slice field "stats.samples" of package-level variable "stats" is appended to in Observe and never truncated or reset
+                  declared events/history.go:31
+                  evidence events/history.go:37
+                events/history.go:38 global-slice-append [stats.names] slice field "stats.names" of package-level variable "stats" is appended to in Observe and never truncated or reset
+                  declared events/history.go:31
+                  evidence events/history.go:38
+            "#]],
+        );
+    }
+
+    #[test]
+    fn truncation_reset_and_reslicing_anywhere_in_the_package() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+var (
+	pending []int
+	queue   []int
+	window  []int
+	batch   []string
+	loaded  []string
+)
+
+func Add(v int) {
+	pending = append(pending, v)
+	queue = append(queue, v)
+	window = append(window, v)
+	batch = append(batch, "x")
+	loaded = append(loaded, "y")
+}
+-- b.go --
+package a
+
+import "encoding/json"
+
+func Flush() {
+	pending = pending[:0]
+}
+
+func Pop() int {
+	v := queue[0]
+	queue = queue[1:]
+	return v
+}
+
+func Slide() {
+	window = append(window[:0], window[len(window)-10:]...)
+}
+
+func Reset() {
+	batch = nil
+}
+
+func Load(data []byte) error {
+	return json.Unmarshal(data, &loaded)
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bounded_by_a_length_check() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+const maxRecent = 100
+
+var recent []string
+
+func Note(s string) {
+	if len(recent) >= maxRecent {
+		return
+	}
+	recent = append(recent, s)
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn init_once_and_initializers_run_once_but_loops_in_main_do_not() {
+        check(
+            &R,
+            r#"
+-- main.go --
+package main
+
+import "sync"
+
+var (
+	routes  []string
+	plugins []string
+	once    sync.Once
+	extra   []string
+	hooks   []func()
+	perTick []int
+)
+
+func init() {
+	routes = append(routes, "/", "/health")
+}
+
+var _ = func() bool {
+	plugins = append(plugins, "core")
+	return true
+}()
+
+func setup() {
+	once.Do(func() {
+		extra = append(extra, "lazy")
+	})
+}
+
+func main() {
+	hooks = append(hooks, func() {})
+	setup()
+	for i := 0; i < 10; i++ {
+		perTick = append(perTick, i)
+	}
+}
+"#,
+            expect![[r#"
+                main.go:33 global-slice-append [perTick] package-level slice "perTick" is appended to in main and never truncated or reset
+                  declared main.go:11
+                  evidence main.go:33
+            "#]],
+        );
+    }
+
+    #[test]
+    fn shadowed_and_local_slices_tests_and_generated_files() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+var history []int
+
+func Local(n int) []int {
+	history := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		history = append(history, i)
+	}
+	return history
+}
+
+func Param(history []int, v int) []int {
+	history = append(history, v)
+	return history
+}
+
+func Captured() func(int) {
+	var seen []int
+	return func(v int) { seen = append(seen, v) }
+}
+-- a_test.go --
+package a
+
+func record(v int) { history = append(history, v) }
+-- zz_gen.go --
+// Code generated by stringer. DO NOT EDIT.
+
+package a
+
+func gen(v int) { history = append(history, v) }
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn reset_only_in_tests_or_init_does_not_count() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+var log []string
+
+func init() {
+	log = make([]string, 0, 64)
+}
+
+func Write(s string) {
+	log = append(log, s)
+}
+-- a_test.go --
+package a
+
+func resetLog() { log = nil }
+"#,
+            expect![[r#"
+                a.go:10 global-slice-append [log] package-level slice "log" is appended to in Write and never truncated or reset
+                  declared a.go:3
+                  evidence a.go:10
+            "#]],
+        );
+    }
+
+    #[test]
+    fn syntax_errors_do_not_panic() {
+        check(
+            &R,
+            "-- bad.go --\npackage bad\n\nvar xs []int\n\nfunc F( {\n\txs = append(xs, \n",
+            expect![[r#"
+                no matches
+            "#]],
+        );
     }
 }

@@ -1,6 +1,13 @@
-//! `substring-retains-string`: A substring of a large string is kept, pinning the whole string.
+//! `substring-retains-string`: a substring of a large string (a slice expression, an
+//! element of `strings.Split`, a part of `strings.Cut`) is stored where it outlives the
+//! call, pinning the whole parent string.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use tree_sitter::Node;
+
+use super::subslice_retains_backing_array::describe_sink;
+use super::subslice_retains_backing_array::flow::{self, BindKind, FileCtx, Sink, SinkKind};
+use super::syntax;
+use super::{EvidenceKind, Fix, GoVersion, Location, Match, Package, Related, Rule, RuleMeta};
 
 /// The `substring-retains-string` rule.
 #[derive(Debug)]
@@ -9,7 +16,7 @@ pub struct SubstringRetainsString;
 static META: RuleMeta = RuleMeta {
     id: "substring-retains-string",
     name: "Substring retains its parent string",
-    summary: "A substring of a large string is kept, pinning the whole string.",
+    summary: "A substring of a large string is stored where it outlives the call, pinning the whole string.",
     evidence: EvidenceKind::Heap,
 };
 
@@ -18,7 +25,918 @@ impl Rule for SubstringRetainsString {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        for file in pkg.program_files() {
+            let ctx = FileCtx::new(file);
+            for node in syntax::descendants(file.tree.root_node()) {
+                match node.kind() {
+                    "slice_expression" => slice_candidate(pkg, &ctx, node, out),
+                    "index_expression" => split_element(pkg, &ctx, node, out),
+                    "range_clause" => range_candidate(pkg, &ctx, node, out),
+                    "short_var_declaration" => cut_candidate(pkg, &ctx, node, out),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Where a parent string comes from.
+#[derive(Debug)]
+enum Origin {
+    /// Made in this package (a conversion, `fmt.Sprintf`, a concatenation, ...) or passed
+    /// in by callers that make it.
+    Made {
+        /// For the message: `a string conversion`, `fmt.Sprintf`, `the caller`.
+        what: String,
+        sites: Vec<Location>,
+    },
+    /// A constant or literal: no heap string to pin.
+    Constant,
+    /// Nothing evident.
+    Unknown,
+}
+
+/// What kind of substring a candidate is, for the message.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// `s[i:j]`.
+    Slice,
+    /// An element of `strings.Split` (or `Fields`).
+    Element,
+    /// A result of `strings.Cut`.
+    Cut,
+}
+
+/// `s[i:j]` with `s` an evident string.
+fn slice_candidate(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<Match>) {
+    let Some(operand) = slice.child_by_field_name("operand").map(flow::unparen) else {
+        return;
+    };
+    if slice.child_by_field_name("capacity").is_some() || is_whole(slice, operand, ctx.src) {
+        return;
+    }
+    report(pkg, ctx, slice, operand, Part::Slice, out);
+}
+
+/// `parts[i]` (or `strings.Split(s, sep)[i]`) with `parts` from `strings.Split` of an
+/// evident string.
+fn split_element(pkg: &Package, ctx: &FileCtx<'_>, index: Node<'_>, out: &mut Vec<Match>) {
+    let Some(operand) = index.child_by_field_name("operand") else {
+        return;
+    };
+    let Some(parent) = split_source(ctx, operand, 0) else {
+        return;
+    };
+    report(pkg, ctx, index, parent, Part::Element, out);
+}
+
+/// `for _, line := range strings.Split(s, "\n")`: every stored use of `line`.
+fn range_candidate(pkg: &Package, ctx: &FileCtx<'_>, clause: Node<'_>, out: &mut Vec<Match>) {
+    let Some(right) = clause.child_by_field_name("right") else {
+        return;
+    };
+    let left = flow::items(clause.child_by_field_name("left"));
+    let Some(value) = left.get(1).copied() else {
+        return;
+    };
+    if syntax::text(value, ctx.src) == "_" || !flow::has_token(clause, ":=") {
+        return;
+    }
+    let Some(parent) = split_source(ctx, right, 0) else {
+        return;
+    };
+    let Some(b) = flow::resolve(
+        // Resolve from inside the loop body, where the range variables are in scope.
+        clause
+            .parent()
+            .and_then(|f| f.child_by_field_name("body"))
+            .unwrap_or(clause),
+        syntax::text(value, ctx.src),
+        ctx.src,
+    ) else {
+        return;
+    };
+    if b.kind != BindKind::Range {
+        return;
+    }
+    for u in flow::uses(&b, ctx.src) {
+        report(pkg, ctx, u, parent, Part::Element, out);
+    }
+}
+
+/// `before, after, ok := strings.Cut(s, sep)`: every stored use of `before` and `after`.
+fn cut_candidate(pkg: &Package, ctx: &FileCtx<'_>, decl: Node<'_>, out: &mut Vec<Match>) {
+    let right = flow::items(decl.child_by_field_name("right"));
+    let [call] = right.as_slice() else {
+        return;
+    };
+    let parts = match ctx.qualified(*call) {
+        Some(("strings", "Cut")) => 2,
+        Some(("strings", "CutPrefix" | "CutSuffix")) => 1,
+        _ => return,
+    };
+    if call.kind() != "call_expression" {
+        return;
+    }
+    let Some(parent) = syntax::call_args(*call).first().copied() else {
+        return;
+    };
+    let left = flow::items(decl.child_by_field_name("left"));
+    for name in left.iter().take(parts) {
+        let text = syntax::text(*name, ctx.src);
+        if text == "_" {
+            continue;
+        }
+        let Some(next) = decl.next_named_sibling() else {
+            continue;
+        };
+        let Some(b) = flow::resolve(next, text, ctx.src) else {
+            continue;
+        };
+        if b.decl.id() != decl.id() {
+            continue;
+        }
+        for u in flow::uses(&b, ctx.src) {
+            report(pkg, ctx, u, parent, Part::Cut, out);
+        }
+    }
+}
+
+/// Reports the sinks of a substring `value` of `parent` when the parent is an evident,
+/// non-constant string and is not stored itself.
+fn report(
+    pkg: &Package,
+    ctx: &FileCtx<'_>,
+    value: Node<'_>,
+    parent: Node<'_>,
+    part: Part,
+    out: &mut Vec<Match>,
+) {
+    let src = ctx.src;
+    let sinks: Vec<Sink<'_>> = flow::sinks(pkg, ctx.file, value, false)
+        .into_iter()
+        .filter(|s| s.kind != SinkKind::Send && !flow::runs_once(s.stmt, src))
+        .collect();
+    if sinks.is_empty() {
+        return;
+    }
+    let Origin::Made { what, sites } = string_origin(pkg, ctx, parent, 0) else {
+        return;
+    };
+    if flow::stored_itself(pkg, ctx.file, parent) {
+        return;
+    }
+    let parent_name = short(syntax::text(parent, src));
+    for sink in sinks {
+        let func = flow::function_label(sink.stmt, src);
+        let (subject, place, declaration) = describe_sink(pkg, ctx, &sink, &parent_name);
+        let part_text = match part {
+            Part::Slice => format!("a substring of \"{parent_name}\""),
+            Part::Element => format!("an element of strings.Split of \"{parent_name}\""),
+            Part::Cut => format!("a part of strings.Cut of \"{parent_name}\""),
+        };
+        let from = if what == "the caller" {
+            ", a string passed in by the caller,".to_string()
+        } else {
+            format!(" (from {what})")
+        };
+        let message =
+            format!("{part_text}{from} {place} in {func}, which keeps the whole string alive");
+        let mut evidence = sites.clone();
+        flow::push_unique(&mut evidence, ctx.loc(sink.stmt));
+        let related = sites
+            .iter()
+            .map(|s| Related {
+                location: s.clone(),
+                message: if what == "the caller" {
+                    "the caller's string is allocated here".to_string()
+                } else {
+                    format!("string \"{parent_name}\" is allocated here")
+                },
+            })
+            .collect();
+        out.push(Match {
+            rule: META.id,
+            location: ctx.loc(sink.stmt),
+            subject,
+            message,
+            declaration,
+            related,
+            evidence,
+            fixes: clone_fix(pkg, ctx, sink.value).into_iter().collect(),
+            version_note: None,
+        });
+    }
+}
+
+/// An expression's text for a message, cut to a short length.
+fn short(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= 40 {
+        one_line
+    } else {
+        let cut: String = one_line.chars().take(37).collect();
+        format!("{cut}...")
+    }
+}
+
+/// Whether a slice expression is the whole string: `s[:]`, `s[0:]`, `s[:len(s)]`.
+fn is_whole(slice: Node<'_>, operand: Node<'_>, src: &str) -> bool {
+    let start_zero = slice
+        .child_by_field_name("start")
+        .is_none_or(|s| syntax::text(s, src).trim() == "0");
+    let end_full = slice.child_by_field_name("end").is_none_or(|e| {
+        flow::same_expr(
+            syntax::text(e, src),
+            &format!("len({})", syntax::text(operand, src)),
+        )
+    });
+    start_zero && end_full
+}
+
+/// For `strings.Split(s, sep)`, `strings.Fields(s)` (or a local bound to one): `s`.
+fn split_source<'t>(ctx: &FileCtx<'_>, node: Node<'t>, depth: usize) -> Option<Node<'t>> {
+    if depth > flow::MAX_DEPTH {
+        return None;
+    }
+    let node = flow::unparen(node);
+    match node.kind() {
+        "call_expression" => {
+            let (path, func) = ctx.qualified(node)?;
+            let splits = path == "strings"
+                && matches!(
+                    func,
+                    "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
+                );
+            splits
+                .then(|| syntax::call_args(node).first().copied())
+                .flatten()
+        }
+        "identifier" => {
+            let b = flow::resolve_ident(node, ctx.src)?;
+            if !matches!(b.kind, BindKind::ShortVar | BindKind::Var) || b.multi {
+                return None;
+            }
+            split_source(ctx, b.value?, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+/// Standard-library calls that return a new string as large as their input or larger.
+fn makes_string(path: &str, func: &str) -> bool {
+    match path {
+        "fmt" => matches!(func, "Sprint" | "Sprintf" | "Sprintln"),
+        "strings" => matches!(
+            func,
+            "Join"
+                | "Repeat"
+                | "Replace"
+                | "ReplaceAll"
+                | "ToLower"
+                | "ToUpper"
+                | "ToTitle"
+                | "Title"
+                | "Map"
+                | "ToValidUTF8"
+        ),
+        "strconv" => matches!(func, "Quote" | "QuoteToASCII" | "Unquote"),
+        _ => false,
+    }
+}
+
+/// `strings` functions whose result is a substring of their first argument.
+fn keeps_parent(path: &str, func: &str) -> bool {
+    path == "strings"
+        && matches!(
+            func,
+            "TrimSpace"
+                | "Trim"
+                | "TrimLeft"
+                | "TrimRight"
+                | "TrimPrefix"
+                | "TrimSuffix"
+                | "TrimFunc"
+                | "TrimLeftFunc"
+                | "TrimRightFunc"
+        )
+}
+
+/// Where the string `node` evaluates to was made.
+fn string_origin(pkg: &Package, ctx: &FileCtx<'_>, node: Node<'_>, depth: usize) -> Origin {
+    if depth > flow::MAX_DEPTH {
+        return Origin::Unknown;
+    }
+    let src = ctx.src;
+    let node = flow::unparen(node);
+    let made = |what: &str, at: Node<'_>| Origin::Made {
+        what: what.to_string(),
+        sites: vec![ctx.loc(at)],
+    };
+    match node.kind() {
+        "interpreted_string_literal" | "raw_string_literal" => Origin::Constant,
+        "binary_expression" => {
+            if flow::operator(node, src) != "+" {
+                return Origin::Unknown;
+            }
+            let l = node
+                .child_by_field_name("left")
+                .map(|l| string_origin(pkg, ctx, l, depth + 1));
+            let r = node
+                .child_by_field_name("right")
+                .map(|r| string_origin(pkg, ctx, r, depth + 1));
+            if matches!((&l, &r), (Some(Origin::Constant), Some(Origin::Constant))) {
+                return Origin::Constant;
+            }
+            let literal = |o: &Option<Origin>| matches!(o, Some(Origin::Constant));
+            if literal(&l)
+                || literal(&r)
+                || matches!(l, Some(Origin::Made { .. }))
+                || matches!(r, Some(Origin::Made { .. }))
+            {
+                return made("a concatenation", node);
+            }
+            Origin::Unknown
+        }
+        "call_expression" => {
+            if ctx.is_builtin(node, "string") {
+                let arg = syntax::call_args(node).first().copied();
+                if arg.is_some_and(|a| {
+                    matches!(string_origin(pkg, ctx, a, depth + 1), Origin::Constant)
+                }) {
+                    return Origin::Constant;
+                }
+                return made("a string conversion", node);
+            }
+            if let Some((path, func)) = ctx.qualified(node) {
+                if makes_string(path, func) {
+                    return made(&format!("{path}.{func}"), node);
+                }
+                if keeps_parent(path, func) {
+                    return match syntax::call_args(node).first() {
+                        Some(a) => string_origin(pkg, ctx, *a, depth + 1),
+                        None => Origin::Unknown,
+                    };
+                }
+                return Origin::Unknown;
+            }
+            let Some(f) = node.child_by_field_name("function").map(flow::unparen) else {
+                return Origin::Unknown;
+            };
+            match f.kind() {
+                // `b.String()`, `sc.Text()`: a new string from a builder or scanner.
+                "selector_expression" if syntax::call_args(node).is_empty() => {
+                    let method = f.child_by_field_name("field").map(|m| syntax::text(m, src));
+                    match method {
+                        Some(m @ ("String" | "Text")) => made(&format!("{m}()"), node),
+                        _ => Origin::Unknown,
+                    }
+                }
+                "identifier" => same_package_string(pkg, ctx, f),
+                _ => Origin::Unknown,
+            }
+        }
+        "slice_expression" => match node.child_by_field_name("operand") {
+            Some(o) => string_origin(pkg, ctx, o, depth + 1),
+            None => Origin::Unknown,
+        },
+        "index_expression" => match node
+            .child_by_field_name("operand")
+            .and_then(|o| split_source(ctx, o, 0))
+        {
+            Some(s) => string_origin(pkg, ctx, s, depth + 1),
+            None => Origin::Unknown,
+        },
+        "identifier" => identifier_origin(pkg, ctx, node, depth),
+        _ => Origin::Unknown,
+    }
+}
+
+/// The origin of a local, a parameter or a package-level constant.
+fn identifier_origin(pkg: &Package, ctx: &FileCtx<'_>, ident: Node<'_>, depth: usize) -> Origin {
+    let src = ctx.src;
+    let name = syntax::text(ident, src);
+    let Some(b) = flow::resolve(ident, name, src) else {
+        return match flow::package_decl(pkg, name) {
+            Some((_, d)) if d.kind == crate::source::model::DeclKind::Const => Origin::Constant,
+            _ => Origin::Unknown,
+        };
+    };
+    match b.kind {
+        BindKind::Const => Origin::Constant,
+        BindKind::Param => param_origin(pkg, ctx, &b, depth),
+        BindKind::Range => {
+            let split = (b.index == 1)
+                .then_some(b.value)
+                .flatten()
+                .and_then(|r| split_source(ctx, r, 0));
+            match split {
+                Some(s) => string_origin(pkg, ctx, s, depth + 1),
+                None => Origin::Unknown,
+            }
+        }
+        BindKind::ShortVar | BindKind::Var => {
+            let mut values = Vec::new();
+            if let Some(v) = b.value {
+                if b.multi {
+                    // `before, after, ok := strings.Cut(s, sep)`.
+                    let cut = matches!(
+                        ctx.qualified(v),
+                        Some(("strings", "Cut" | "CutPrefix" | "CutSuffix"))
+                    );
+                    if cut && b.index < 2 {
+                        if let Some(a) = syntax::call_args(v).first() {
+                            values.push(*a);
+                        }
+                    }
+                } else {
+                    values.push(v);
+                }
+            }
+            values.extend(flow::assignments(&b, ident.start_byte(), src));
+            let mut what = None;
+            let mut sites = Vec::new();
+            let mut all_constant = !values.is_empty();
+            for v in values {
+                match string_origin(pkg, ctx, v, depth + 1) {
+                    Origin::Made { what: w, sites: s } => {
+                        what.get_or_insert(w);
+                        for l in s {
+                            flow::push_unique(&mut sites, l);
+                        }
+                        all_constant = false;
+                    }
+                    Origin::Constant => {}
+                    Origin::Unknown => all_constant = false,
+                }
+            }
+            match what {
+                Some(what) => Origin::Made { what, sites },
+                None if all_constant => Origin::Constant,
+                None => Origin::Unknown,
+            }
+        }
+        _ => Origin::Unknown,
+    }
+}
+
+/// A call of a same-package function declared to return one `string`: its body is where
+/// the string is made.
+fn same_package_string(pkg: &Package, ctx: &FileCtx<'_>, f: Node<'_>) -> Origin {
+    let name = syntax::text(f, ctx.src);
+    if flow::resolve(f, name, ctx.src).is_some() {
+        return Origin::Unknown;
+    }
+    let Some((ff, decl)) = flow::package_function(pkg, name) else {
+        return Origin::Unknown;
+    };
+    let returns_string = decl.child_by_field_name("result").is_some_and(|r| {
+        let t = syntax::text(r, &ff.text);
+        t == "string" || t == "(string)" || t.starts_with("(string, error")
+    });
+    match (returns_string, decl.child_by_field_name("body")) {
+        (true, Some(body)) => Origin::Made {
+            what: name.to_string(),
+            sites: vec![ff.location(body)],
+        },
+        _ => Origin::Unknown,
+    }
+}
+
+/// A `string` parameter: the callers' strings. With callers in the package, at least one
+/// must pass a string it makes; without any, the match stands on the code alone.
+fn param_origin(pkg: &Package, ctx: &FileCtx<'_>, b: &flow::Binding<'_>, depth: usize) -> Origin {
+    let src = ctx.src;
+    if b.ty.is_none_or(|t| syntax::text(t, src) != "string")
+        || b.decl.kind() != "parameter_declaration"
+    {
+        return Origin::Unknown;
+    }
+    let caller = || Origin::Made {
+        what: "the caller".to_string(),
+        sites: Vec::new(),
+    };
+    let Some(func) = b.decl.parent().and_then(|l| l.parent()) else {
+        return Origin::Unknown;
+    };
+    if func.kind() == "func_literal" || depth >= 2 {
+        return caller();
+    }
+    let Some(pos) = flow::param_position(b) else {
+        return Origin::Unknown;
+    };
+    let calls = flow::callers(pkg, func, src);
+    let mut passed = 0;
+    let mut sites = Vec::new();
+    for (cf, call) in &calls {
+        let cctx = FileCtx::new(cf);
+        let Some(arg) = syntax::call_args(*call).get(pos).copied() else {
+            continue;
+        };
+        if let Origin::Made { sites: s, .. } = string_origin(pkg, &cctx, arg, depth + 1) {
+            passed += 1;
+            for l in s {
+                flow::push_unique(&mut sites, l);
+            }
+        }
+    }
+    if !calls.is_empty() && passed == 0 {
+        return Origin::Unknown;
+    }
+    Origin::Made {
+        what: "the caller".to_string(),
+        sites,
+    }
+}
+
+/// The fix: store `strings.Clone(x)` (Go 1.18), adding the import when missing.
+fn clone_fix(pkg: &Package, ctx: &FileCtx<'_>, value: Node<'_>) -> Option<Fix> {
+    if pkg
+        .go_version
+        .is_some_and(|v: GoVersion| !v.at_least(1, 18))
+    {
+        return None;
+    }
+    let (q, mut edits) = flow::qualifier(pkg, ctx.file, "strings", value)?;
+    edits.extend(flow::wrap(ctx.file, value, &format!("{q}.Clone("), ")"));
+    Some(Fix {
+        title: format!(
+            "Store a copy: {q}.Clone({})",
+            short(syntax::text(value, ctx.src))
+        ),
+        edits,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::SubstringRetainsString as R;
+    use crate::rules::subslice_retains_backing_array::flow::assert_go_builds;
+    use crate::rules::testing::{apply_first_fix, check};
+
+    const DOCS: &str = r#"
+-- docs/docs.go --
+package docs
+
+import (
+	"io"
+	"sync"
+)
+
+var (
+	mu     sync.Mutex
+	titles = map[string]string{}
+)
+
+// Document indexes one uploaded document by its title line.
+func Document(id string, r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	doc := string(raw)
+	end := 80
+	if len(doc) < end {
+		end = len(doc)
+	}
+	mu.Lock()
+	titles[id] = doc[:end]
+	mu.Unlock()
+	return nil
+}
+"#;
+
+    #[test]
+    fn substring_of_a_converted_document_stored_in_a_global_map() {
+        check(
+            &R,
+            DOCS,
+            expect![[r#"
+            docs/docs.go:25 substring-retains-string [titles] a substring of "doc" (from a string conversion) is stored in package-level map "titles" in Document, which keeps the whole string alive
+              declared docs/docs.go:10
+              related docs/docs.go:19 string "doc" is allocated here
+              evidence docs/docs.go:19 docs/docs.go:25
+              fix: Store a copy: strings.Clone(doc[:end])
+        "#]],
+        );
+    }
+
+    #[test]
+    fn fix_clones_and_adds_the_strings_import() {
+        let fixed = apply_first_fix(&R, DOCS, "docs/docs.go");
+        expect![[r#"
+            package docs
+
+            import (
+            	"io"
+            	"strings"
+            	"sync"
+            )
+
+            var (
+            	mu     sync.Mutex
+            	titles = map[string]string{}
+            )
+
+            // Document indexes one uploaded document by its title line.
+            func Document(id string, r io.Reader) error {
+            	raw, err := io.ReadAll(r)
+            	if err != nil {
+            		return err
+            	}
+            	doc := string(raw)
+            	end := 80
+            	if len(doc) < end {
+            		end = len(doc)
+            	}
+            	mu.Lock()
+            	titles[id] = strings.Clone(doc[:end])
+            	mu.Unlock()
+            	return nil
+            }
+        "#]]
+        .assert_eq(&fixed);
+        assert_go_builds("1.22", &[("docs/docs.go", &fixed)]);
+    }
+
+    #[test]
+    fn split_elements_cut_parts_keys_and_fields() {
+        check(
+            &R,
+            r#"
+-- idx.go --
+package idx
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+)
+
+type Index struct {
+	first string
+	hosts map[string]bool
+}
+
+var (
+	lines []string
+	keys  = map[string]int{}
+	names []string
+)
+
+// Load keeps every line of a file: each pins the whole file's text.
+func Load(path string) {
+	data, _ := os.ReadFile(path)
+	for _, line := range strings.Split(string(data), "\n") {
+		lines = append(lines, line)
+	}
+}
+
+// Count uses a prefix of every scanned line as a key.
+func Count(sc *bufio.Scanner) {
+	for sc.Scan() {
+		line := sc.Text()
+		keys[line[:8]]++
+	}
+}
+
+// Header keeps the part before the first colon.
+func (x *Index) Header(id int, body []byte) {
+	msg := fmt.Sprintf("%d:%s", id, body)
+	name, _, ok := strings.Cut(msg, ":")
+	if ok {
+		names = append(names, name)
+	}
+	parts := strings.Split(msg, ":")
+	x.first = parts[0]
+	x.hosts[strings.TrimSpace(msg[2:10])] = true
+}
+"#,
+            expect![[r#"
+                idx.go:25 substring-retains-string [lines] an element of strings.Split of "string(data)" (from a string conversion) is appended to package-level slice "lines" in Load, which keeps the whole string alive
+                  declared idx.go:16
+                  related idx.go:24 string "string(data)" is allocated here
+                  evidence idx.go:24 idx.go:25
+                  fix: Store a copy: strings.Clone(line)
+                idx.go:33 substring-retains-string [keys] a substring of "line" (from Text()) is used as a key of package-level map "keys" in Count, which keeps the whole string alive
+                  declared idx.go:17
+                  related idx.go:32 string "line" is allocated here
+                  evidence idx.go:32 idx.go:33
+                  fix: Store a copy: strings.Clone(line[:8])
+                idx.go:42 substring-retains-string [names] a part of strings.Cut of "msg" (from fmt.Sprintf) is appended to package-level slice "names" in Index.Header, which keeps the whole string alive
+                  declared idx.go:18
+                  related idx.go:39 string "msg" is allocated here
+                  evidence idx.go:39 idx.go:42
+                  fix: Store a copy: strings.Clone(name)
+                idx.go:45 substring-retains-string [x.first] an element of strings.Split of "msg" (from fmt.Sprintf) is assigned to "x.first" in Index.Header, which keeps the whole string alive
+                  related idx.go:39 string "msg" is allocated here
+                  evidence idx.go:39 idx.go:45
+                  fix: Store a copy: strings.Clone(parts[0])
+                idx.go:46 substring-retains-string [x.hosts] a substring of "msg" (from fmt.Sprintf) is used as a key of "x.hosts" in Index.Header, which keeps the whole string alive
+                  related idx.go:39 string "msg" is allocated here
+                  evidence idx.go:39 idx.go:46
+                  fix: Store a copy: strings.Clone(strings.TrimSpace(msg[2:10]))
+            "#]],
+        );
+    }
+
+    #[test]
+    fn strings_passed_in_by_callers() {
+        check(
+            &R,
+            r#"
+-- c.go --
+package c
+
+import "strings"
+
+var prefixes []string
+
+func remember(s string) {
+	prefixes = append(prefixes, s[:4])
+}
+
+func Handle(parts []string) {
+	remember(strings.Join(parts, "/"))
+}
+
+var tags []string
+
+func tag(s string) {
+	tags = append(tags, s[:2])
+}
+
+// Only constants are passed: the parent is not on the heap.
+func Tags() {
+	tag("alpha")
+	tag("beta")
+}
+"#,
+            expect![[r#"
+                c.go:8 substring-retains-string [prefixes] a substring of "s", a string passed in by the caller, is appended to package-level slice "prefixes" in remember, which keeps the whole string alive
+                  declared c.go:5
+                  related c.go:12 the caller's string is allocated here
+                  evidence c.go:12 c.go:8
+                  fix: Store a copy: strings.Clone(s[:4])
+            "#]],
+        );
+    }
+
+    #[test]
+    fn short_lived_uses_constants_copies_and_kept_parents_are_fine() {
+        check(
+            &R,
+            r#"
+-- ok.go --
+package ok
+
+import (
+	"fmt"
+	"strings"
+)
+
+const banner = "heapspot: leak finder"
+
+var (
+	short  = map[string]string{}
+	parent = map[string]string{}
+	child  = map[string]string{}
+	names  []string
+)
+
+func Print(doc []byte) {
+	s := string(doc)
+	fmt.Println(s[:10])
+	if strings.HasPrefix(s[:4], "GET ") {
+		short["get"] = strings.Clone(s[:4])
+	}
+	short["banner"] = banner[:8]
+	lit := "literal text"
+	short["lit"] = lit[:7]
+	names = append(names, string([]byte(s[:3])))
+}
+
+// The parent is kept whole in the same call, so the substring pins nothing more.
+func Both(id string, doc []byte) {
+	s := string(doc)
+	parent[id] = s
+	child[id] = s[:16]
+}
+
+// A local map does not outlive the call.
+func Local(doc []byte) int {
+	s := string(doc)
+	m := map[string]string{}
+	m[s[:4]] = s[4:8]
+	return len(m)
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn shadowed_names_init_tests_and_old_go() {
+        check(
+            &R,
+            r#"
+-- go.mod --
+module example.com/app
+
+go 1.17
+-- a.go --
+package a
+
+import "os"
+
+var titles = map[string]string{}
+
+var version string
+
+func init() {
+	data, _ := os.ReadFile("/etc/version")
+	version = string(data)[:5]
+}
+
+func Shadow(raw []byte) int {
+	titles := map[string]string{}
+	doc := string(raw)
+	titles["x"] = doc[:4]
+	return len(titles)
+}
+
+// Before Go 1.18 there is no strings.Clone: the match has no fix.
+func Old(raw []byte) {
+	doc := string(raw)
+	titles["old"] = doc[:4]
+}
+-- a_test.go --
+package a
+
+func keepForTest(raw []byte) {
+	doc := string(raw)
+	titles["t"] = doc[:4]
+}
+"#,
+            expect![[r#"
+                a.go:24 substring-retains-string [titles] a substring of "doc" (from a string conversion) is stored in package-level map "titles" in Old, which keeps the whole string alive
+                  declared a.go:5
+                  related a.go:23 string "doc" is allocated here
+                  evidence a.go:23 a.go:24
+            "#]],
+        );
+    }
+
+    #[test]
+    fn fix_on_a_map_key_and_a_split_element() {
+        let fixture = r#"
+-- k.go --
+package k
+
+import "strings"
+
+var seen = map[string]bool{}
+
+func Mark(parts []string) {
+	joined := strings.Join(parts, ",")
+	for _, p := range strings.Split(joined, ",") {
+		seen[p] = true
+	}
+}
+"#;
+        let fixed = apply_first_fix(&R, fixture, "k.go");
+        expect![[r#"
+            package k
+
+            import "strings"
+
+            var seen = map[string]bool{}
+
+            func Mark(parts []string) {
+            	joined := strings.Join(parts, ",")
+            	for _, p := range strings.Split(joined, ",") {
+            		seen[strings.Clone(p)] = true
+            	}
+            }
+        "#]]
+        .assert_eq(&fixed);
+        assert_go_builds("1.22", &[("k.go", &fixed)]);
+    }
+
+    #[test]
+    fn syntax_errors_do_not_panic() {
+        check(
+            &R,
+            "-- bad.go --\npackage bad\n\nvar m = map[string]string{}\n\nfunc F(b []byte {\n\ts := string(b\n\tm[s[:2]] = s[\n",
+            expect![[r#"
+                no matches
+            "#]],
+        );
     }
 }
