@@ -163,7 +163,10 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
         }
     }
     eprintln!("{planted} planted leaks, {clean} clean programs checked");
-    assert!(planted >= 9, "the fixtures plant at least nine leaks, found {planted}");
+    assert!(
+        planted >= 9,
+        "the fixtures plant at least nine leaks, found {planted}"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -204,11 +204,15 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
             EvidenceKind::Goroutine => gor.as_ref(),
         };
         let ev = view.map(|v| v.summarize(&m.evidence));
-        if kind == EvidenceKind::Heap {
-            for l in &m.evidence {
-                for n in l.lines() {
-                    covered.insert((l.file.clone(), n));
-                }
+        // The heap lines a match explains: a heap rule's evidence; for a goroutine rule,
+        // the related allocation sites its blocked goroutines keep alive.
+        let explained: Vec<&Location> = match kind {
+            EvidenceKind::Heap => m.evidence.iter().collect(),
+            EvidenceKind::Goroutine => m.related.iter().map(|r| &r.location).collect(),
+        };
+        for l in explained {
+            for n in l.lines() {
+                covered.insert((l.file.clone(), n));
             }
         }
         let (mut severity, mut reason) = match (&ev, kind) {

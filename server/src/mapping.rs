@@ -427,7 +427,13 @@ impl Mapper {
                 },
             };
         }
-        if let Some(text) = self.implausible(&f.path, new_line as u32) {
+        // Deferred calls run at the function's end, and the runtime records them at its
+        // closing brace, so that line is always a plausible place.
+        let closing = new_line == now_end;
+        if let Some(text) = (!closing)
+            .then(|| self.implausible(&f.path, new_line as u32))
+            .flatten()
+        {
             return Resolution::Stale {
                 file: Some(f.path.clone()),
                 function: function.to_string(),
