@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 cargo build --release --locked --quiet
-hs=target/release/heapspot
+hs="${CARGO_TARGET_DIR:-target}/release/heapspot"
 ws=tests/fixtures/service
 snaps=("$ws"/profiles/heap-1.pb.gz "$ws"/profiles/heap-2.pb.gz "$ws"/profiles/heap-3.pb.gz "$ws"/profiles/heap-4.pb.gz)
 
