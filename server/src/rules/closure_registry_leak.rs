@@ -1,6 +1,16 @@
-//! `closure-registry-leak`: Callbacks capturing objects are added to a global registry and never removed.
+//! `closure-registry-leak`: a callback that captures the variables of the function adding
+//! it is appended to (or put into) a package-level registry of callbacks, per call, and
+//! never removed: everything it captures stays reachable from the registry.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::syntax;
+use super::unbounded_global_map::maps::{
+    binding, function_label, join_labels, list_items, tidy, unparen, Binding, PkgIndex, Target,
+};
+use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `closure-registry-leak` rule.
 #[derive(Debug)]
@@ -13,12 +23,744 @@ static META: RuleMeta = RuleMeta {
     evidence: EvidenceKind::Heap,
 };
 
+/// A package-level slice or map of callbacks, or such a field of a struct held by a
+/// package-level variable.
+struct Registry<'p> {
+    target: Target,
+    subject: String,
+    what: &'static str,
+    declaration: Location,
+    /// For a field: the package-level variables holding the struct.
+    holders: Vec<&'p str>,
+}
+
+/// A function or method that adds one of its parameters to a registry.
+struct Registrar<'p> {
+    file: usize,
+    func: Node<'p>,
+    registry: usize,
+    /// The parameter positions it adds.
+    params: Vec<usize>,
+    /// The statements adding them.
+    writes: Vec<Node<'p>>,
+    /// It returns a function (to unregister with).
+    returns_func: bool,
+}
+
 impl Rule for ClosureRegistryLeak {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        let idx = PkgIndex::new(pkg);
+        if idx.files.is_empty() {
+            return;
+        }
+        let registries = registries(&idx);
+        if registries.is_empty() {
+            return;
+        }
+        let shrinks = idx.shrinks();
+        let removed: Vec<bool> = registries
+            .iter()
+            .map(|r| {
+                shrinks.iter().any(|s| s.target.same(&r.target))
+                    || !idx.resets(&r.target).is_empty()
+            })
+            .collect();
+        let registrars = registrars(&idx, &registries);
+        for (fi, f) in idx.files.iter().enumerate() {
+            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                if idx.runs_once(fi, call) {
+                    continue;
+                }
+                for (rf, callee) in idx.callees(fi, call) {
+                    let Some(reg) = registrars
+                        .iter()
+                        .find(|r| r.file == rf && r.func.id() == callee.id())
+                    else {
+                        continue;
+                    };
+                    let registry = &registries[reg.registry];
+                    if !called_on_holder(&idx, fi, call, registry) {
+                        continue;
+                    }
+                    let discarded = reg.returns_func && result_discarded(&idx, fi, call);
+                    if removed[reg.registry] && !discarded {
+                        continue;
+                    }
+                    let args = syntax::call_args(call);
+                    for &p in &reg.params {
+                        let Some(arg) = args.get(p) else { continue };
+                        let Some((lit, captured)) = capturing_callback(&idx, fi, *arg) else {
+                            continue;
+                        };
+                        let name =
+                            idx.text(rf, callee.child_by_field_name("name").unwrap_or(callee));
+                        let mut evidence = vec![call
+                            .child_by_field_name("function")
+                            .map_or_else(|| idx.location(fi, call), |f| idx.location(fi, f))];
+                        for w in &reg.writes {
+                            evidence.push(idx.location(rf, *w));
+                        }
+                        capture_sites(&idx, fi, lit, &captured, &mut evidence);
+                        tidy(&mut evidence);
+                        let names: Vec<String> = captured
+                            .iter()
+                            .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+                            .collect();
+                        let tail = if discarded {
+                            format!("and the unregister function {name} returns is discarded")
+                        } else {
+                            "and never removed".to_string()
+                        };
+                        let location = call
+                            .child_by_field_name("function")
+                            .map_or_else(|| idx.location(fi, call), |f| idx.location(fi, f));
+                        out.push(Match {
+                            rule: META.id,
+                            location,
+                            subject: registry.subject.clone(),
+                            message: format!(
+                                "callback capturing {} is added to {} \"{}\" by {name} in {} {tail}",
+                                join_labels(&names),
+                                registry.what,
+                                registry.subject,
+                                function_label(call, idx.src(fi)),
+                            ),
+                            declaration: Some(registry.declaration.clone()),
+                            related: Vec::new(),
+                            evidence,
+                            fixes: Vec::new(),
+                            version_note: None,
+                        });
+                    }
+                }
+            }
+        }
+        direct_appends(&idx, &registries, &removed, out);
+    }
+}
+
+/// `hooks = append(hooks, func() { ... })` written where the callback is made.
+fn direct_appends(
+    idx: &PkgIndex<'_>,
+    registries: &[Registry<'_>],
+    removed: &[bool],
+    out: &mut Vec<Match>,
+) {
+    for (fi, f) in idx.files.iter().enumerate() {
+        for stmt in syntax::descendants_of_kind(f.tree.root_node(), "assignment_statement") {
+            if idx.runs_once(fi, stmt) {
+                continue;
+            }
+            for (ri, value) in added_values(idx, fi, stmt, registries) {
+                if removed[ri] {
+                    continue;
+                }
+                let Some((lit, captured)) = capturing_callback(idx, fi, value) else {
+                    continue;
+                };
+                let registry = &registries[ri];
+                let mut evidence = vec![idx.location(fi, stmt)];
+                capture_sites(idx, fi, lit, &captured, &mut evidence);
+                tidy(&mut evidence);
+                let names: Vec<String> = captured
+                    .iter()
+                    .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+                    .collect();
+                out.push(Match {
+                    rule: META.id,
+                    location: idx.location(fi, stmt),
+                    subject: registry.subject.clone(),
+                    message: format!(
+                        "callback capturing {} is added to {} \"{}\" in {} and never removed",
+                        join_labels(&names),
+                        registry.what,
+                        registry.subject,
+                        function_label(stmt, idx.src(fi)),
+                    ),
+                    declaration: Some(registry.declaration.clone()),
+                    related: Vec::new(),
+                    evidence,
+                    fixes: Vec::new(),
+                    version_note: None,
+                });
+            }
+        }
+    }
+}
+
+/// Package-level slices and maps of callbacks, and callback slice and map fields of
+/// structs that package-level variables hold.
+fn registries<'p>(idx: &PkgIndex<'p>) -> Vec<Registry<'p>> {
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = idx.vars.keys().copied().collect();
+    names.sort_unstable();
+    for name in names {
+        let Some(g) = idx.vars.get(name) else {
+            continue;
+        };
+        let ty = g.ty.or_else(|| g.value.and_then(|v| evident_type(v)));
+        if ty.is_some_and(|t| holds_callbacks(idx, g.file, t)) {
+            out.push(Registry {
+                target: Target::Global(name.to_string()),
+                subject: name.to_string(),
+                what: "package-level registry",
+                declaration: idx.location(g.file, g.spec),
+                holders: Vec::new(),
+            });
+        }
+    }
+    let mut types: Vec<(&&str, &Node<'p>)> = idx.types.iter().collect();
+    types.sort_by_key(|(_, s)| s.start_byte());
+    for (ty, spec) in types {
+        let Some(st) = spec
+            .child_by_field_name("type")
+            .filter(|t| t.kind() == "struct_type")
+        else {
+            continue;
+        };
+        let Some(fi) = idx.file_of(*spec) else {
+            continue;
+        };
+        let holders = idx.holders_of(ty);
+        if holders.is_empty() {
+            continue;
+        }
+        for decl in syntax::descendants_of_kind(st, "field_declaration") {
+            let Some(t) = decl.child_by_field_name("type") else {
+                continue;
+            };
+            if !holds_callbacks(idx, fi, t) {
+                continue;
+            }
+            for n in super::unbounded_global_map::maps::field_nodes(decl, "name") {
+                let name = idx.text(fi, n);
+                out.push(Registry {
+                    target: Target::Field {
+                        ty: Some(ty.to_string()),
+                        name: name.to_string(),
+                    },
+                    subject: format!("{ty}.{name}"),
+                    what: "registry field",
+                    declaration: idx.location(fi, decl),
+                    holders: holders.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The type an initializer evidently has (`make(T)`, `T{}`).
+fn evident_type(value: Node<'_>) -> Option<Node<'_>> {
+    let v = unparen(value);
+    match v.kind() {
+        "composite_literal" => v.child_by_field_name("type"),
+        "call_expression" => syntax::call_args(v).first().copied(),
+        _ => None,
+    }
+}
+
+/// Whether a type is a slice or map whose elements are (or contain) functions.
+fn holds_callbacks(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
+    let elem = match ty.kind() {
+        "slice_type" => ty.child_by_field_name("element"),
+        "map_type" => ty.child_by_field_name("value"),
+        _ => None,
+    };
+    let Some(elem) = elem else { return false };
+    is_callback_type(idx, fi, elem, 0)
+}
+
+/// Whether a type is a function type, a package type defined as one, or a struct with a
+/// function field.
+fn is_callback_type(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> bool {
+    match ty.kind() {
+        "function_type" => true,
+        "pointer_type" | "parenthesized_type" => {
+            depth < 3
+                && ty
+                    .named_child(0)
+                    .is_some_and(|t| is_callback_type(idx, fi, t, depth + 1))
+        }
+        "slice_type" | "array_type" => {
+            depth < 3
+                && ty
+                    .child_by_field_name("element")
+                    .is_some_and(|t| is_callback_type(idx, fi, t, depth + 1))
+        }
+        "map_type" => {
+            depth < 3
+                && ty
+                    .child_by_field_name("value")
+                    .is_some_and(|t| is_callback_type(idx, fi, t, depth + 1))
+        }
+        "struct_type" => syntax::descendants_of_kind(ty, "field_declaration").any(|d| {
+            d.child_by_field_name("type")
+                .is_some_and(|t| t.kind() == "function_type")
+        }),
+        "type_identifier" if depth < 3 => {
+            let Some(spec) = idx.types.get(idx.text(fi, ty)) else {
+                return false;
+            };
+            let file = idx.file_of(*spec).unwrap_or(fi);
+            spec.child_by_field_name("type")
+                .is_some_and(|t| is_callback_type(idx, file, t, depth + 1))
+        }
+        _ => false,
+    }
+}
+
+/// The values an assignment adds to a registry: `r = append(r, v...)` or `r[k] = v`.
+fn added_values<'p>(
+    idx: &PkgIndex<'p>,
+    fi: usize,
+    stmt: Node<'p>,
+    registries: &[Registry<'p>],
+) -> Vec<(usize, Node<'p>)> {
+    let mut out = Vec::new();
+    let lhs = stmt
+        .child_by_field_name("left")
+        .map(list_items)
+        .unwrap_or_default();
+    let rhs = stmt
+        .child_by_field_name("right")
+        .map(list_items)
+        .unwrap_or_default();
+    if lhs.len() != rhs.len() {
+        return out;
+    }
+    for (l, r) in lhs.into_iter().zip(rhs) {
+        let l = unparen(l);
+        let r = unparen(r);
+        let (container, values) = if l.kind() == "index_expression" {
+            (l.child_by_field_name("operand"), vec![r])
+        } else if idx.is_builtin_call(fi, r, "append") {
+            let args = syntax::call_args(r);
+            let same = args.first().and_then(|a| idx.resolve(fi, *a)) == idx.resolve(fi, l);
+            if !same {
+                continue;
+            }
+            (Some(l), args.into_iter().skip(1).collect())
+        } else {
+            continue;
+        };
+        let Some(target) = container.and_then(|c| idx.resolve(fi, c)) else {
+            continue;
+        };
+        let Some(ri) = registries.iter().position(|g| g.target.same(&target)) else {
+            continue;
+        };
+        out.extend(values.into_iter().map(|v| (ri, v)));
+    }
+    out
+}
+
+/// The functions and methods that add one of their parameters to a registry.
+fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Registrar<'p>> {
+    let mut out: Vec<Registrar<'p>> = Vec::new();
+    let all = idx.funcs.values().chain(idx.methods.values()).flatten();
+    for &(fi, func) in all {
+        let Some(body) = func.child_by_field_name("body") else {
+            continue;
+        };
+        for stmt in syntax::descendants_of_kind(body, "assignment_statement") {
+            for (ri, value) in added_values(idx, fi, stmt, registries) {
+                let params: Vec<usize> = syntax::descendants_of_kind(value, "identifier")
+                    .filter_map(|id| match binding(id, idx.src(fi)) {
+                        Binding::Param { func: f, index } if f.id() == func.id() => Some(index),
+                        _ => None,
+                    })
+                    .collect();
+                if params.is_empty() {
+                    continue;
+                }
+                let returns_func = func.child_by_field_name("result").is_some_and(|r| {
+                    r.kind() == "function_type"
+                        || (r.kind() == "parameter_list"
+                            && syntax::descendants_of_kind(r, "parameter_declaration")
+                                .filter_map(|d| d.child_by_field_name("type"))
+                                .any(|t| t.kind() == "function_type"))
+                });
+                match out
+                    .iter_mut()
+                    .find(|r| r.func.id() == func.id() && r.registry == ri)
+                {
+                    Some(r) => {
+                        r.params.extend(params);
+                        r.writes.push(stmt);
+                    }
+                    None => out.push(Registrar {
+                        file: fi,
+                        func,
+                        registry: ri,
+                        params,
+                        writes: vec![stmt],
+                        returns_func,
+                    }),
+                }
+            }
+        }
+    }
+    for r in &mut out {
+        r.params.sort_unstable();
+        r.params.dedup();
+    }
+    out
+}
+
+/// For a registry field, whether the call is `holder.Method(...)` on a package-level
+/// variable holding the struct; a package-level registry accepts any call.
+fn called_on_holder(
+    idx: &PkgIndex<'_>,
+    fi: usize,
+    call: Node<'_>,
+    registry: &Registry<'_>,
+) -> bool {
+    if registry.holders.is_empty() {
+        return true;
+    }
+    let Some(f) = call.child_by_field_name("function").map(unparen) else {
+        return false;
+    };
+    f.kind() == "selector_expression"
+        && f.child_by_field_name("operand")
+            .and_then(|o| idx.resolve(fi, o))
+            .is_some_and(
+                |t| matches!(t, Target::Global(ref n) if registry.holders.contains(&n.as_str())),
+            )
+}
+
+/// Whether the call's result is thrown away (a statement of its own, or assigned to `_`).
+fn result_discarded(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> bool {
+    let Some(p) = call.parent() else { return false };
+    match p.kind() {
+        "expression_statement" => true,
+        "expression_list" => p.parent().is_some_and(|s| {
+            matches!(s.kind(), "assignment_statement" | "short_var_declaration")
+                && s.child_by_field_name("left")
+                    .map(list_items)
+                    .is_some_and(|l| l.len() == 1 && idx.text(fi, l[0]) == "_")
+        }),
+        _ => false,
+    }
+}
+
+/// A callback argument that captures variables of the function around it: a function
+/// literal (or a local holding one) and the identifiers it captures, or a method value
+/// `x.M` bound to a local `x`.
+fn capturing_callback<'p>(
+    idx: &PkgIndex<'p>,
+    fi: usize,
+    arg: Node<'p>,
+) -> Option<(Node<'p>, Vec<Node<'p>>)> {
+    let arg = unparen(arg);
+    match arg.kind() {
+        "func_literal" => {
+            let captured = captures(idx, fi, arg);
+            (!captured.is_empty()).then_some((arg, captured))
+        }
+        "identifier" => match binding(arg, idx.src(fi)) {
+            Binding::Local { decl } => {
+                let v = super::unbounded_global_map::maps::declared_value(
+                    decl,
+                    idx.text(fi, arg),
+                    idx.src(fi),
+                )?;
+                let v = unparen(v);
+                (v.kind() == "func_literal").then_some(())?;
+                let captured = captures(idx, fi, v);
+                (!captured.is_empty()).then_some((v, captured))
+            }
+            _ => None,
+        },
+        "selector_expression" => {
+            let operand = unparen(arg.child_by_field_name("operand")?);
+            let method = idx.text(fi, arg.child_by_field_name("field")?);
+            let local = operand.kind() == "identifier"
+                && matches!(
+                    binding(operand, idx.src(fi)),
+                    Binding::Local { .. } | Binding::Param { .. } | Binding::Receiver { .. }
+                );
+            (local && idx.methods.contains_key(method)).then(|| (arg, vec![operand]))
+        }
+        _ => None,
+    }
+}
+
+/// The first reference of each variable a function literal captures from the functions
+/// around it (parameters, receivers and locals declared outside the literal).
+fn captures<'p>(idx: &PkgIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
+    let src = idx.src(fi);
+    let inside = |n: Node<'_>| lit.start_byte() <= n.start_byte() && n.end_byte() <= lit.end_byte();
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let Some(body) = lit.child_by_field_name("body") else {
+        return out;
+    };
+    for id in syntax::descendants_of_kind(body, "identifier") {
+        if !super::unbounded_global_map::maps::is_reference(id) {
+            continue;
+        }
+        let outer = match binding(id, src) {
+            Binding::Local { decl } => !inside(decl),
+            Binding::Param { func, .. } | Binding::Receiver { func } | Binding::Result { func } => {
+                !inside(func)
+            }
+            Binding::Package => false,
+        };
+        if outer && seen.insert(idx.text(fi, id)) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// The allocation sites of the captured locals (their declarations' values) and the
+/// callback's own first line.
+fn capture_sites(
+    idx: &PkgIndex<'_>,
+    fi: usize,
+    lit: Node<'_>,
+    captured: &[Node<'_>],
+    out: &mut Vec<Location>,
+) {
+    let head = lit.child_by_field_name("parameters").unwrap_or(lit);
+    out.push(idx.location(fi, head));
+    for id in captured {
+        if let Binding::Local { decl } = binding(*id, idx.src(fi)) {
+            let name = idx.text(fi, *id);
+            if let Some(v) =
+                super::unbounded_global_map::maps::declared_value(decl, name, idx.src(fi))
+            {
+                idx.alloc_sites(fi, v, out);
+            } else {
+                idx.alloc_sites(fi, *id, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::ClosureRegistryLeak;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn callbacks_capturing_request_state_are_never_removed() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- events/events.go --
+package events
+
+import "sync"
+
+type Event struct{ Name string }
+
+var (
+	mu        sync.Mutex
+	listeners []func(Event)
+)
+
+func OnEvent(fn func(Event)) {
+	mu.Lock()
+	listeners = append(listeners, fn)
+	mu.Unlock()
+}
+
+type Conn struct {
+	id  string
+	buf []byte
+}
+
+func (c *Conn) notify(e Event) { c.buf = append(c.buf[:0], e.Name...) }
+
+func handleConn(id string) {
+	conn := &Conn{id: id, buf: make([]byte, 8192)}
+	OnEvent(func(e Event) {
+		conn.notify(e)
+	})
+}
+
+func watch(id string) {
+	c := newConn(id)
+	OnEvent(c.notify)
+}
+
+func newConn(id string) *Conn {
+	return &Conn{id: id, buf: make([]byte, 1024)}
+}
+
+var hooks []func()
+
+func track(req []byte) {
+	hooks = append(hooks, func() { _ = len(req) })
+}
+"#,
+            expect![[r#"
+                events/events.go:27 closure-registry-leak [listeners] callback capturing "conn" is added to package-level registry "listeners" by OnEvent in handleConn and never removed
+                  declared events/events.go:9
+                  evidence events/events.go:14 events/events.go:26 events/events.go:27
+                events/events.go:34 closure-registry-leak [listeners] callback capturing "c" is added to package-level registry "listeners" by OnEvent in watch and never removed
+                  declared events/events.go:9
+                  evidence events/events.go:14 events/events.go:33 events/events.go:34 events/events.go:37-39
+                events/events.go:44 closure-registry-leak [hooks] callback capturing "req" is added to package-level registry "hooks" in track and never removed
+                  declared events/events.go:41
+                  evidence events/events.go:44
+            "#]],
+        );
+    }
+
+    #[test]
+    fn registries_held_by_package_level_structs() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- bus/bus.go --
+package bus
+
+type Handler func(payload []byte)
+
+type Bus struct {
+	subs map[string][]Handler
+}
+
+func NewBus() *Bus { return &Bus{subs: map[string][]Handler{}} }
+
+var defaultBus = NewBus()
+
+func (b *Bus) Subscribe(topic string, h Handler) {
+	b.subs[topic] = append(b.subs[topic], h)
+}
+
+func Serve(topic string) {
+	state := make(map[string]int)
+	defaultBus.Subscribe(topic, func(p []byte) { state[string(p)]++ })
+	local := NewBus()
+	local.Subscribe(topic, func(p []byte) { state["x"]++ })
+}
+"#,
+            expect![[r#"
+                bus/bus.go:19 closure-registry-leak [Bus.subs] callback capturing "state" is added to registry field "Bus.subs" by Subscribe in Serve and never removed
+                  declared bus/bus.go:6
+                  evidence bus/bus.go:14 bus/bus.go:18 bus/bus.go:19
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_discarded_unregister_function_still_leaks() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- subs.go --
+package subs
+
+import "sync"
+
+var (
+	mu   sync.Mutex
+	next int
+	subs = map[int]func(string){}
+)
+
+func Subscribe(fn func(string)) (cancel func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	next++
+	id := next
+	subs[id] = fn
+	return func() {
+		mu.Lock()
+		delete(subs, id)
+		mu.Unlock()
+	}
+}
+
+func Leaky(name string) {
+	buf := make([]byte, 4096)
+	Subscribe(func(s string) { copy(buf, s) })
+}
+
+func Careful(name string) {
+	buf := make([]byte, 4096)
+	cancel := Subscribe(func(s string) { copy(buf, s) })
+	defer cancel()
+}
+"#,
+            expect![[r#"
+                subs.go:26 closure-registry-leak [subs] callback capturing "buf" is added to package-level registry "subs" by Subscribe in Leaky and the unregister function Subscribe returns is discarded
+                  declared subs.go:8
+                  evidence subs.go:16 subs.go:25 subs.go:26
+            "#]],
+        );
+    }
+
+    #[test]
+    fn start_up_registration_removal_and_capture_free_callbacks() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- main.go --
+package main
+
+import (
+	"log"
+	"slices"
+)
+
+var (
+	onExit   []func()
+	handlers []func(int)
+	pruned   []func(int)
+)
+
+func AtExit(fn func()) { onExit = append(onExit, fn) }
+
+func Handle(fn func(int)) { handlers = append(handlers, fn) }
+
+func Prune(fn func(int)) { pruned = append(pruned, fn) }
+
+func init() {
+	logger := log.Default()
+	AtExit(func() { logger.Print("bye") })
+}
+
+func main() {
+	name := "main"
+	AtExit(func() { log.Print(name) })
+	Serve()
+}
+
+func Serve() {
+	for i := 0; i < 3; i++ {
+		Handle(func(n int) { log.Print(n) })
+		buf := make([]byte, 64)
+		Prune(func(n int) { _ = buf[n] })
+	}
+}
+
+func reset() {
+	pruned = slices.DeleteFunc(pruned, func(f func(int)) bool { return f == nil })
+}
+-- main_test.go --
+package main
+
+import "testing"
+
+func TestAtExit(t *testing.T) {
+	AtExit(func() { t.Log("done") })
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
     }
 }

@@ -1,6 +1,16 @@
-//! `map-field-no-delete`: A map field of a long-lived struct is written by its methods and no method deletes from it.
+//! `map-field-no-delete`: a map field of a long-lived struct that its methods write and
+//! nothing in the package deletes from, clears or replaces only grows.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use std::collections::BTreeMap;
+
+use tree_sitter::Node;
+
+use super::syntax;
+use super::unbounded_global_map::maps::{
+    self, function_label, join_labels, receiver_type, tidy, PkgIndex, Target,
+};
+use super::unbounded_global_map::{constant_key, stored_values};
+use super::{EvidenceKind, Match, Package, Related, Rule, RuleMeta};
 
 /// The `map-field-no-delete` rule.
 #[derive(Debug)]
@@ -13,12 +23,547 @@ static META: RuleMeta = RuleMeta {
     evidence: EvidenceKind::Heap,
 };
 
+/// A map field of a package struct type.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MapField<'p> {
+    pub file: usize,
+    pub ty: &'p str,
+    pub name: &'p str,
+    pub decl: Node<'p>,
+    pub map: maps::MapType<'p>,
+}
+
+/// The map fields of the package's struct types.
+pub(crate) fn map_fields<'p>(idx: &PkgIndex<'p>) -> Vec<MapField<'p>> {
+    let mut out = Vec::new();
+    let mut types: Vec<(&&str, &Node<'p>)> = idx.types.iter().collect();
+    types.sort_by_key(|(_, spec)| spec.start_byte());
+    for (ty, spec) in types {
+        let Some(st) = spec
+            .child_by_field_name("type")
+            .filter(|t| t.kind() == "struct_type")
+        else {
+            continue;
+        };
+        let Some(fi) = idx.file_of(*spec) else {
+            continue;
+        };
+        for decl in syntax::descendants_of_kind(st, "field_declaration") {
+            let Some(map) = decl
+                .child_by_field_name("type")
+                .and_then(|t| idx.map_type(fi, t))
+            else {
+                continue;
+            };
+            for name in maps::field_nodes(decl, "name") {
+                out.push(MapField {
+                    file: fi,
+                    ty,
+                    name: idx.text(fi, name),
+                    decl,
+                    map,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The writes through the methods of `ty` into its field `name` (`s.items[k] = v`, also
+/// through a local alias, and `maps.Copy(s.items, src)`): (file, the `m[k]` or call, the
+/// statement).
+pub(crate) fn method_writes<'p>(
+    idx: &PkgIndex<'p>,
+    ty: &str,
+    name: &str,
+) -> Vec<(usize, Node<'p>, Node<'p>)> {
+    let target = Target::Field {
+        ty: Some(ty.to_string()),
+        name: name.to_string(),
+    };
+    let mut out = Vec::new();
+    for methods in idx.methods.values() {
+        for &(fi, m) in methods {
+            if receiver_type(m, idx.src(fi)).map(|(t, _)| t) != Some(ty) {
+                continue;
+            }
+            let Some(body) = m.child_by_field_name("body") else {
+                continue;
+            };
+            for n in syntax::descendants(body) {
+                let (operand, stmt) = match n.kind() {
+                    "index_expression" => {
+                        match (n.child_by_field_name("operand"), write_statement(n)) {
+                            (Some(o), Some(s)) => (o, s),
+                            _ => continue,
+                        }
+                    }
+                    "call_expression"
+                        if n.child_by_field_name("function")
+                            .is_some_and(|f| idx.is_qualified(fi, f, "maps", "Copy")) =>
+                    {
+                        match syntax::call_args(n).first() {
+                            Some(o) => (*o, syntax::statement_of(n)),
+                            None => continue,
+                        }
+                    }
+                    _ => continue,
+                };
+                if idx.resolve(fi, operand).is_some_and(|t| t == target) {
+                    out.push((fi, n, stmt));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (idx.files[a.0].path(), a.1.start_byte()).cmp(&(idx.files[b.0].path(), b.1.start_byte()))
+    });
+    out
+}
+
+/// The statement writing through an index expression.
+fn write_statement(index: Node<'_>) -> Option<Node<'_>> {
+    let mut n = index;
+    while let Some(p) = n.parent() {
+        if p.kind() == "parenthesized_expression" {
+            n = p;
+            continue;
+        }
+        return match p.kind() {
+            "inc_statement" | "dec_statement" => Some(p),
+            "expression_list" => p.parent().filter(|s| {
+                s.kind() == "assignment_statement" && s.child_by_field_name("left") == Some(p)
+            }),
+            _ => None,
+        };
+    }
+    None
+}
+
 impl Rule for MapFieldNoDelete {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        let idx = PkgIndex::new(pkg);
+        if idx.files.is_empty() || idx.methods.is_empty() {
+            return;
+        }
+        let fields = map_fields(&idx);
+        if fields.is_empty() {
+            return;
+        }
+        let shrinks = idx.shrinks();
+        let mut scoped: BTreeMap<&str, bool> = BTreeMap::new();
+        for field in fields {
+            if idx.is_bounded_key_type(field.map.file, field.map.key) {
+                continue;
+            }
+            let target = Target::Field {
+                ty: Some(field.ty.to_string()),
+                name: field.name.to_string(),
+            };
+            let writes: Vec<_> = method_writes(&idx, field.ty, field.name)
+                .into_iter()
+                .filter(|&(fi, index, stmt)| {
+                    !constant_key(&idx, fi, index)
+                        && !idx.runs_once(fi, stmt)
+                        && idx.len_guarded(fi, stmt, &target).is_none()
+                        && !idx.panics_on_duplicate(fi, stmt, &target)
+                })
+                .collect();
+            if writes.is_empty() {
+                continue;
+            }
+            if shrinks.iter().any(|s| s.target.same(&target)) || !idx.resets(&target).is_empty() {
+                continue;
+            }
+            let request_scoped = *scoped
+                .entry(field.ty)
+                .or_insert_with(|| idx.request_scoped(field.ty));
+            if request_scoped {
+                continue;
+            }
+            let labels: Vec<String> = writes
+                .iter()
+                .map(|&(fi, _, stmt)| function_label(stmt, idx.src(fi)))
+                .collect();
+            let mut evidence = Vec::new();
+            let mut related = Vec::new();
+            for (i, &(fi, index, stmt)) in writes.iter().enumerate() {
+                evidence.push(idx.location(fi, stmt));
+                stored_values(&idx, fi, index, stmt, &mut evidence);
+                if i > 0 {
+                    related.push(Related {
+                        location: idx.location(fi, index),
+                        message: format!("also written in {}", labels[i]),
+                    });
+                }
+            }
+            tidy(&mut evidence);
+            let (fi, index, _) = writes[0];
+            let subject = format!("{}.{}", field.ty, field.name);
+            out.push(Match {
+                rule: META.id,
+                location: idx.location(fi, index),
+                message: format!(
+                    "map field \"{subject}\" is written in {} and nothing deletes from it",
+                    join_labels(&labels)
+                ),
+                subject,
+                declaration: Some(idx.location(field.file, field.decl)),
+                related,
+                evidence,
+                fixes: Vec::new(),
+                version_note: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::MapFieldNoDelete;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn long_lived_store_written_by_a_method() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- cache/store.go --
+package cache
+
+import "sync"
+
+type Store struct {
+	mu    sync.RWMutex
+	items map[string][]byte
+	hits  map[string]int
+}
+
+func NewStore() *Store {
+	return &Store{items: make(map[string][]byte), hits: map[string]int{}}
+}
+
+func (s *Store) Put(key string, val []byte) {
+	buf := make([]byte, len(val))
+	copy(buf, val)
+	s.mu.Lock()
+	s.items[key] = buf
+	s.mu.Unlock()
+}
+
+func (s *Store) Get(key string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hits[key]++
+	return s.items[key]
+}
+-- registry/registry.go --
+package registry
+
+type Instance struct {
+	ID     string
+	Labels map[string]string
+	Meta   []byte
+}
+
+type Registry struct {
+	instances map[string]*Instance
+}
+
+var Default = &Registry{instances: map[string]*Instance{}}
+
+func (r *Registry) Add(id string, gen int) {
+	inst := &Instance{ID: id, Labels: map[string]string{"gen": "x"}}
+	inst.Meta = make([]byte, 512)
+	m := r.instances
+	m[id] = inst
+}
+"#,
+            expect![[r#"
+                cache/store.go:19 map-field-no-delete [Store.items] map field "Store.items" is written in (*Store).Put and nothing deletes from it
+                  declared cache/store.go:7
+                  evidence cache/store.go:16 cache/store.go:19
+                cache/store.go:26 map-field-no-delete [Store.hits] map field "Store.hits" is written in (*Store).Get and nothing deletes from it
+                  declared cache/store.go:8
+                  evidence cache/store.go:26
+                registry/registry.go:19 map-field-no-delete [Registry.instances] map field "Registry.instances" is written in (*Registry).Add and nothing deletes from it
+                  declared registry/registry.go:10
+                  evidence registry/registry.go:16 registry/registry.go:17 registry/registry.go:19
+            "#]],
+        );
+    }
+
+    #[test]
+    fn deletes_clears_resets_and_helpers_anywhere_in_the_package() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- a.go --
+package a
+
+import (
+	"maps"
+	"sync"
+)
+
+type Store struct {
+	mu       sync.Mutex
+	deleted  map[string][]byte
+	cleared  map[string][]byte
+	reset    map[string][]byte
+	helped   map[string][]byte
+	aliased  map[string][]byte
+	filtered map[string][]byte
+}
+
+func (s *Store) Put(k string, v []byte) {
+	s.deleted[k] = v
+	s.cleared[k] = v
+	s.reset[k] = v
+	s.helped[k] = v
+	s.aliased[k] = v
+	s.filtered[k] = v
+}
+
+func (s *Store) Remove(k string) { delete(s.deleted, k) }
+
+func (s *Store) Reset() {
+	clear(s.cleared)
+	s.reset = make(map[string][]byte)
+	maps.DeleteFunc(s.filtered, func(string, []byte) bool { return true })
+}
+
+func sweep(s *Store) {
+	prune(s.helped)
+	m := s.aliased
+	delete(m, "k")
+}
+
+func prune(m map[string][]byte) {
+	for k := range m {
+		delete(m, k)
+	}
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_same_named_field_of_another_type_or_a_test_does_not_count() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- a.go --
+package a
+
+import "sync"
+
+type Store struct {
+	mu    sync.Mutex
+	items map[string][]byte
+}
+
+type Other struct {
+	mu    sync.Mutex
+	items map[string][]byte
+}
+
+func (s *Store) Put(k string, v []byte) { s.items[k] = v }
+
+func (o *Other) Drop(k string) { delete(o.items, k) }
+-- a_test.go --
+package a
+
+import "testing"
+
+func TestPut(t *testing.T) {
+	s := &Store{items: map[string][]byte{}}
+	s.Put("k", nil)
+	delete(s.items, "k")
+}
+"#,
+            expect![[r#"
+                a.go:15 map-field-no-delete [Store.items] map field "Store.items" is written in (*Store).Put and nothing deletes from it
+                  declared a.go:7
+                  evidence a.go:15
+            "#]],
+        );
+    }
+
+    #[test]
+    fn lazy_initialization_is_not_a_reset() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- a.go --
+package a
+
+import "sync"
+
+type Index struct {
+	mu   sync.Mutex
+	docs map[string]string
+}
+
+func (x *Index) Add(id, body string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.docs == nil {
+		x.docs = make(map[string]string)
+	}
+	x.docs[id] = body
+}
+"#,
+            expect![[r#"
+                a.go:16 map-field-no-delete [Index.docs] map field "Index.docs" is written in (*Index).Add and nothing deletes from it
+                  declared a.go:7
+                  evidence a.go:16
+            "#]],
+        );
+    }
+
+    #[test]
+    fn request_scoped_structs_die_with_the_request() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- walk.go --
+package walk
+
+type walker struct {
+	seen map[string]bool
+	out  []string
+}
+
+func (w *walker) visit(n string) {
+	if w.seen[n] {
+		return
+	}
+	w.seen[n] = true
+	w.out = append(w.out, n)
+}
+
+func Walk(nodes []string) []string {
+	w := &walker{seen: map[string]bool{}}
+	for _, n := range nodes {
+		w.visit(n)
+	}
+	return w.out
+}
+
+type counter struct{ byWord map[string]int }
+
+func newCounter() *counter { return &counter{byWord: map[string]int{}} }
+
+func (c *counter) add(w string) { c.byWord[w]++ }
+
+func Count(words []string) int {
+	c := newCounter()
+	for _, w := range words {
+		c.add(w)
+	}
+	return len(c.byWord)
+}
+
+type tally struct{ m map[string]int }
+
+func (t *tally) add(w string) { t.m[w]++ }
+
+func Tally(words []string) {
+	var t tally
+	t.m = map[string]int{}
+	for _, w := range words {
+		t.add(w)
+	}
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn escaping_values_are_long_lived() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- svc.go --
+package svc
+
+type tracker struct{ seen map[string][]byte }
+
+func (t *tracker) note(id string, b []byte) { t.seen[id] = b }
+
+type Server struct{ t *tracker }
+
+func NewServer() *Server {
+	return &Server{t: &tracker{seen: map[string][]byte{}}}
+}
+
+type Pool struct{ conns map[string][]byte }
+
+func NewPool() *Pool { return &Pool{conns: map[string][]byte{}} }
+
+func (p *Pool) Add(addr string) { p.conns[addr] = make([]byte, 4096) }
+"#,
+            expect![[r#"
+                svc.go:5 map-field-no-delete [tracker.seen] map field "tracker.seen" is written in (*tracker).note and nothing deletes from it
+                  declared svc.go:3
+                  evidence svc.go:5
+                svc.go:17 map-field-no-delete [Pool.conns] map field "Pool.conns" is written in (*Pool).Add and nothing deletes from it
+                  declared svc.go:13
+                  evidence svc.go:17
+            "#]],
+        );
+    }
+
+    #[test]
+    fn bounded_writes_are_not_growth() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- a.go --
+package a
+
+import "sync"
+
+type State uint8
+
+const (
+	Idle State = iota
+	Busy
+)
+
+type Stats struct {
+	mu      sync.Mutex
+	byState map[State]int
+	named   map[string]int
+	capped  map[string][]byte
+}
+
+const limit = 128
+
+func (s *Stats) Observe(st State, k string, v []byte) {
+	s.byState[st]++
+	s.named["total"]++
+	if len(s.capped) < limit {
+		s.capped[k] = v
+	}
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
     }
 }

@@ -1,6 +1,15 @@
-//! `map-high-water-mark`: A long-lived map drained by delete or clear keeps its peak bucket memory.
+//! `map-high-water-mark`: a long-lived map (package-level, or a field of a long-lived
+//! struct) that is emptied with `clear`, `maps.DeleteFunc` or `delete` in a range over
+//! itself and never replaced keeps the buckets of its largest size: Go maps never shrink.
 
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta};
+use tree_sitter::Node;
+
+use super::map_field_no_delete::{map_fields, method_writes};
+use super::unbounded_global_map::constant_key;
+use super::unbounded_global_map::maps::{
+    function_label, tidy, PkgIndex, Shrink, ShrinkKind, Target, UseKind,
+};
+use super::{EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta};
 
 /// The `map-high-water-mark` rule.
 #[derive(Debug)]
@@ -13,12 +22,348 @@ static META: RuleMeta = RuleMeta {
     evidence: EvidenceKind::Heap,
 };
 
+/// A long-lived map: what it is, its subject, its declaration and its writes.
+struct Candidate<'p> {
+    target: Target,
+    what: &'static str,
+    subject: String,
+    declaration: Location,
+    writes: Vec<(usize, Node<'p>, Node<'p>)>,
+}
+
 impl Rule for MapHighWaterMark {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
 
-    fn check(&self, _pkg: &Package, _out: &mut Vec<Match>) {
-        // Written in its own change; the registry lists it so ids are stable.
+    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+        let idx = PkgIndex::new(pkg);
+        if idx.files.is_empty() {
+            return;
+        }
+        let shrinks = idx.shrinks();
+        if !shrinks.iter().any(|s| s.drain) {
+            return;
+        }
+        for c in candidates(&idx) {
+            let mut drains: Vec<&Shrink<'_>> = shrinks
+                .iter()
+                .filter(|s| s.drain && s.target.same(&c.target) && !idx.runs_once(s.file, s.call))
+                .collect();
+            if drains.is_empty() || !idx.resets(&c.target).is_empty() {
+                continue;
+            }
+            let writes: Vec<_> = c
+                .writes
+                .iter()
+                .copied()
+                .filter(|&(fi, index, stmt)| {
+                    !idx.runs_once(fi, stmt) && !constant_key(&idx, fi, index)
+                })
+                .collect();
+            if writes.is_empty() {
+                continue;
+            }
+            // A length guard caps the peak by design.
+            if writes
+                .iter()
+                .any(|&(fi, _, stmt)| idx.len_guarded(fi, stmt, &c.target).is_some())
+            {
+                continue;
+            }
+            drains.sort_by(|a, b| {
+                (idx.files[a.file].path(), a.call.start_byte())
+                    .cmp(&(idx.files[b.file].path(), b.call.start_byte()))
+            });
+            let first = drains[0];
+            let how = match first.kind {
+                ShrinkKind::Clear => "emptied with clear".to_string(),
+                ShrinkKind::DeleteFunc => "pruned with maps.DeleteFunc".to_string(),
+                ShrinkKind::Delete => "emptied by deleting its keys in a range over it".to_string(),
+                ShrinkKind::Helper => {
+                    let callee = first
+                        .call
+                        .child_by_field_name("function")
+                        .map(|f| idx.text(first.file, f))
+                        .unwrap_or("a helper");
+                    format!("emptied through {callee}")
+                }
+            };
+            let mut evidence: Vec<Location> = writes
+                .iter()
+                .map(|&(fi, _, stmt)| idx.location(fi, stmt))
+                .collect();
+            tidy(&mut evidence);
+            let related = drains[1..]
+                .iter()
+                .map(|d| Related {
+                    location: idx.location(d.file, d.call),
+                    message: format!(
+                        "also emptied in {}",
+                        function_label(d.call, idx.src(d.file))
+                    ),
+                })
+                .chain(writes.iter().take(1).map(|&(fi, index, _)| Related {
+                    location: idx.location(fi, index),
+                    message: "refilled here; its buckets grow to the largest batch".to_string(),
+                }))
+                .collect();
+            out.push(Match {
+                rule: META.id,
+                location: idx.location(first.file, first.call),
+                message: format!(
+                    "{} \"{}\" is {how} in {} but never replaced, so it keeps the memory of its largest size",
+                    c.what,
+                    c.subject,
+                    function_label(first.call, idx.src(first.file))
+                ),
+                subject: c.subject,
+                declaration: Some(c.declaration),
+                related,
+                evidence,
+                fixes: Vec::new(),
+                version_note: None,
+            });
+        }
+    }
+}
+
+/// Package-level maps and map fields of long-lived structs, with their writes.
+fn candidates<'p>(idx: &PkgIndex<'p>) -> Vec<Candidate<'p>> {
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = idx.vars.keys().copied().collect();
+    names.sort_unstable();
+    for name in names {
+        let Some(g) = idx.vars.get(name) else {
+            continue;
+        };
+        let Some(mt) = idx.global_map_type(g) else {
+            continue;
+        };
+        if idx.is_bounded_key_type(mt.file, mt.key) {
+            continue;
+        }
+        let writes = idx
+            .global_uses(name)
+            .into_iter()
+            .filter_map(|u| match u.kind {
+                UseKind::Write { index, stmt } => Some((u.file, index, stmt)),
+                _ => None,
+            })
+            .collect();
+        out.push(Candidate {
+            target: Target::Global(name.to_string()),
+            what: "package-level map",
+            subject: name.to_string(),
+            declaration: idx.location(g.file, g.spec),
+            writes,
+        });
+    }
+    for f in map_fields(idx) {
+        if idx.is_bounded_key_type(f.map.file, f.map.key) || idx.request_scoped(f.ty) {
+            continue;
+        }
+        out.push(Candidate {
+            target: Target::Field {
+                ty: Some(f.ty.to_string()),
+                name: f.name.to_string(),
+            },
+            what: "map field",
+            subject: format!("{}.{}", f.ty, f.name),
+            declaration: idx.location(f.file, f.decl),
+            writes: method_writes(idx, f.ty, f.name),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::MapHighWaterMark;
+    use crate::rules::testing::check;
+
+    #[test]
+    fn drained_long_lived_maps() {
+        check(
+            &MapHighWaterMark,
+            r#"
+-- batch/batch.go --
+package batch
+
+import (
+	"maps"
+	"sync"
+)
+
+type Job struct{ Payload []byte }
+
+var (
+	mu      sync.Mutex
+	pending = map[string]*Job{}
+)
+
+func Enqueue(id string, j *Job) {
+	mu.Lock()
+	pending[id] = j
+	mu.Unlock()
+}
+
+func Flush(run func(*Job)) {
+	mu.Lock()
+	defer mu.Unlock()
+	for id, j := range pending {
+		run(j)
+		delete(pending, id)
+	}
+}
+
+type Tracker struct {
+	mu     sync.Mutex
+	active map[string][]byte
+	recent map[string]int
+	older  map[string]int
+}
+
+func (t *Tracker) Start(id string) {
+	t.mu.Lock()
+	t.active[id] = make([]byte, 256)
+	t.recent[id]++
+	t.older[id]++
+	t.mu.Unlock()
+}
+
+func (t *Tracker) Reset() {
+	t.mu.Lock()
+	clear(t.active)
+	maps.DeleteFunc(t.recent, func(string, int) bool { return true })
+	drop(t.older)
+	t.mu.Unlock()
+}
+
+func drop(m map[string]int) {
+	for k := range m {
+		delete(m, k)
+	}
+}
+"#,
+            expect![[r#"
+                batch/batch.go:26 map-high-water-mark [pending] package-level map "pending" is emptied by deleting its keys in a range over it in Flush but never replaced, so it keeps the memory of its largest size
+                  declared batch/batch.go:12
+                  related batch/batch.go:17 refilled here; its buckets grow to the largest batch
+                  evidence batch/batch.go:17
+                batch/batch.go:47 map-high-water-mark [Tracker.active] map field "Tracker.active" is emptied with clear in (*Tracker).Reset but never replaced, so it keeps the memory of its largest size
+                  declared batch/batch.go:32
+                  related batch/batch.go:39 refilled here; its buckets grow to the largest batch
+                  evidence batch/batch.go:39
+                batch/batch.go:48 map-high-water-mark [Tracker.recent] map field "Tracker.recent" is pruned with maps.DeleteFunc in (*Tracker).Reset but never replaced, so it keeps the memory of its largest size
+                  declared batch/batch.go:33
+                  related batch/batch.go:40 refilled here; its buckets grow to the largest batch
+                  evidence batch/batch.go:40
+                batch/batch.go:49 map-high-water-mark [Tracker.older] map field "Tracker.older" is emptied through drop in (*Tracker).Reset but never replaced, so it keeps the memory of its largest size
+                  declared batch/batch.go:34
+                  related batch/batch.go:41 refilled here; its buckets grow to the largest batch
+                  evidence batch/batch.go:41
+            "#]],
+        );
+    }
+
+    #[test]
+    fn replaced_guarded_single_deletes_and_short_lived_maps() {
+        check(
+            &MapHighWaterMark,
+            r#"
+-- a.go --
+package a
+
+var (
+	swapped = map[string][]byte{}
+	capped  = map[string][]byte{}
+	single  = map[string][]byte{}
+	fixed   = map[string]int{}
+	setup   = map[string]int{}
+)
+
+func Put(k string, v []byte) {
+	swapped[k] = v
+	if len(capped) >= 64 {
+		return
+	}
+	capped[k] = v
+	single[k] = v
+	fixed["total"]++
+}
+
+func Flush() {
+	clear(swapped)
+	swapped = make(map[string][]byte)
+	clear(capped)
+	delete(single, "k")
+	for k := range fixed {
+		delete(fixed, k)
+	}
+	clear(setup)
+}
+
+func init() {
+	for _, k := range []string{"a", "b"} {
+		setup[k] = 1
+	}
+}
+
+type walker struct{ seen map[string]bool }
+
+func (w *walker) visit(n string) { w.seen[n] = true }
+
+func (w *walker) reset() { clear(w.seen) }
+
+func Walk(ns []string) {
+	w := &walker{seen: map[string]bool{}}
+	for _, n := range ns {
+		w.visit(n)
+	}
+	w.reset()
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+}
+
+#[cfg(test)]
+mod scratch_fixture {
+    #[test]
+    fn print_fixture_matches() {
+        let Ok(dir) = std::env::var("HS_FIXTURE") else {
+            return;
+        };
+        let t = std::time::Instant::now();
+        let ws = crate::source::index::Workspace::load(&dir).unwrap();
+        eprintln!("loaded in {:?}", t.elapsed());
+        let ids = [
+            "unbounded-global-map",
+            "map-field-no-delete",
+            "cache-no-eviction",
+            "map-high-water-mark",
+            "closure-registry-leak",
+        ];
+        for id in ["defer-in-loop"].iter().chain(ids.iter()) {
+            let t = std::time::Instant::now();
+            let ms = crate::rules::run(&ws, &|r| r == *id, &[]);
+            eprintln!("{id}: {} matches in {:?}", ms.len(), t.elapsed());
+        }
+        let ms = crate::rules::run(&ws, &|id| ids.contains(&id), &[]);
+        for m in ms {
+            eprintln!(
+                "{}:{} {} {}",
+                m.location.file.display(),
+                m.location.span.start_line,
+                m.rule,
+                m.message
+            );
+        }
     }
 }
