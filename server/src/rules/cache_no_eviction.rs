@@ -8,8 +8,8 @@ use tree_sitter::Node;
 
 use super::syntax;
 use super::unbounded_global_map::maps::{
-    self, binding, function_label, join_labels, list_items, tidy, unparen, Binding, PkgIndex,
-    Target,
+    self, binding, function_label, join_labels, list_items, tidy, unparen, write_statement,
+    Binding, PkgIndex, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
 use super::{EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta};
@@ -154,7 +154,18 @@ fn sync_map_store(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> Option<Targe
         return None;
     }
     let operand = f.child_by_field_name("operand")?;
-    let target = idx.resolve(fi, operand)?;
+    let mut target = idx.resolve(fi, operand)?;
+    // A field reached through something other than a receiver: name its struct when only
+    // one struct has a sync.Map field of that name.
+    if let Target::Field {
+        ty: ty @ None,
+        name,
+    } = &mut target
+    {
+        if let [(_, only, _)] = sync_map_fields(idx, None, name).as_slice() {
+            *ty = Some((*only).to_string());
+        }
+    }
     let is_sync_map = match &target {
         Target::Global(name) => idx.vars.get(name.as_str()).is_some_and(|g| {
             g.ty.is_some_and(|t| idx.is_sync_map_type(g.file, t))
@@ -384,18 +395,6 @@ fn bounded_store_key(idx: &PkgIndex<'_>, fi: usize, at: Node<'_>) -> bool {
     constant_key(idx, fi, at)
 }
 
-/// The statement writing through an index expression.
-fn write_statement(index: Node<'_>) -> Option<Node<'_>> {
-    let p = index.parent()?;
-    match p.kind() {
-        "inc_statement" | "dec_statement" => Some(p),
-        "expression_list" => p.parent().filter(|s| {
-            s.kind() == "assignment_statement" && s.child_by_field_name("left") == Some(p)
-        }),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -451,14 +450,21 @@ func (r *Resolver) Lookup(host string) []string {
 	r.last.Swap(host, strings.ToUpper(host))
 	return v.([]string)
 }
+
+func Warm(r *Resolver, hosts []string) {
+	for _, h := range hosts {
+		r.cache.Store(h, []string{h})
+	}
+}
 "#,
             expect![[r#"
                 render/render.go:27 cache-no-eviction [pages] package-level sync.Map "pages" is stored to in Render and nothing evicts from it
                   declared render/render.go:9
                   evidence render/render.go:16-19 render/render.go:22 render/render.go:26 render/render.go:27
-                render/render.go:39 cache-no-eviction [Resolver.cache] sync.Map field "Resolver.cache" is stored to in (*Resolver).Lookup and nothing evicts from it
+                render/render.go:39 cache-no-eviction [Resolver.cache] sync.Map field "Resolver.cache" is stored to in (*Resolver).Lookup and Warm and nothing evicts from it
                   declared render/render.go:32
-                  evidence render/render.go:39
+                  related render/render.go:46 also stored to in Warm
+                  evidence render/render.go:39 render/render.go:46
                 render/render.go:40 cache-no-eviction [Resolver.last] sync.Map field "Resolver.last" is stored to in (*Resolver).Lookup and nothing evicts from it
                   declared render/render.go:33
                   evidence render/render.go:40

@@ -139,20 +139,26 @@ impl Rule for ClosureRegistryLeak {
                 }
             }
         }
-        direct_appends(&idx, &registries, &removed, out);
+        let registering: Vec<usize> = registrars
+            .iter()
+            .flat_map(|r| r.writes.iter().map(|w| w.id()))
+            .collect();
+        direct_appends(&idx, &registries, &removed, &registering, out);
     }
 }
 
-/// `hooks = append(hooks, func() { ... })` written where the callback is made.
+/// `hooks = append(hooks, func() { ... })` written where the callback is made (not in a
+/// registration function, whose callers are reported instead).
 fn direct_appends(
     idx: &PkgIndex<'_>,
     registries: &[Registry<'_>],
     removed: &[bool],
+    registering: &[usize],
     out: &mut Vec<Match>,
 ) {
     for (fi, f) in idx.files.iter().enumerate() {
         for stmt in syntax::descendants_of_kind(f.tree.root_node(), "assignment_statement") {
-            if idx.runs_once(fi, stmt) {
+            if registering.contains(&stmt.id()) || idx.runs_once(fi, stmt) {
                 continue;
             }
             for (ri, value) in added_values(idx, fi, stmt, registries) {
@@ -369,7 +375,15 @@ fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Regist
         };
         for stmt in syntax::descendants_of_kind(body, "assignment_statement") {
             for (ri, value) in added_values(idx, fi, stmt, registries) {
+                // The parameter itself, or inside a composite value; one captured by a
+                // function literal makes the literal the callback (a direct append).
                 let params: Vec<usize> = syntax::descendants_of_kind(value, "identifier")
+                    .filter(|id| {
+                        !syntax::ancestors(*id)
+                            .take_while(|a| a.id() != value.id())
+                            .any(|a| a.kind() == "func_literal")
+                            && value.kind() != "func_literal"
+                    })
                     .filter_map(|id| match binding(id, idx.src(fi)) {
                         Binding::Param { func: f, index } if f.id() == func.id() => Some(index),
                         _ => None,

@@ -7,7 +7,7 @@ use tree_sitter::Node;
 
 use super::syntax;
 use super::unbounded_global_map::maps::{
-    self, function_label, join_labels, receiver_type, tidy, PkgIndex, Target,
+    self, function_label, join_labels, receiver_type, tidy, write_statement, PkgIndex, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
 use super::{EvidenceKind, Match, Package, Related, Rule, RuleMeta};
@@ -119,25 +119,6 @@ pub(crate) fn method_writes<'p>(
         (idx.files[a.0].path(), a.1.start_byte()).cmp(&(idx.files[b.0].path(), b.1.start_byte()))
     });
     out
-}
-
-/// The statement writing through an index expression.
-fn write_statement(index: Node<'_>) -> Option<Node<'_>> {
-    let mut n = index;
-    while let Some(p) = n.parent() {
-        if p.kind() == "parenthesized_expression" {
-            n = p;
-            continue;
-        }
-        return match p.kind() {
-            "inc_statement" | "dec_statement" => Some(p),
-            "expression_list" => p.parent().filter(|s| {
-                s.kind() == "assignment_statement" && s.child_by_field_name("left") == Some(p)
-            }),
-            _ => None,
-        };
-    }
-    None
 }
 
 impl Rule for MapFieldNoDelete {

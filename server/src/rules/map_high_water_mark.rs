@@ -332,38 +332,3 @@ func Walk(ns []string) {
         );
     }
 }
-
-#[cfg(test)]
-mod scratch_fixture {
-    #[test]
-    fn print_fixture_matches() {
-        let Ok(dir) = std::env::var("HS_FIXTURE") else {
-            return;
-        };
-        let t = std::time::Instant::now();
-        let ws = crate::source::index::Workspace::load(&dir).unwrap();
-        eprintln!("loaded in {:?}", t.elapsed());
-        let ids = [
-            "unbounded-global-map",
-            "map-field-no-delete",
-            "cache-no-eviction",
-            "map-high-water-mark",
-            "closure-registry-leak",
-        ];
-        for id in ["defer-in-loop"].iter().chain(ids.iter()) {
-            let t = std::time::Instant::now();
-            let ms = crate::rules::run(&ws, &|r| r == *id, &[]);
-            eprintln!("{id}: {} matches in {:?}", ms.len(), t.elapsed());
-        }
-        let ms = crate::rules::run(&ws, &|id| ids.contains(&id), &[]);
-        for m in ms {
-            eprintln!(
-                "{}:{} {} {}",
-                m.location.file.display(),
-                m.location.span.start_line,
-                m.rule,
-                m.message
-            );
-        }
-    }
-}

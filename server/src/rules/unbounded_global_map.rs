@@ -1090,12 +1090,40 @@ pub(crate) mod maps {
             if refs.peek().is_none() {
                 return false;
             }
-            refs.all(|&(rf, n)| {
-                let call = n.parent().filter(|p| {
-                    p.kind() == "call_expression" && p.child_by_field_name("function") == Some(n)
-                });
-                call.is_some_and(|c| self.runs_once_direct(rf, c))
-            })
+            refs.all(|&(rf, n)| self.called_once(rf, n))
+        }
+
+        /// Whether the reference `n` to a function is a call in start-up code, or hands the
+        /// function to `once.Do` or `sync.OnceFunc`/`OnceValue(s)`.
+        fn called_once(&self, fi: usize, n: Node<'_>) -> bool {
+            let Some(p) = n.parent() else {
+                return false;
+            };
+            if p.kind() == "call_expression" && p.child_by_field_name("function") == Some(n) {
+                return self.runs_once_direct(fi, p);
+            }
+            p.kind() == "argument_list"
+                && p.parent().is_some_and(|call| self.is_once_call(fi, call))
+        }
+
+        /// Whether a call is `x.Do(f)` on something named like a `sync.Once`, or
+        /// `sync.OnceFunc`/`OnceValue`/`OnceValues`.
+        fn is_once_call(&self, fi: usize, call: Node<'_>) -> bool {
+            let src = self.src(fi);
+            let Some(callee) = call.child_by_field_name("function").map(unparen) else {
+                return false;
+            };
+            let is_once_do = callee.kind() == "selector_expression"
+                && callee
+                    .child_by_field_name("field")
+                    .is_some_and(|n| syntax::text(n, src) == "Do")
+                && callee
+                    .child_by_field_name("operand")
+                    .is_some_and(|o| syntax::text(o, src).to_ascii_lowercase().contains("once"));
+            is_once_do
+                || ["OnceFunc", "OnceValue", "OnceValues"]
+                    .iter()
+                    .any(|n| self.is_qualified(fi, callee, "sync", n))
         }
 
         fn runs_once_direct(&self, fi: usize, node: Node<'_>) -> bool {
@@ -1121,26 +1149,57 @@ pub(crate) mod maps {
                             && !(goroutine && syntax::enclosing_loop(node).is_some());
                     }
                     // The argument of once.Do(...) or sync.OnceFunc(...).
-                    let call = f
+                    if let Some(call) = f
                         .parent()
                         .filter(|p| p.kind() == "argument_list")
-                        .and_then(|p| p.parent());
-                    let Some(call) = call else { return false };
-                    let Some(callee) = call.child_by_field_name("function").map(unparen) else {
+                        .and_then(|p| p.parent())
+                    {
+                        return self.is_once_call(fi, call);
+                    }
+                    // A helper literal held by a local (`f := func(...) {...}`) and only
+                    // called in start-up code.
+                    let Some(decl) = f
+                        .parent()
+                        .filter(|p| p.kind() == "expression_list")
+                        .and_then(|p| p.parent())
+                        .filter(|d| d.kind() == "short_var_declaration")
+                    else {
                         return false;
                     };
-                    let is_once_do = callee.kind() == "selector_expression"
-                        && callee
-                            .child_by_field_name("field")
-                            .is_some_and(|n| syntax::text(n, src) == "Do")
-                        && callee.child_by_field_name("operand").is_some_and(|o| {
-                            let t = syntax::text(o, src);
-                            t.to_ascii_lowercase().contains("once")
-                        });
-                    is_once_do
-                        || ["OnceFunc", "OnceValue", "OnceValues"]
-                            .iter()
-                            .any(|n| self.is_qualified(fi, callee, "sync", n))
+                    let lhs = decl
+                        .child_by_field_name("left")
+                        .map(list_items)
+                        .unwrap_or_default();
+                    let rhs = decl
+                        .child_by_field_name("right")
+                        .map(list_items)
+                        .unwrap_or_default();
+                    let Some(name) = rhs
+                        .iter()
+                        .position(|r| r.id() == f.id())
+                        .and_then(|i| lhs.get(i))
+                        .map(|n| syntax::text(*n, src))
+                    else {
+                        return false;
+                    };
+                    let Some(scope) = syntax::enclosing_function(decl) else {
+                        return false;
+                    };
+                    let mut refs = syntax::descendants_of_kind(scope, "identifier")
+                        .filter(|id| {
+                            syntax::text(*id, src) == name
+                                && is_reference(*id)
+                                && matches!(binding(*id, src), Binding::Local { decl: d } if d.id() == decl.id())
+                        })
+                        .peekable();
+                    refs.peek().is_some()
+                        && refs.all(|id| {
+                            id.parent().is_some_and(|p| {
+                                p.kind() == "call_expression"
+                                    && p.child_by_field_name("function") == Some(id)
+                                    && self.runs_once_direct(fi, p)
+                            })
+                        })
                 }
                 _ => false,
             }
@@ -2016,7 +2075,7 @@ pub(crate) mod maps {
 
     /// The statement writing through an index expression: the assignment whose left side
     /// holds it, or the `++`/`--` statement.
-    fn write_statement(index: Node<'_>) -> Option<Node<'_>> {
+    pub(crate) fn write_statement(index: Node<'_>) -> Option<Node<'_>> {
         let mut n = index;
         while let Some(p) = n.parent() {
             if p.kind() == "parenthesized_expression" {
@@ -2568,6 +2627,33 @@ func Lookup(k string) string {
 		lazy[k+"!"] = k
 	})
 	return lazy[k]
+}
+
+var (
+	services     = map[string]int{}
+	servicesOnce sync.Once
+	registers    = map[int16]int16{}
+)
+
+func readServices() {
+	for i := 0; i < 10; i++ {
+		services[fmt.Sprint("svc", i)] = i
+	}
+}
+
+func Port(name string) int {
+	servicesOnce.Do(readServices)
+	return services[name]
+}
+
+func init() {
+	f := func(from, to, base int16) {
+		for r := from; r <= to; r++ {
+			registers[r] = r - from + base
+		}
+	}
+	f(0, 15, 0)
+	f(16, 31, 64)
 }
 "#,
             expect![[r#"
