@@ -201,11 +201,10 @@ impl Mapper {
         if import_path == "main" {
             return self.has_main;
         }
-        self.modules.iter().any(|m| {
-            import_path == m.path
-                || (import_path.starts_with(&m.path)
-                    && import_path.as_bytes().get(m.path.len()) == Some(&b'/'))
-        }) || self.by_import.contains_key(import_path)
+        self.modules
+            .iter()
+            .any(|m| module_contains(&m.path, import_path))
+            || self.by_import.contains_key(import_path)
     }
 
     /// Resolves one frame: the function's pprof name, its recorded file, the recorded line
@@ -558,10 +557,7 @@ impl Mapper {
         for f in &profile.functions {
             let (import_path, _) = split_symbol(&f.name);
             for m in &self.modules {
-                let inside = *import_path == m.path
-                    || (import_path.starts_with(&m.path)
-                        && import_path.as_bytes().get(m.path.len()) == Some(&b'/'));
-                if inside && !out.contains(&m.path) {
+                if module_contains(&m.path, &import_path) && !out.contains(&m.path) {
                     out.push(m.path.clone());
                 }
             }
@@ -587,6 +583,13 @@ pub struct Attribution {
     pub recorded_line: i64,
     pub resolution: Resolution,
     pub kind: AllocKind,
+}
+
+/// Whether an import path is a module's path or a package below it.
+fn module_contains(module: &str, import_path: &str) -> bool {
+    import_path
+        .strip_prefix(module)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Standard library and runtime import paths have no dot in their first element;
