@@ -13,6 +13,8 @@ use crate::profile::units::{format_value, percent};
 
 /// How many call paths a hover shows.
 pub const HOVER_PATHS: usize = 3;
+/// The headline names at most this many functions of the line.
+const HEADLINE_FUNCTIONS: usize = 3;
 /// Paths with more frames show the first [`HEAD_FRAMES`] and the last [`TAIL_FRAMES`].
 const HEAD_FRAMES: usize = 2;
 const TAIL_FRAMES: usize = 5;
@@ -46,11 +48,15 @@ pub fn hover(a: &Annotations, paths: Option<&CallPaths>, path: &Path, line: u32)
             percent(s.last(), a.total())
         );
         if !le.functions.is_empty() {
-            let names: Vec<String> = le
+            let mut names: Vec<String> = le
                 .functions
                 .iter()
+                .take(HEADLINE_FUNCTIONS)
                 .map(|f| format!("`{}`", short_name(f)))
                 .collect();
+            if le.functions.len() > HEADLINE_FUNCTIONS {
+                names.push(format!("{} more", le.functions.len() - HEADLINE_FUNCTIONS));
+            }
             let _ = write!(md, " in {}", names.join(", "));
         }
         md.push_str("\n\n");
@@ -69,7 +75,7 @@ pub fn hover(a: &Annotations, paths: Option<&CallPaths>, path: &Path, line: u32)
             escape(&f.message)
         );
         if !f.location.lines().contains(&line) || f.location.file != path {
-            let _ = write!(md, " (reported at {})", place(path, &f.location));
+            let _ = write!(md, " (reported at {})", escape(&place(path, &f.location)));
         }
         md.push('\n');
     }

@@ -65,6 +65,18 @@ pub fn lenses(a: &Annotations, file: &FileSummary) -> Vec<Lens> {
 
     // Declarations: the heap findings declared in this file, grouped by what they name.
     let mut targets: BTreeMap<(Span, String), Vec<Location>> = BTreeMap::new();
+    let heap_rules: Vec<&str> = crate::report::all_rule_meta()
+        .iter()
+        .filter(|m| m.evidence == EvidenceKind::Heap)
+        .map(|m| m.id)
+        .collect();
+    let known: Vec<&str> = crate::report::all_rule_meta()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    // A finding of an unknown rule is taken as heap evidence, as `findings` does.
+    let is_heap =
+        |f: &Finding| heap_rules.contains(&f.rule.as_str()) || !known.contains(&f.rule.as_str());
     for f in a.findings.iter().filter(|f| is_heap(f)) {
         let Some(d) = &f.declaration else { continue };
         if d.file != file.path {
@@ -108,14 +120,6 @@ pub fn lenses(a: &Annotations, file: &FileSummary) -> Vec<Lens> {
 
     out.sort_by(|x, y| (x.line, x.start_byte, &x.subject).cmp(&(y.line, y.start_byte, &y.subject)));
     out
-}
-
-/// Whether a finding's evidence is heap memory (not blocked goroutines).
-fn is_heap(f: &Finding) -> bool {
-    crate::report::all_rule_meta()
-        .iter()
-        .find(|m| m.id == f.rule)
-        .is_none_or(|m| m.evidence == EvidenceKind::Heap)
 }
 
 /// The package-level `var` or struct field declared on `line`, preferring one named like
