@@ -12,3 +12,4 @@ pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod sources;
