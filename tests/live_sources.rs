@@ -47,7 +47,11 @@ impl Drop for Scratch {
 fn heapspot(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_heapspot"))
         .args(args)
-        .env("NO_PROXY", "*")
+        // A proxy that does not exist: loopback endpoints must bypass it.
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .output()
         .expect("cannot run heapspot")
 }

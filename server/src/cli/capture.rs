@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use clap::Args;
 
@@ -90,19 +90,21 @@ pub fn run(args: &CaptureArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for round in 0..args.count {
         let started = Instant::now();
         for kind in Kind::ALL {
-            let url = endpoint.url(kind);
-            let time = SystemTime::now();
-            let bytes = match sources::fetch(url, &limits) {
-                Ok(b) => b,
-                Err(e) if kind == Kind::Goroutine => {
+            let path = match store.capture(&endpoint, kind, &limits, &keep) {
+                Ok(p) => p,
+                // Any answer but a profile is skipped; a snapshot that cannot be stored is not.
+                Err(e)
+                    if kind == Kind::Goroutine
+                        && !matches!(
+                            e.kind(),
+                            SourceErrorKind::Io { .. } | SourceErrorKind::Store(_)
+                        ) =>
+                {
                     note(&format!("skipped the goroutine profile: {e}"));
                     continue;
                 }
                 Err(e) => return Err(failure(e)),
             };
-            let path = store
-                .save(kind, &endpoint.heap, &bytes, time, &keep)
-                .map_err(failure)?;
             writeln!(out, "{}", path.display())?;
             out.flush()?;
         }

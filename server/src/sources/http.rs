@@ -43,20 +43,36 @@ pub fn fetch(url: &str, limits: &FetchLimits) -> Result<Vec<u8>, SourceError> {
             "only http and https URLs can be fetched",
         ));
     }
-    let mut config = ureq::Agent::config_builder()
+    let proxy = if is_loopback(url) {
+        None
+    } else {
+        ureq::Proxy::try_from_env()
+    };
+    // Named in connection errors, which are then the proxy's as much as the server's.
+    let via = proxy
+        .as_ref()
+        .filter(|p| {
+            url.parse::<ureq::http::Uri>()
+                .map_or(true, |u| !p.is_no_proxy(&u))
+        })
+        .map(|p| format!("{}:{}", p.host(), p.port()));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(limits.timeout))
         .max_redirects(5)
         .user_agent(concat!("heapspot/", env!("CARGO_PKG_VERSION")))
-        .max_idle_connections(0);
-    if is_loopback(url) {
-        config = config.proxy(None);
-    }
-    let agent: ureq::Agent = config.build().into();
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| err(classify(e, limits.timeout)))?;
+        .max_idle_connections(0)
+        .proxy(proxy)
+        .build()
+        .into();
+    let response = agent.get(url).call().map_err(|e| {
+        err(match (classify(e, limits.timeout), &via) {
+            (SourceErrorKind::Connect(why), Some(via)) => {
+                SourceErrorKind::Connect(format!("{why} (through the proxy {via})"))
+            }
+            (kind, _) => kind,
+        })
+    })?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -113,7 +129,12 @@ fn check_profile(url: &str, bytes: &[u8]) -> Result<(), crate::profile::ProfileE
 fn classify(e: ureq::Error, timeout: Duration) -> SourceErrorKind {
     match e {
         ureq::Error::Timeout(_) => SourceErrorKind::Timeout(timeout),
-        ureq::Error::Io(io) => classify_io(io, timeout),
+        // Before a response, an IO failure is most often the connection itself (a name
+        // that does not resolve, a reset during the handshake).
+        ureq::Error::Io(io) => match classify_io(io, timeout) {
+            SourceErrorKind::Http(why) => SourceErrorKind::Connect(why),
+            other => other,
+        },
         ureq::Error::HostNotFound => SourceErrorKind::Connect("host not found".into()),
         ureq::Error::ConnectionFailed => SourceErrorKind::Connect("connection failed".into()),
         ureq::Error::BodyExceedsLimit(limit) => SourceErrorKind::TooLarge { limit },

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::error::{SourceError, SourceErrorKind};
-use super::{slug, Kind};
+use super::{fetch, slug, Endpoint, FetchLimits, Kind};
 use crate::profile::decode::is_gzip;
 
 /// How many snapshots of one (endpoint, kind) are kept, and how many bytes they may take.
@@ -126,6 +126,20 @@ impl SnapshotStore {
         sync_dir(&self.dir);
         self.prune(kind, &slug, &path, keep)?;
         Ok(path)
+    }
+
+    /// Fetches one kind of profile from `endpoint` and saves it (stamped with the time
+    /// the request was made) under the endpoint's slug; returns the new file's path.
+    pub fn capture(
+        &self,
+        endpoint: &Endpoint,
+        kind: Kind,
+        limits: &FetchLimits,
+        keep: &Retention,
+    ) -> Result<PathBuf, SourceError> {
+        let time = SystemTime::now();
+        let bytes = fetch(endpoint.url(kind), limits)?;
+        self.save(kind, &endpoint.heap, &bytes, time, keep)
     }
 
     /// Saved snapshots of one kind (of one endpoint when given), oldest first. Files whose

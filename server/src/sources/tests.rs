@@ -544,7 +544,12 @@ fn serve(respond: impl FnOnce(&mut TcpStream) + Send + 'static) -> (String, Join
                 _ => return,
             }
         }
-        assert!(head.starts_with(b"GET /debug/pprof/heap HTTP/1.1\r\n"));
+        let line = String::from_utf8_lossy(&head);
+        assert!(
+            line.starts_with("GET /debug/pprof/heap HTTP/1.1\r\n")
+                || line.starts_with("GET /debug/pprof/goroutine HTTP/1.1\r\n"),
+            "{line}"
+        );
         respond(&mut stream);
     });
     (url, handle)
@@ -766,4 +771,63 @@ fn fetch_rejects_other_schemes() {
     let e = fetch("file:///etc/passwd", &FetchLimits::default()).unwrap_err();
     assert!(e.to_string().contains("`file:///etc/passwd`"), "{e}");
     assert!(matches!(e.kind(), SourceErrorKind::BadEndpoint(_)));
+}
+
+#[test]
+fn store_capture_fetches_and_saves_under_the_endpoint() {
+    let s = Scratch::new("capture");
+    let store = SnapshotStore::open(&s.0).unwrap();
+    let body = gzip_profile();
+    let (url, h) = serve(respond_with(
+        "200 OK",
+        "application/octet-stream",
+        body.clone(),
+    ));
+    let ep = endpoint(&url).unwrap();
+    let before = SystemTime::now();
+    let p = store
+        .capture(
+            &ep,
+            Kind::Heap,
+            &limits(10_000, 1 << 20),
+            &Retention::default(),
+        )
+        .unwrap();
+    h.join().unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), body);
+    let name = names(std::slice::from_ref(&p))[0].clone();
+    assert_eq!(store.list(Kind::Heap, Some(&url)).unwrap(), [p]);
+    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    assert!(
+        name.ends_with(&format!("-127.0.0.1_{port}-heap.pb.gz")),
+        "{name}"
+    );
+    // Stamped with the time of the request, to the millisecond.
+    let ms = before.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let stamped = &name[..20];
+    assert!(
+        stamped >= stamp(ms).unwrap().as_str() && stamped <= stamp(ms + 10_000).unwrap().as_str(),
+        "{name}"
+    );
+    // A failed fetch saves nothing.
+    let (url, h) = serve(respond_with(
+        "500 Internal Server Error",
+        "text/plain",
+        b"boom".to_vec(),
+    ));
+    let ep = endpoint(&url).unwrap();
+    let e = store
+        .capture(
+            &ep,
+            Kind::Goroutine,
+            &limits(10_000, 1 << 20),
+            &Retention::default(),
+        )
+        .unwrap_err();
+    h.join().unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!("{}: HTTP status 500: boom", ep.goroutine)
+    );
+    assert!(store.list(Kind::Goroutine, None).unwrap().is_empty());
 }
