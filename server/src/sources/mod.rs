@@ -105,6 +105,13 @@ pub fn endpoint(input: &str) -> Result<Endpoint, SourceError> {
         None => (before_query, ""),
     };
     let authority = parse_authority(authority).map_err(bad)?;
+    if let Some(c) = path
+        .chars()
+        .chain(query.unwrap_or_default().chars())
+        .find(|c| !is_url_char(*c))
+    {
+        return Err(bad(format!("`{c}` cannot appear in a URL unencoded")));
+    }
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let (prefix, named) = match segments.iter().rposition(|s| *s == "pprof") {
         Some(i) if i + 1 == segments.len() => (&segments[..=i], Kind::Heap),
@@ -202,6 +209,12 @@ fn parse_authority(authority: &str) -> Result<String, String> {
             _ => Err(format!("`{p}` is not a port number (1-65535)")),
         },
     }
+}
+
+/// Characters a URL's path or query may hold as they are (RFC 3986 unreserved,
+/// sub-delims, `:`, `@`, `/`, `?` and `%` of percent-escapes).
+fn is_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c)
 }
 
 /// Rejects query parameters that make Go answer with text instead of a protobuf profile.

@@ -252,10 +252,7 @@ impl SnapshotStore {
             return;
         };
         for entry in read.flatten() {
-            let is_temp = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(TEMP_PREFIX));
+            let is_temp = entry.file_name().to_str().is_some_and(is_temp_name);
             let old = entry
                 .metadata()
                 .ok()
@@ -296,6 +293,22 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// Whether `name` is a temporary file of a save: `.tmp-PID-SEQ-SLUG-KIND`.
+fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+        return false;
+    };
+    let mut parts = rest.splitn(3, '-');
+    let numeric =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric(parts.next())
+        && numeric(parts.next())
+        && parts
+            .next()
+            .and_then(|r| r.rsplit_once('-'))
+            .is_some_and(|(slug, kind)| !slug.is_empty() && Kind::parse(kind).is_some())
 }
 
 /// `(kind, slug)` of a snapshot file name, or `None` for anything else.

@@ -74,6 +74,13 @@ fn endpoint_keeps_queries_and_prefixes() {
         )
     );
     assert_eq!(
+        norm("h:1?gc=1"),
+        (
+            "http://h:1/debug/pprof/heap?gc=1".to_string(),
+            "http://h:1/debug/pprof/goroutine".to_string()
+        )
+    );
+    assert_eq!(
         norm("http://h:1/debug/pprof?seconds=30"),
         (
             "http://h:1/debug/pprof/heap?seconds=30".to_string(),
@@ -130,6 +137,12 @@ fn endpoint_rejects_garbage_naming_the_input() {
             "http://h:1/debug/pprof/heap?debug=1",
             "`debug=1` asks for the text format",
         ),
+        ("http://h:1/debug/<pprof>", "`<` cannot appear in a URL"),
+        (
+            "h:1/debug/pprof/heap?x=\"y\"",
+            "`\"` cannot appear in a URL",
+        ),
+        ("http://héte:1", "`héte` is not a host name"),
     ] {
         let e = match endpoint(input) {
             Ok(e) => panic!("{input:?} was accepted as {e:?}"),
@@ -457,15 +470,14 @@ fn stale_temp_files_are_removed_and_fresh_ones_kept() {
     let store = SnapshotStore::at(&s.0);
     let stale = s.0.join(".tmp-1-1-h_1-heap");
     let fresh = s.0.join(".tmp-2-1-h_1-heap");
-    std::fs::write(&stale, b"partial").unwrap();
-    std::fs::write(&fresh, b"partial").unwrap();
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&stale)
-        .unwrap();
-    f.set_modified(SystemTime::now() - Duration::from_secs(2 * 3600))
-        .unwrap();
-    drop(f);
+    // Old, but not named like a save's temporary file: somebody else's.
+    let foreign = s.0.join(".tmp-notes");
+    for (p, age) in [(&stale, 2 * 3600), (&fresh, 0), (&foreign, 2 * 3600)] {
+        std::fs::write(p, b"partial").unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(age))
+            .unwrap();
+    }
     let p = store
         .save(
             Kind::Heap,
@@ -479,6 +491,10 @@ fn stale_temp_files_are_removed_and_fresh_ones_kept() {
     assert!(
         fresh.exists(),
         "a temporary file of a running save was removed"
+    );
+    assert!(
+        foreign.exists(),
+        "a file heapspot did not write was removed"
     );
     assert_eq!(store.list(Kind::Heap, None).unwrap(), [p]);
 }
