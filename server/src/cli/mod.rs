@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the `top`, `list`, `diff` and `trend` reports.
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
+mod capture;
 mod check;
 mod index;
 mod list;
@@ -45,6 +46,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Load a Go workspace and report what the index holds and what loading it cost.
     Index(index::IndexArgs),
+    /// Poll a live service's /debug/pprof endpoints and save heap (and goroutine)
+    /// snapshots, printing each saved path.
+    Capture(capture::CaptureArgs),
 }
 
 /// Output format of a report.
@@ -197,6 +201,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Trend(a) => trend::run(&a, out),
         Command::Check(a) => check::run(&a, out),
         Command::Index(a) => index::run(&a, out),
+        Command::Capture(a) => capture::run(&a, out),
     }
 }
 
