@@ -1,12 +1,13 @@
 //! `heapspot check` output: text for people, JSON for tools, SARIF 2.1.0 for code
 //! scanning, and GitHub workflow annotations. Paths are shown relative to the workspace.
 
+pub mod docs;
 pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod text;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::evidence::{Evidence, StaleSite};
 use crate::findings::{Finding, PROFILE_RULES};
@@ -57,17 +58,15 @@ pub fn all_rule_meta() -> Vec<&'static RuleMeta> {
 }
 
 /// Where a rule's documentation lives: `HEAPSPOT_DOCS_URL` (a base URL ending in `/`)
-/// when set, else the `docs/rules/` directory of the source tree heapspot was built from.
+/// when set, else a local copy of the page (see [`docs::local_dir`]: the source tree
+/// heapspot was built from, or the pages compiled into the binary written to the cache).
 pub fn docs_url(rule: &str) -> String {
     if let Ok(base) = std::env::var("HEAPSPOT_DOCS_URL") {
         if !base.is_empty() {
             return format!("{}{rule}.md", ensure_slash(&base));
         }
     }
-    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        .join("docs/rules");
+    let dir = docs::local_dir().unwrap_or_else(docs::source_dir);
     format!("{}{rule}.md", file_uri(&dir, true))
 }
 

@@ -108,7 +108,10 @@ pub fn write(r: &CheckReport<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "helpUri": url,
                 "help": {
                     "text": format!("{} See {url}", m.summary),
-                    "markdown": format!("{}\n\n[Documentation]({url})", m.summary),
+                    "markdown": super::docs::rule_doc(m.id).map_or_else(
+                        || format!("{}\n\n[Documentation]({url})", m.summary),
+                        str::to_string,
+                    ),
                 },
                 "properties": { "tags": ["memory", "leak", "go"] },
             })
