@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the `top`, `list`, `diff` and `trend` reports.
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
+mod capture;
 mod check;
 mod index;
 mod list;
@@ -47,6 +48,9 @@ pub enum Command {
     Index(index::IndexArgs),
     /// The language server, over standard input and output (see docs/lsp.md).
     Lsp,
+    /// Poll a live service's /debug/pprof endpoints and save heap (and goroutine)
+    /// snapshots, printing each saved path.
+    Capture(capture::CaptureArgs),
 }
 
 /// Output format of a report.
@@ -200,6 +204,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Check(a) => check::run(&a, out),
         Command::Index(a) => index::run(&a, out),
         Command::Lsp => run_lsp(),
+        Command::Capture(a) => capture::run(&a, out),
     }
 }
 
