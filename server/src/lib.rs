@@ -3,6 +3,7 @@
 //! The analysis layers (`profile`, and later `source`, `mapping`, `rules`, `findings`)
 //! speak in byte offsets and 1-based Go lines and never touch LSP types or the network.
 
+pub mod annotate;
 pub mod cli;
 pub mod config;
 pub mod evidence;
