@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod evidence;
 pub mod findings;
+pub mod lsp;
 pub mod mapping;
 pub mod profile;
 pub mod report;
