@@ -6,11 +6,12 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
+use super::flow::PackageIndex;
 use super::syntax;
 use super::unbounded_global_map::maps::{
-    binding, function_label, join_labels, list_items, tidy, unparen, Binding, PkgIndex, Target,
+    binding, function_label, join_labels, list_items, tidy, unparen, Binding, Target,
 };
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Rule, RuleMeta};
 
 /// The `closure-registry-leak` rule.
 #[derive(Debug)]
@@ -52,12 +53,12 @@ impl Rule for ClosureRegistryLeak {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() {
             return;
         }
-        let registries = registries(&idx);
+        let registries = registries(idx);
         if registries.is_empty() {
             return;
         }
@@ -69,7 +70,7 @@ impl Rule for ClosureRegistryLeak {
                     || !idx.resets(&r.target).is_empty()
             })
             .collect();
-        let registrars = registrars(&idx, &registries);
+        let registrars = registrars(idx, &registries);
         for (fi, f) in idx.files.iter().enumerate() {
             for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
                 if idx.runs_once(fi, call) {
@@ -83,17 +84,17 @@ impl Rule for ClosureRegistryLeak {
                         continue;
                     };
                     let registry = &registries[reg.registry];
-                    if !called_on_holder(&idx, fi, call, registry) {
+                    if !called_on_holder(idx, fi, call, registry) {
                         continue;
                     }
-                    let discarded = reg.returns_func && result_discarded(&idx, fi, call);
+                    let discarded = reg.returns_func && result_discarded(idx, fi, call);
                     if removed[reg.registry] && !discarded {
                         continue;
                     }
                     let args = syntax::call_args(call);
                     for &p in &reg.params {
                         let Some(arg) = args.get(p) else { continue };
-                        let Some((lit, captured)) = capturing_callback(&idx, fi, *arg) else {
+                        let Some((lit, captured)) = capturing_callback(idx, fi, *arg) else {
                             continue;
                         };
                         let name =
@@ -104,7 +105,7 @@ impl Rule for ClosureRegistryLeak {
                         for w in &reg.writes {
                             evidence.push(idx.location(rf, *w));
                         }
-                        capture_sites(&idx, fi, lit, &captured, &mut evidence);
+                        capture_sites(idx, fi, lit, &captured, &mut evidence);
                         tidy(&mut evidence);
                         let names: Vec<String> = captured
                             .iter()
@@ -143,14 +144,14 @@ impl Rule for ClosureRegistryLeak {
             .iter()
             .flat_map(|r| r.writes.iter().map(|w| w.id()))
             .collect();
-        direct_appends(&idx, &registries, &removed, &registering, out);
+        direct_appends(idx, &registries, &removed, &registering, out);
     }
 }
 
 /// `hooks = append(hooks, func() { ... })` written where the callback is made (not in a
 /// registration function, whose callers are reported instead).
 fn direct_appends(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     registries: &[Registry<'_>],
     removed: &[bool],
     registering: &[usize],
@@ -200,7 +201,7 @@ fn direct_appends(
 
 /// Package-level slices and maps of callbacks, and callback slice and map fields of
 /// structs that package-level variables hold.
-fn registries<'p>(idx: &PkgIndex<'p>) -> Vec<Registry<'p>> {
+fn registries<'p>(idx: &PackageIndex<'p>) -> Vec<Registry<'p>> {
     let mut out = Vec::new();
     let mut names: Vec<&str> = idx.vars.keys().copied().collect();
     names.sort_unstable();
@@ -271,7 +272,7 @@ fn evident_type(value: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// Whether a type is a slice or map whose elements are (or contain) functions.
-fn holds_callbacks(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
+fn holds_callbacks(idx: &PackageIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
     let elem = match ty.kind() {
         "slice_type" => ty.child_by_field_name("element"),
         "map_type" => ty.child_by_field_name("value"),
@@ -283,7 +284,7 @@ fn holds_callbacks(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
 
 /// Whether a type is a function type, a package type defined as one, or a struct with a
 /// function field.
-fn is_callback_type(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> bool {
+fn is_callback_type(idx: &PackageIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> bool {
     match ty.kind() {
         "function_type" => true,
         "pointer_type" | "parenthesized_type" => {
@@ -322,7 +323,7 @@ fn is_callback_type(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> 
 
 /// The values an assignment adds to a registry: `r = append(r, v...)` or `r[k] = v`.
 fn added_values<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     stmt: Node<'p>,
     registries: &[Registry<'p>],
@@ -366,7 +367,7 @@ fn added_values<'p>(
 }
 
 /// The functions and methods that add one of their parameters to a registry.
-fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Registrar<'p>> {
+fn registrars<'p>(idx: &PackageIndex<'p>, registries: &[Registry<'p>]) -> Vec<Registrar<'p>> {
     let mut out: Vec<Registrar<'p>> = Vec::new();
     let all = idx.funcs.values().chain(idx.methods.values()).flatten();
     for &(fi, func) in all {
@@ -429,7 +430,7 @@ fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Regist
 /// For a registry field, whether the call is `holder.Method(...)` on a package-level
 /// variable holding the struct; a package-level registry accepts any call.
 fn called_on_holder(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     fi: usize,
     call: Node<'_>,
     registry: &Registry<'_>,
@@ -449,7 +450,7 @@ fn called_on_holder(
 }
 
 /// Whether the call's result is thrown away (a statement of its own, or assigned to `_`).
-fn result_discarded(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> bool {
+fn result_discarded(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>) -> bool {
     let Some(p) = call.parent() else { return false };
     match p.kind() {
         "expression_statement" => true,
@@ -467,7 +468,7 @@ fn result_discarded(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> bool {
 /// literal (or a local holding one) and the identifiers it captures, or a method value
 /// `x.M` bound to a local `x`.
 fn capturing_callback<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     arg: Node<'p>,
 ) -> Option<(Node<'p>, Vec<Node<'p>>)> {
@@ -507,7 +508,7 @@ fn capturing_callback<'p>(
 
 /// The first reference of each variable a function literal captures from the functions
 /// around it (parameters, receivers and locals declared outside the literal).
-fn captures<'p>(idx: &PkgIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
+fn captures<'p>(idx: &PackageIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
     let src = idx.src(fi);
     let inside = |n: Node<'_>| lit.start_byte() <= n.start_byte() && n.end_byte() <= lit.end_byte();
     let mut seen = HashSet::new();
@@ -536,7 +537,7 @@ fn captures<'p>(idx: &PkgIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
 /// The allocation sites of the captured locals (their declarations' values) and the
 /// callback's own first line.
 fn capture_sites(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     fi: usize,
     lit: Node<'_>,
     captured: &[Node<'_>],

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use tree_sitter::Node;
 
-use super::subslice_retains_backing_array::flow::{self, BindKind, FileCtx};
+use super::flow::{self, BindKind, FileCtx};
 use super::syntax;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `finalizer-cycle` rule.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ impl Rule for FinalizerCycle {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         let mut types: Option<TypeGraph> = None;
         for file in pkg.program_files() {
             let ctx = FileCtx::new(file);

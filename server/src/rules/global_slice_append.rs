@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::subslice_retains_backing_array::flow::{self, FileCtx};
+use super::flow::{self, FileCtx};
 use super::syntax;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `global-slice-append` rule.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ impl Rule for GlobalSliceAppend {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         // Whether each target is reset somewhere, computed once per target.
         let mut reset: HashMap<String, bool> = HashMap::new();
         for file in pkg.program_files() {

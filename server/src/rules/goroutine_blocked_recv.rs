@@ -4,10 +4,11 @@
 
 use tree_sitter::Node;
 
-use super::goroutine_blocked_send::flow::{
+use super::flow;
+use super::goroutine_blocked_send::chans::{
     self, Chan, ChanUse, Exec, Funcs, GoSite, Origin, UseKind,
 };
-use super::{syntax, EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta, SourceFile};
+use super::{syntax, Context, EvidenceKind, Location, Match, Related, Rule, RuleMeta, SourceFile};
 
 /// The `goroutine-blocked-recv` rule.
 #[derive(Debug)]
@@ -26,10 +27,10 @@ impl Rule for GoroutineBlockedRecv {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         let funcs = Funcs::new(pkg);
         for file in pkg.program_files() {
-            for chan in flow::local_channels(file, &funcs) {
+            for chan in chans::local_channels(file, &funcs) {
                 check_chan(&funcs, &chan, out);
             }
             check_ranged_calls(&funcs, file, out);
@@ -75,10 +76,10 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
         match n.kind() {
             "func_literal" => continue,
             "return_statement" => {
-                let values = flow::named_children(n);
+                let values = flow::named(n);
                 let list = values.first()?;
                 let exprs = if list.kind() == "expression_list" {
-                    flow::named_children(*list)
+                    flow::named(*list)
                 } else {
                     values.clone()
                 };
@@ -89,12 +90,11 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
                     return None;
                 }
                 match &returned {
-                    Some(c) if flow::refers_to(*id, c.decl, c.home, fsrc) => {}
+                    Some(c) if chans::refers_to(*id, c.decl, fsrc) => {}
                     Some(_) => return None,
                     None => {
-                        let c = flow::local_channels(file, funcs).into_iter().find(|c| {
-                            matches!(c.origin, Origin::Make)
-                                && flow::refers_to(*id, c.decl, c.home, fsrc)
+                        let c = chans::local_channels(file, funcs).into_iter().find(|c| {
+                            matches!(c.origin, Origin::Make) && chans::refers_to(*id, c.decl, fsrc)
                         })?;
                         returned = Some(c);
                     }
@@ -102,10 +102,10 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
             }
             _ => {}
         }
-        stack.extend(flow::named_children(n));
+        stack.extend(flow::named(n));
     }
     let chan = returned?;
-    let uses = flow::uses(funcs, &chan);
+    let uses = chans::uses(funcs, &chan);
     if uses.iter().any(|u| matches!(u.kind, UseKind::Escape)) {
         return None;
     }
@@ -129,7 +129,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
             _ => return,
         },
     };
-    let uses = flow::uses(funcs, chan);
+    let uses = chans::uses(funcs, chan);
     if uses
         .iter()
         .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Returned | UseKind::Close))
@@ -151,8 +151,8 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
     }
     for (site, waits) in sites {
         let serves_forever = std::ptr::eq(site.file, chan.file)
-            && flow::never_returns_after(chan.home, site.node, src);
-        if flow::is_process_lifetime(&site) || serves_forever {
+            && chans::never_returns_after(chan.home, site.node, src);
+        if chans::is_process_lifetime(&site) || serves_forever {
             continue;
         }
         out.push(report(funcs, chan, from.as_ref(), &site, &waits));
@@ -165,15 +165,15 @@ fn blocking_wait(u: &ChanUse<'_>, chan: &Chan<'_>, has_sends: bool) -> Option<Wa
     match u.kind {
         UseKind::Range(f) => {
             // A loop that can stop on a sentinel value is not stuck on the close.
-            flow::loop_exit(f, src).is_none().then_some(Wait::Range)
+            chans::loop_exit(f, src).is_none().then_some(Wait::Range)
         }
         UseKind::Recv { select } => {
             if let Some((s, _)) = select {
                 // Another case (a done channel, a context, a default) is a way out.
-                let only_this = flow::named_children(s).into_iter().all(|case| {
+                let only_this = flow::named(s).into_iter().all(|case| {
                     case.kind() == "communication_case"
                         && std::ptr::eq(u.file, chan.file)
-                        && flow::case_mentions(case, chan, src)
+                        && chans::case_mentions(case, chan, src)
                 });
                 if !only_this {
                     return None;
@@ -181,7 +181,7 @@ fn blocking_wait(u: &ChanUse<'_>, chan: &Chan<'_>, has_sends: bool) -> Option<Wa
             }
             match syntax::enclosing_loop(u.site) {
                 Some(lp) => {
-                    let endless = flow::named_children(lp).len() == 1;
+                    let endless = flow::named(lp).len() == 1;
                     (endless && loop_exit_ignoring_ok(lp, u.site, src).is_none())
                         .then_some(Wait::Loop)
                 }
@@ -218,11 +218,11 @@ fn loop_exit_ignoring_ok<'a>(lp: Node<'a>, recv: Node<'a>, src: &str) -> Option<
             n.kind(),
             "return_statement" | "goto_statement" | "break_statement"
         ) {
-            if let Some(exit) = flow::loop_exit_at(n, lp, src) {
+            if let Some(exit) = chans::loop_exit_at(n, lp, src) {
                 return Some(exit);
             }
         }
-        stack.extend(flow::named_children(n));
+        stack.extend(flow::named(n));
     }
     None
 }
@@ -233,7 +233,7 @@ fn ok_variable<'a>(recv: Node<'_>, src: &'a str) -> Option<&'a str> {
         "short_var_declaration" | "assignment_statement" => recv.child_by_field_name("left")?,
         _ => return None,
     };
-    let names = flow::named_children(left);
+    let names = flow::named(left);
     match names.as_slice() {
         [_, ok] if ok.kind() == "identifier" => Some(syntax::text(*ok, src)),
         _ => None,
@@ -249,8 +249,8 @@ fn report<'a>(
 ) -> Match {
     let file = chan.file;
     let name = &chan.name;
-    let owner = flow::owner_name(site.file, site.node);
-    let many = flow::in_loop_between(site.node, chan.home);
+    let owner = chans::owner_name(site.file, site.node);
+    let many = chans::in_loop_between(site.node, chan.home);
     let starter = if many {
         format!("goroutines started in a loop in {owner}")
     } else {
@@ -291,7 +291,7 @@ fn report<'a>(
     };
     let mut evidence: Vec<Location> = Vec::new();
     for (_, u) in waits {
-        let loc = u.file.location(flow::statement_head(u.site));
+        let loc = u.file.location(chans::statement_head(u.site));
         if !evidence.contains(&loc) {
             evidence.push(loc);
         }
@@ -302,7 +302,7 @@ fn report<'a>(
     };
     Match {
         rule: META.id,
-        location: site.file.location(flow::statement_head(site.node)),
+        location: site.file.location(chans::statement_head(site.node)),
         subject: name.clone(),
         message,
         declaration: Some(decl_file.location(decl_chan.decl)),
@@ -319,7 +319,7 @@ fn report<'a>(
 
 /// What the blocked goroutine keeps alive, as related locations.
 fn held<'a>(funcs: &Funcs<'a>, site: &GoSite<'a>, blocking: &[Node<'a>]) -> Vec<Related> {
-    flow::held_allocations(funcs, site, blocking, &[])
+    chans::held_allocations(funcs, site, blocking, &[])
         .into_iter()
         .map(|(location, note)| Related {
             location,
@@ -348,20 +348,20 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
         let Some(decl) = syntax::enclosing_declaration(for_stmt) else {
             continue;
         };
-        let Some(site) = flow::goroutine_of(file, for_stmt, decl) else {
+        let Some(site) = chans::goroutine_of(file, for_stmt, decl) else {
             continue;
         };
-        if flow::loop_exit(for_stmt, src).is_some() {
+        if chans::loop_exit(for_stmt, src).is_some() {
             continue;
         }
         let Some((p, false)) = producer(funcs, call, src) else {
             continue;
         };
-        if flow::is_process_lifetime(&site) {
+        if chans::is_process_lifetime(&site) {
             continue;
         }
         let name = syntax::text(call, src);
-        let owner = flow::owner_name(file, site.node);
+        let owner = chans::owner_name(file, site.node);
         let many = syntax::enclosing_loop(site.node).is_some();
         let starter = if many {
             format!("goroutines started in a loop in {owner} range")
@@ -370,7 +370,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
         };
         out.push(Match {
             rule: META.id,
-            location: file.location(flow::statement_head(site.node)),
+            location: file.location(chans::statement_head(site.node)),
             subject: name.to_string(),
             message: format!(
                 "{starter} over the channel returned by {}, which never closes it, so {} forever once the sends stop",
@@ -379,7 +379,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
             ),
             declaration: Some(p.chan.file.location(p.chan.decl)),
             related: held(funcs, &site, &[for_stmt]),
-            evidence: vec![file.location(flow::statement_head(for_stmt))],
+            evidence: vec![file.location(chans::statement_head(for_stmt))],
             fixes: Vec::new(),
             version_note: None,
         });

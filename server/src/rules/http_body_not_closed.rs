@@ -4,9 +4,10 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -24,11 +25,11 @@ impl Rule for HttpBodyNotClosed {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         for file in pkg.program_files() {
             let src: &str = &file.text;
             let root = file.tree.root_node();
-            let Some(http) = locals::import_name(root, src, "net/http") else {
+            let Some(http) = flow::import_name(root, src, "net/http") else {
                 continue;
             };
             for call in syntax::descendants_of_kind(root, "call_expression") {
@@ -86,7 +87,7 @@ fn is_client_value(value: &str, http: &str) -> bool {
 /// type, or a field declared with that type.
 fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool {
     let src: &str = &file.text;
-    let x = locals::unparen(x);
+    let x = flow::unparen(x);
     match x.kind() {
         "selector_expression" => {
             if locals::qualified(x, src, http) == Some("DefaultClient") {
@@ -104,7 +105,7 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
                 })
             })
         }
-        "identifier" => match locals::resolve(x, src) {
+        "identifier" => match flow::declaring_ident(x, src) {
             Some(decl) => {
                 let Some(p) = decl.parent() else {
                     return false;
@@ -131,9 +132,9 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
                             let mut c = h.walk();
                             h.children_by_field_name("name", &mut c).collect()
                         } else {
-                            locals::list(h.child_by_field_name(left))
+                            flow::items(h.child_by_field_name(left))
                         };
-                        let values = locals::list(h.child_by_field_name(right));
+                        let values = flow::items(h.child_by_field_name(right));
                         names
                             .iter()
                             .position(|n| *n == decl)
@@ -166,7 +167,7 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
 /// `client.Do`, ...), its name for messages.
 fn request_call(pkg: &Package, file: &SourceFile, call: Node<'_>, http: &str) -> Option<String> {
     let src: &str = &file.text;
-    let f = locals::unparen(call.child_by_field_name("function")?);
+    let f = flow::unparen(call.child_by_field_name("function")?);
     if f.kind() != "selector_expression" {
         return None;
     }
@@ -190,7 +191,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
     let src: &str = &file.text;
     let where_ = locals::function_label(file, call);
     let Some(b) = locals::binding_of(call) else {
-        let parent = locals::parent_skipping_parens(call)?;
+        let parent = flow::parent_skipping_parens(call)?;
         if parent.kind() != "expression_statement" {
             // Returned or passed on: the receiver closes the body.
             return None;
@@ -216,7 +217,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
         );
         return Some(matched(pkg, file, call, "response".to_string(), message));
     }
-    let decl = locals::resolve(resp, src)?;
+    let decl = flow::declaring_ident(resp, src)?;
     if body_is_closed_or_handed_off(decl, b.stmt, src) {
         return None;
     }
@@ -298,13 +299,13 @@ fn body_is_closed_or_handed_off(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bo
 
 /// Whether a block always ends the function or the iteration.
 fn terminates(block: Node<'_>, src: &str) -> bool {
-    let Some(list) = locals::children(block)
+    let Some(list) = flow::named(block)
         .into_iter()
         .find(|c| c.kind() == "statement_list")
     else {
         return false;
     };
-    let Some(last) = locals::children(list).last().copied() else {
+    let Some(last) = flow::named(list).last().copied() else {
         return false;
     };
     match last.kind() {
@@ -312,7 +313,7 @@ fn terminates(block: Node<'_>, src: &str) -> bool {
         "expression_statement" => {
             let callee = last
                 .named_child(0)
-                .and_then(|c| syntax::callee(locals::unparen(c), src))
+                .and_then(|c| syntax::callee(flow::unparen(c), src))
                 .unwrap_or("");
             matches!(callee, "panic" | "os.Exit" | "runtime.Goexit")
                 || callee.starts_with("log.Fatal")

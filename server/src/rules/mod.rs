@@ -10,6 +10,7 @@ pub mod closure_registry_leak;
 pub mod context_cancel_not_called;
 pub mod defer_in_loop;
 pub mod finalizer_cycle;
+pub(crate) mod flow;
 pub mod global_slice_append;
 pub mod goroutine_blocked_recv;
 pub mod goroutine_blocked_send;
@@ -26,12 +27,14 @@ pub mod ticker_not_stopped;
 pub mod time_after_in_loop;
 pub mod unbounded_global_map;
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use tree_sitter::Tree;
 
+use self::flow::PackageIndex;
 use crate::source::index::Workspace;
 use crate::source::model::{FileSummary, Span};
 use crate::source::parse::parse_tree;
@@ -170,6 +173,36 @@ impl Package {
     }
 }
 
+/// A package as a rule checks it: the [`Package`] (through `Deref`) and what is
+/// computed once per package for every rule, on first use: the [`PackageIndex`] of its
+/// program files (package-level names, functions, methods, imports, identifiers).
+pub struct Context<'p> {
+    pkg: &'p Package,
+    index: OnceLock<PackageIndex<'p>>,
+}
+
+impl<'p> Context<'p> {
+    pub fn new(pkg: &'p Package) -> Context<'p> {
+        Context {
+            pkg,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The package index, built on first use.
+    pub(crate) fn index(&self) -> &PackageIndex<'p> {
+        self.index.get_or_init(|| PackageIndex::new(self.pkg))
+    }
+}
+
+impl Deref for Context<'_> {
+    type Target = Package;
+
+    fn deref(&self) -> &Package {
+        self.pkg
+    }
+}
+
 /// A place in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
@@ -236,7 +269,7 @@ pub struct Match {
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Appends the matches found in one package.
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>);
 }
 
 /// Every rule, in catalog order.
@@ -282,9 +315,10 @@ pub fn run(
         .par_iter()
         .flat_map_iter(|ip| {
             let pkg = Package::load(ws, ip, overrides);
+            let cx = Context::new(&pkg);
             let mut found = Vec::new();
             for r in &rules {
-                r.check(&pkg, &mut found);
+                r.check(&cx, &mut found);
             }
             found
         })
