@@ -1717,21 +1717,23 @@ fn sinks_walk<'t>(
 fn is_trim_call(file: &SourceFile, call: Node<'_>) -> bool {
     FileCtx::new(file)
         .qualified(call)
-        .is_some_and(|(path, func)| {
-            matches!(path, "strings" | "bytes")
-                && matches!(
-                    func,
-                    "TrimSpace"
-                        | "Trim"
-                        | "TrimLeft"
-                        | "TrimRight"
-                        | "TrimPrefix"
-                        | "TrimSuffix"
-                        | "TrimFunc"
-                        | "TrimLeftFunc"
-                        | "TrimRightFunc"
-                )
-        })
+        .is_some_and(|(path, func)| matches!(path, "strings" | "bytes") && is_trim_func(func))
+}
+
+/// Whether a `strings` or `bytes` function returns a part of its first argument.
+pub(crate) fn is_trim_func(func: &str) -> bool {
+    matches!(
+        func,
+        "TrimSpace"
+            | "Trim"
+            | "TrimLeft"
+            | "TrimRight"
+            | "TrimPrefix"
+            | "TrimSuffix"
+            | "TrimFunc"
+            | "TrimLeftFunc"
+            | "TrimRightFunc"
+    )
 }
 
 /// Whether a call is the builtin `name` (not shadowed by a local).

@@ -28,7 +28,7 @@ impl Rule for GoroutineBlockedRecv {
     }
 
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
-        let funcs = Funcs::new(pkg);
+        let funcs = Funcs::new(pkg.index());
         for file in pkg.program_files() {
             for chan in chans::local_channels(file, &funcs) {
                 check_chan(&funcs, &chan, out);

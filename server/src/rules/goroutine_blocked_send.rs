@@ -28,7 +28,7 @@ impl Rule for GoroutineBlockedSend {
     }
 
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
-        let funcs = Funcs::new(pkg);
+        let funcs = Funcs::new(pkg.index());
         for file in pkg.program_files() {
             for chan in chans::local_channels(file, &funcs) {
                 if let Some(m) = check_chan(&funcs, &chan) {
@@ -403,13 +403,13 @@ fn single_sender_fix(
 /// same package they are passed to), in which goroutine each use runs, and the control
 /// flow facts the rules need (loops, returns, select cases).
 pub(super) mod chans {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
 
     use tree_sitter::Node;
 
-    use crate::rules::flow::{self, named, outer_paren, unparen};
+    use crate::rules::flow::{self, named, outer_paren, unparen, PackageIndex};
     use crate::rules::syntax;
-    use crate::rules::{Package, SourceFile};
+    use crate::rules::SourceFile;
 
     /// How deep calls are followed when a channel is passed to a function.
     const MAX_DEPTH: usize = 3;
@@ -541,43 +541,24 @@ pub(super) mod chans {
         pub in_loop: bool,
     }
 
-    /// The package's top-level functions by name, and its methods by method name.
+    /// The package's top-level functions by name and its methods by method name (from
+    /// the shared [`PackageIndex`]), and which functions return a channel.
     #[derive(Debug)]
     pub struct Funcs<'a> {
-        by_name: HashMap<&'a str, (&'a SourceFile, Node<'a>)>,
-        methods: HashMap<&'a str, Vec<(&'a SourceFile, Node<'a>)>>,
+        idx: &'a PackageIndex<'a>,
         /// Functions declared to return a single channel.
         producers: HashSet<&'a str>,
     }
 
     impl<'a> Funcs<'a> {
-        pub fn new(pkg: &'a Package) -> Funcs<'a> {
-            let mut by_name = HashMap::new();
-            let mut methods: HashMap<&'a str, Vec<(&'a SourceFile, Node<'a>)>> = HashMap::new();
-            let mut producers = HashSet::new();
-            for file in pkg.program_files() {
-                let root = file.tree.root_node();
-                for item in named(root) {
-                    let Some(name) = syntax::function_name(item, &file.text) else {
-                        continue;
-                    };
-                    match item.kind() {
-                        "function_declaration" => {
-                            by_name.entry(name).or_insert((file, item));
-                            if returns_channel(item) {
-                                producers.insert(name);
-                            }
-                        }
-                        "method_declaration" => methods.entry(name).or_default().push((file, item)),
-                        _ => {}
-                    }
-                }
-            }
-            Funcs {
-                by_name,
-                methods,
-                producers,
-            }
+        pub fn new(idx: &'a PackageIndex<'a>) -> Funcs<'a> {
+            let producers = idx
+                .funcs
+                .iter()
+                .filter(|(_, decls)| decls.iter().any(|(_, f)| returns_channel(*f)))
+                .map(|(name, _)| *name)
+                .collect();
+            Funcs { idx, producers }
         }
 
         /// Whether the package has functions declared to return a channel.
@@ -591,13 +572,14 @@ pub(super) mod chans {
         }
 
         pub fn get(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
-            self.by_name.get(name).copied()
+            let (fi, f) = *self.idx.funcs.get(name)?.first()?;
+            Some((*self.idx.files.get(fi)?, f))
         }
 
         /// The method of the package with this name, when exactly one type has it.
         pub fn method(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
-            match self.methods.get(name).map(Vec::as_slice) {
-                Some([one]) => Some(*one),
+            match self.idx.methods.get(name).map(Vec::as_slice) {
+                Some([(fi, m)]) => Some((*self.idx.files.get(*fi)?, *m)),
                 _ => None,
             }
         }

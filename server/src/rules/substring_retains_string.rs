@@ -310,19 +310,7 @@ fn makes_string(path: &str, func: &str) -> bool {
 
 /// `strings` functions whose result is a substring of their first argument.
 fn keeps_parent(path: &str, func: &str) -> bool {
-    path == "strings"
-        && matches!(
-            func,
-            "TrimSpace"
-                | "Trim"
-                | "TrimLeft"
-                | "TrimRight"
-                | "TrimPrefix"
-                | "TrimSuffix"
-                | "TrimFunc"
-                | "TrimLeftFunc"
-                | "TrimRightFunc"
-        )
+    path == "strings" && flow::is_trim_func(func)
 }
 
 /// Where the string `node` evaluates to was made.

@@ -2170,14 +2170,7 @@ pub(crate) mod maps {
         });
         let mut out: Vec<Location> = Vec::with_capacity(locs.len());
         for l in locs.drain(..) {
-            let inside = out.iter().any(|o| {
-                o.file == l.file
-                    && o.span.start_line <= l.span.start_line
-                    && l.span.end_line <= o.span.end_line
-            });
-            if !inside {
-                out.push(l);
-            }
+            flow::push_unique(&mut out, l);
         }
         *locs = out;
     }
