@@ -219,7 +219,14 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
     }
     let decl = flow::declaring_ident(resp, src)?;
     if body_is_closed_or_handed_off(decl, b.stmt, src) {
-        return None;
+        let exit = early_return_before_close(decl, b.stmt, err, src)?;
+        let line = syntax::span(exit).start_line;
+        let message = format!(
+            "response \"{name}\" from {what} in {where_} is not closed when the function returns at line {line}, before the body is closed: that path leaves its connection busy with its buffers and goroutines"
+        );
+        let mut m = matched(pkg, file, call, name.to_string(), message);
+        m.declaration = Some(file.location(decl));
+        return Some(m);
     }
     let in_loop = locals::loop_in_function(call).is_some();
     let message = if in_loop {
@@ -295,6 +302,69 @@ fn body_is_closed_or_handed_off(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bo
                 _ => false,
             }
         })
+}
+
+/// A `return` between the call statement `stmt` and the statement of the same block
+/// that closes the body, other than in the call's error check (`if err != nil`, where
+/// there is no body) and other than one handing the response on: on that path the body
+/// stays open.
+fn early_return_before_close<'t>(
+    decl: Node<'t>,
+    stmt: Node<'t>,
+    err: Node<'t>,
+    src: &str,
+) -> Option<Node<'t>> {
+    let list = stmt.parent().filter(|p| p.kind() == "statement_list")?;
+    let close = locals::references_after(decl, stmt, src)
+        .into_iter()
+        .find(|r| {
+            matches!(
+                locals::selector_chain(*r, src).0.as_slice(),
+                ["Body", "Close", ..]
+            )
+        })?;
+    let close_stmt =
+        std::iter::successors(Some(close), |n| n.parent()).find(|n| n.parent() == Some(list))?;
+    let func = syntax::enclosing_function(stmt);
+    let err_decl = (err.kind() == "identifier" && text(err, src) != "_")
+        .then(|| flow::declaring_ident(err, src))
+        .flatten();
+    let mentions = |n: Node<'_>, d: Option<Node<'_>>| {
+        d.is_some_and(|d| {
+            syntax::descendants_of_kind(n, "identifier")
+                .any(|i| flow::declaring_ident(i, src) == Some(d))
+        })
+    };
+    for s in flow::named(list) {
+        if s.start_byte() < stmt.end_byte() {
+            continue;
+        }
+        if s.start_byte() >= close_stmt.start_byte() {
+            break;
+        }
+        if s.kind() == "if_statement" {
+            let cond = s.child_by_field_name("condition");
+            let error_check =
+                cond.is_some_and(|c| mentions(c, err_decl) && !mentions(c, Some(decl)));
+            if error_check {
+                continue;
+            }
+        }
+        // A return that hands on the response or its body is the caller's to close.
+        let hands_on = |r: Node<'_>| {
+            syntax::descendants_of_kind(r, "identifier").any(|i| {
+                flow::declaring_ident(i, src) == Some(decl)
+                    && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
+            })
+        };
+        let exit = syntax::descendants_of_kind(s, "return_statement")
+            .filter(|r| syntax::enclosing_function(*r) == func)
+            .find(|r| !hands_on(*r));
+        if exit.is_some() {
+            return exit;
+        }
+    }
+    None
 }
 
 /// Whether a block always ends the function or the iteration.
@@ -500,6 +570,66 @@ func Crawl(urls []string) {
                 client.go:64 http-body-not-closed [resp] response "resp" from http.Get in a loop in Crawl is never closed: each iteration leaves a connection busy with its buffers and goroutines
                   declared client.go:64
                   evidence client.go:64
+            "#]],
+        );
+    }
+
+    #[test]
+    fn early_return_before_the_deferred_close() {
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- client.go --
+package app
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+type Client struct{ hc *http.Client }
+
+func (c *Client) Fetch(req *http.Request) ([]byte, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func CheckedFirst(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+func HandedOn(url string) (*http.Response, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, nil
+}
+"#,
+            expect![[r#"
+                client.go:12 http-body-not-closed [resp] response "resp" from c.hc.Do in (*Client).Fetch is not closed when the function returns at line 17, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared client.go:12
+                  evidence client.go:12
             "#]],
         );
     }
