@@ -394,6 +394,50 @@ func Mirror(batches <-chan []string) {
     }
 
     #[test]
+    fn values_made_by_a_method_of_the_package_are_evidence() {
+        check(
+            &DeferInLoop,
+            r#"
+-- ship.go --
+package app
+
+type Shipper struct{ free chan []byte }
+
+func (s *Shipper) getBuf() []byte {
+	select {
+	case b := <-s.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, 32<<10)
+	}
+}
+
+func (s *Shipper) putBuf(b []byte) {
+	select {
+	case s.free <- b:
+	default:
+	}
+}
+
+func (s *Shipper) Run(batches <-chan []string) {
+	for b := range batches {
+		buf := s.getBuf()
+		defer s.putBuf(buf)
+		for _, l := range b {
+			buf = append(buf, l...)
+		}
+	}
+}
+"#,
+            expect![[r#"
+                ship.go:24 defer-in-loop [buf] defer s.putBuf(buf) inside a loop in (*Shipper).Run runs only when the function returns: every iteration adds a pending call that keeps buf alive
+                  declared ship.go:23
+                  evidence ship.go:24 ship.go:23 ship.go:6-11
+            "#]],
+        );
+    }
+
+    #[test]
     fn defers_that_run_once_per_call_are_not_reported() {
         check(
             &DeferInLoop,

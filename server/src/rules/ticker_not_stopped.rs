@@ -903,6 +903,22 @@ pub(crate) mod locals {
                 // `context.WithValue`): its allocations are charged to this line.
                 push_unique(out, loc(file.path(), syntax::statement_of(e)));
                 if f.kind() == "selector_expression" {
+                    // A method of this package (`s.getBuf()`), when one type has it:
+                    // what it allocates is part of the value, inlined or not.
+                    let operand = f.child_by_field_name("operand");
+                    let is_import = operand.is_some_and(|o| {
+                        o.kind() == "identifier"
+                            && declaring_ident(o, src).is_none()
+                            && crate::rules::flow::imports(file)
+                                .iter()
+                                .any(|(n, _)| n == text(o, src))
+                    });
+                    let method = f.child_by_field_name("field").map(|x| text(x, src));
+                    if let (false, Some(m)) = (is_import, method) {
+                        if let Some(body) = package_method_body(pkg, m) {
+                            push_unique(out, body);
+                        }
+                    }
                     let is_with_value = f
                         .child_by_field_name("field")
                         .is_some_and(|x| text(x, src) == "WithValue");
@@ -979,6 +995,17 @@ pub(crate) mod locals {
                     span: body_lines(b),
                 })
         })
+    }
+
+    /// The body of the method `name`, when exactly one type of the package has one.
+    pub(crate) fn package_method_body(pkg: &Package, name: &str) -> Option<Location> {
+        match crate::rules::flow::package_methods(pkg, name).as_slice() {
+            [(f, decl)] => decl.child_by_field_name("body").map(|b| Location {
+                file: f.summary.path.clone(),
+                span: body_lines(b),
+            }),
+            _ => None,
+        }
     }
 
     /// The lines strictly inside a block (without its braces' own lines when they hold
