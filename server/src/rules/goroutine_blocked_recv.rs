@@ -34,6 +34,7 @@ impl Rule for GoroutineBlockedRecv {
                 check_chan(&funcs, &chan, out);
             }
             check_ranged_calls(&funcs, file, out);
+            check_ticker_loops(&funcs, file, out);
         }
     }
 }
@@ -328,6 +329,111 @@ fn held<'a>(funcs: &Funcs<'a>, site: &GoSite<'a>, blocking: &[Node<'a>]) -> Vec<
         .collect()
 }
 
+/// A goroutine started per call (not once from `main` or `init`) that ranges over a
+/// ticker's channel (`for range t.C`, `for range time.Tick(d)`) with no way out of the
+/// loop: a ticker channel is never closed, so each start leaves one more goroutine (and
+/// what it holds) running forever. The match is on the loop, in the goroutine's own
+/// function, where the goroutine profile counts them.
+fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec<Match>) {
+    let src: &str = &file.text;
+    if !src.contains("go ") {
+        return;
+    }
+    for go in syntax::descendants_of_kind(file.tree.root_node(), "go_statement") {
+        let Some(call) = flow::named(go).into_iter().next().map(flow::unparen) else {
+            continue;
+        };
+        let Some(function) = call.child_by_field_name("function").map(flow::unparen) else {
+            continue;
+        };
+        let target = match function.kind() {
+            "func_literal" => Some((file, function)),
+            "identifier" if flow::declaring_ident(function, src).is_none() => {
+                funcs.get(syntax::text(function, src))
+            }
+            "selector_expression" => function
+                .child_by_field_name("field")
+                .and_then(|f| funcs.method(syntax::text(f, src))),
+            _ => None,
+        };
+        let Some((tfile, func)) = target else {
+            continue;
+        };
+        let site = GoSite { file, node: go };
+        if chans::is_process_lifetime(&site) {
+            continue;
+        }
+        let Some(body) = func.child_by_field_name("body") else {
+            continue;
+        };
+        let tsrc: &str = &tfile.text;
+        for clause in syntax::descendants_of_kind(body, "range_clause") {
+            let Some(for_stmt) = clause.parent() else {
+                continue;
+            };
+            if syntax::enclosing_function(for_stmt) != Some(func)
+                || chans::loop_exit(for_stmt, tsrc).is_some()
+            {
+                continue;
+            }
+            let Some((subject, decl)) = ticker_channel(tfile, clause) else {
+                continue;
+            };
+            let owner = chans::owner_name(file, go);
+            let head = chans::statement_head(for_stmt);
+            out.push(Match {
+                rule: META.id,
+                location: tfile.location(head),
+                subject: subject.clone(),
+                message: format!(
+                    "goroutine started in {owner} ranges over ticker channel {subject}, which is never closed, so it never ends: every start leaves one more running"
+                ),
+                declaration: decl.map(|d| tfile.location(d)),
+                related: held(funcs, &site, &[for_stmt]),
+                evidence: vec![tfile.location(head)],
+                fixes: Vec::new(),
+                version_note: None,
+            });
+        }
+    }
+}
+
+/// For a range clause over a ticker's channel (`t.C` of a local `t :=
+/// time.NewTicker(d)`, or `time.Tick(d)`): the channel's text and the ticker's
+/// declaration.
+fn ticker_channel<'a>(
+    file: &'a SourceFile,
+    clause: Node<'a>,
+) -> Option<(String, Option<Node<'a>>)> {
+    let src: &str = &file.text;
+    let right = flow::unparen(clause.child_by_field_name("right")?);
+    let time = flow::import_name(file.tree.root_node(), src, "time")?;
+    let is_time_call = |call: Node<'_>, name: &str| {
+        call.kind() == "call_expression"
+            && call
+                .child_by_field_name("function")
+                .map(flow::unparen)
+                .is_some_and(|f| syntax::text(f, src) == format!("{time}.{name}"))
+    };
+    match right.kind() {
+        "call_expression" if is_time_call(right, "Tick") => {
+            Some((syntax::text(right, src).to_string(), None))
+        }
+        "selector_expression" => {
+            let field = right.child_by_field_name("field")?;
+            let operand = flow::unparen(right.child_by_field_name("operand")?);
+            if syntax::text(field, src) != "C" || operand.kind() != "identifier" {
+                return None;
+            }
+            let b = flow::resolve_ident(operand, src)?;
+            let made = b.value.map(flow::unparen)?;
+            (!b.multi && is_time_call(made, "NewTicker"))
+                .then(|| (syntax::text(right, src).to_string(), Some(b.name)))
+        }
+        _ => None,
+    }
+}
+
 /// `for v := range produce()` inside a goroutine, where `produce` is a function of the
 /// package that returns a channel it never closes.
 fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec<Match>) {
@@ -395,6 +501,83 @@ mod tests {
 
     fn check_recv(fixture: &str, expect: Expect) {
         check(&GoroutineBlockedRecv, fixture, expect);
+    }
+
+    #[test]
+    fn goroutines_ranging_over_a_ticker_forever() {
+        check_recv(
+            r#"
+-- export.go --
+package app
+
+import "time"
+
+type Exporter struct{ batch []byte }
+
+func NewExporter(interval time.Duration) *Exporter {
+	e := &Exporter{batch: make([]byte, 0, 64<<10)}
+	go e.flushLoop(interval)
+	return e
+}
+
+func (e *Exporter) flushLoop(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for range t.C {
+		e.batch = e.batch[:0]
+	}
+}
+
+func StartTicking(d time.Duration) {
+	go func() {
+		for range time.Tick(d) {
+		}
+	}()
+}
+
+func (e *Exporter) stoppable(t *time.Ticker, stop func() bool) {
+	for range t.C {
+		if stop() {
+			return
+		}
+	}
+}
+
+func NewStoppable(d time.Duration, stop func() bool) {
+	e := &Exporter{}
+	go e.stoppable(time.NewTicker(d), stop)
+	t := time.NewTicker(d)
+	go func() {
+		for range t.C {
+			if stop() {
+				break
+			}
+		}
+	}()
+}
+-- cmd/tick/main.go --
+package main
+
+import "time"
+
+func janitor() {
+	t := time.NewTicker(time.Minute)
+	for range t.C {
+	}
+}
+
+func main() {
+	go janitor()
+}
+"#,
+            expect![[r#"
+                export.go:16 goroutine-blocked-recv [t.C] goroutine started in NewExporter ranges over ticker channel t.C, which is never closed, so it never ends: every start leaves one more running
+                  declared export.go:14
+                  evidence export.go:16
+                export.go:23 goroutine-blocked-recv [time.Tick(d)] goroutine started in StartTicking ranges over ticker channel time.Tick(d), which is never closed, so it never ends: every start leaves one more running
+                  evidence export.go:23
+            "#]],
+        );
     }
 
     #[test]
