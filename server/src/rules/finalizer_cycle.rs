@@ -270,6 +270,50 @@ fn captures_object(fin: Node<'_>, obj: Node<'_>, src: &str) -> bool {
         .any(|i| flow::resolve(i, name, src).is_some_and(|r| r.same(&b)))
 }
 
+/// In the function that sets the finalizer, an assignment that stores a function value
+/// bound to the object into the object itself (`c.handlers["ping"] = c.onPing`,
+/// `c.onClose = func() { c.stop() }`): a cycle through a func value, which the type
+/// graph cannot see. The assignment statement.
+fn stored_in_itself<'t>(
+    pkg: &Package,
+    call: Node<'t>,
+    obj: Node<'t>,
+    src: &str,
+) -> Option<Node<'t>> {
+    let obj = flow::unparen(obj);
+    let b = flow::resolve_ident(obj, src)?;
+    let same = |n: Node<'_>| {
+        n.kind() == "identifier"
+            && syntax::text(n, src) == syntax::text(obj, src)
+            && flow::resolve_ident(n, src).is_some_and(|r| r.same(&b))
+    };
+    let func = syntax::enclosing_function(call)?;
+    syntax::descendants_of_kind(func, "assignment_statement").find(|stmt| {
+        let left = flow::items(stmt.child_by_field_name("left"));
+        let right = flow::items(stmt.child_by_field_name("right"));
+        left.len() == right.len()
+            && left.iter().zip(right.iter()).any(|(l, r)| {
+                let l = flow::unparen(*l);
+                let into_itself = l.kind() != "identifier" && flow::root_ident(l).is_some_and(same);
+                let r = flow::unparen(*r);
+                let bound = match r.kind() {
+                    // A method value (not a field read).
+                    "selector_expression" => {
+                        r.child_by_field_name("operand")
+                            .map(flow::unparen)
+                            .is_some_and(same)
+                            && r.child_by_field_name("field").is_some_and(|f| {
+                                !flow::package_methods(pkg, syntax::text(f, src)).is_empty()
+                            })
+                    }
+                    "func_literal" => syntax::descendants_of_kind(r, "identifier").any(same),
+                    _ => false,
+                };
+                into_itself && bound
+            })
+    })
+}
+
 fn check_call(
     pkg: &Package,
     ctx: &FileCtx<'_>,
@@ -287,15 +331,21 @@ fn check_call(
     let ty = object_type(pkg, ctx, *obj, 0);
     let captured = captures_object(*fin, *obj, src);
     let cycle = ty.as_deref().and_then(|t| graph.cycle(t));
-    if cycle.is_none() && !captured {
-        return None;
-    }
+    let self_store = if cycle.is_none() && !captured {
+        Some(stored_in_itself(pkg, call, *obj, src)?)
+    } else {
+        None
+    };
     let obj_text: String = syntax::text(*obj, src)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
     let func = flow::function_label(call, src);
     let message = match (&cycle, &ty) {
+        _ if self_store.is_some() => format!(
+            "runtime.SetFinalizer is set on \"{obj_text}\" in {func}, which stores a function value bound to \"{obj_text}\" in \"{obj_text}\" itself (line {}): an object with a finalizer in a reference cycle is never freed",
+            self_store.map_or(0, |n| syntax::span(n).start_line)
+        ),
         (Some(path), Some(t)) => format!(
             "runtime.SetFinalizer is set on \"{obj_text}\" in {func}, and {t} can reach itself through {}; an object with a finalizer in a reference cycle is never freed",
             path.join(" → ")
@@ -577,6 +627,56 @@ func testLoop() {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn method_values_stored_in_the_object_itself() {
+        check(
+            &R,
+            r#"
+-- rpc.go --
+package rpc
+
+import "runtime"
+
+type Conn struct {
+	buf      []byte
+	handlers map[string]func([]byte)
+	copyOf   []byte
+	pings    int
+}
+
+func Dial() *Conn {
+	c := &Conn{buf: make([]byte, 8<<10), handlers: make(map[string]func([]byte))}
+	c.handlers["ping"] = c.onPing
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func DialFieldCopy() *Conn {
+	c := &Conn{buf: make([]byte, 8<<10)}
+	c.copyOf = c.buf
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func DialOther(other *Conn) *Conn {
+	c := &Conn{handlers: make(map[string]func([]byte))}
+	c.handlers["ping"] = other.onPing
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func (c *Conn) onPing(p []byte) { c.pings++ }
+
+func (c *Conn) finalize() {}
+"#,
+            expect![[r#"
+                rpc.go:15 finalizer-cycle [Conn] runtime.SetFinalizer is set on "c" in Dial, which stores a function value bound to "c" in "c" itself (line 14): an object with a finalizer in a reference cycle is never freed
+                  declared rpc.go:5
+                  evidence rpc.go:13
             "#]],
         );
     }
