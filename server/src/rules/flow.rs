@@ -1987,6 +1987,62 @@ mod tests {
     use super::*;
     use crate::source::parse::parse_tree;
 
+    /// Each case is a function body; the last `x` in it is resolved. The expectation is
+    /// the 1-based line (within the case) of the identifier that declares the variable it
+    /// names, or `None` for a package-level name.
+    #[test]
+    fn names_resolve_with_go_scoping() {
+        let cases: [(&str, &str, Option<usize>); 9] = [
+            ("parameter", "func f(x int) {\nuse(x)\n}", Some(1)),
+            ("package level", "func f() {\nuse(x)\n}", None),
+            (
+                "inner block shadows",
+                "func f() {\nx := 1\n{\nx := 2\nuse(x)\n}\n}",
+                Some(4),
+            ),
+            (
+                "outer after inner block",
+                "func f() {\nx := 1\n{\nx := 2\n_ = x\n}\nuse(x)\n}",
+                Some(2),
+            ),
+            (
+                "redeclaration by :=",
+                "func f() {\nx, a := g()\nx, b := g()\nuse(x, a, b)\n}",
+                Some(2),
+            ),
+            (
+                "redeclared parameter",
+                "func f(x int) {\nx, err := g()\nuse(x, err)\n}",
+                Some(1),
+            ),
+            (
+                "captured by a literal",
+                "func f() {\nx := 1\ngo func() {\nuse(x)\n}()\n}",
+                Some(2),
+            ),
+            (
+                "if initializer",
+                "func f() {\nif x := g(); x > 0 {\nuse(x)\n}\n}",
+                Some(2),
+            ),
+            (
+                "type switch alias in a case",
+                "func f(v any) {\nswitch x := v.(type) {\ncase int:\nuse(x)\n}\n}",
+                Some(2),
+            ),
+        ];
+        for (what, body, want) in cases {
+            let src = format!("package p\n\n{body}\n");
+            let tree = parse_tree(&src, None).unwrap();
+            let x = syntax::descendants_of_kind(tree.root_node(), "identifier")
+                .filter(|n| text(*n, &src) == "x")
+                .last()
+                .unwrap();
+            let got = declaring_ident(x, &src).map(|d| syntax::span(d).start_line as usize - 2);
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
     #[test]
     fn import_names_follow_go_rules() {
         let cases = [
