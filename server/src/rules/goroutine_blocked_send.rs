@@ -232,7 +232,38 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
     };
     let message = format!("{starter} on {buffered} channel \"{name}\"{tail}");
 
+    // The goroutines park at the send, so the send is the cause line; the `go`
+    // statement that starts them and the channel's `make` are related locations.
+    let first_send = uses.iter().find(|u| {
+        matches!(u.kind, UseKind::Send { guarded: false })
+            && matches!(&u.exec, Exec::Goroutine(h) if h.same(first_sender))
+    })?;
+    let location = first_send
+        .file
+        .location(chans::statement_head(first_send.site));
     let mut related = Vec::new();
+    let go_location = first_sender
+        .file
+        .location(chans::statement_head(first_sender.node));
+    if go_location.span.start_line != location.span.start_line
+        || !std::ptr::eq(first_sender.file, first_send.file)
+    {
+        related.push(Related {
+            location: go_location.clone(),
+            message: "starts the goroutine that blocks".to_string(),
+        });
+    }
+    if let Some(call) = chan.make_call {
+        let make_location = file.location(chans::statement_head(call));
+        if make_location.span.start_line != location.span.start_line
+            && make_location.span.start_line != go_location.span.start_line
+        {
+            related.push(Related {
+                location: make_location,
+                message: format!("makes channel \"{name}\""),
+            });
+        }
+    }
     if let Some(n) = related_node {
         related.push(Related {
             location: file.location(chans::statement_head(n)),
@@ -273,9 +304,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
 
     Some(Match {
         rule: META.id,
-        location: first_sender
-            .file
-            .location(chans::statement_head(first_sender.node)),
+        location,
         subject: name.clone(),
         message,
         declaration: Some(file.location(chan.decl)),
@@ -1538,8 +1567,10 @@ func deliver(msg string) error { return nil }
         check_send(
             TIMEOUT,
             expect![[r#"
-                notify/notify.go:10 goroutine-blocked-send [result] goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
+                notify/notify.go:11 goroutine-blocked-send [result] goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
                   declared notify/notify.go:9
+                  related notify/notify.go:10 starts the goroutine that blocks
+                  related notify/notify.go:9 makes channel "result"
                   related notify/notify.go:16 this case ends the wait without receiving
                   related notify/notify.go:21 builds the value the blocked goroutine holds
                   evidence notify/notify.go:11
@@ -1591,13 +1622,17 @@ func fetchQuote(sym string, out chan<- Quote) {
 }
 "#,
             expect![[r#"
-                fetch.go:11 goroutine-blocked-send [ch] goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
+                fetch.go:20 goroutine-blocked-send [ch] goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:10
+                  related fetch.go:11 starts the goroutine that blocks
+                  related fetch.go:10 makes channel "ch"
                   related fetch.go:15 this case ends the wait without receiving
                   evidence fetch.go:20
                   fix: Give "ch" a buffer of one so the goroutine's send never blocks
-                fetch.go:24 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
+                fetch.go:35 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:23
+                  related fetch.go:24 starts the goroutine that blocks
+                  related fetch.go:23 makes channel "ch"
                   related fetch.go:28 this case ends the wait without receiving
                   related fetch.go:34 allocated here and kept alive by the blocked goroutine
                   evidence fetch.go:35
@@ -1641,14 +1676,17 @@ func read(key string) []byte     { return nil }
 func validate(key string) error { return errors.New(key) }
 "#,
             expect![[r#"
-                load.go:7 goroutine-blocked-send [data] goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
+                load.go:8 goroutine-blocked-send [data] goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
                   declared load.go:6
+                  related load.go:7 starts the goroutine that blocks
+                  related load.go:6 makes channel "data"
                   related load.go:11 returns before receiving
                   related load.go:27 builds the value the blocked goroutine holds
                   evidence load.go:8
                   fix: Give "data" a buffer of one so the goroutine's send never blocks
                 load.go:19 goroutine-blocked-send [done] goroutine started in Retry sends on unbuffered channel "done", and Retry can skip the receive, so the send blocks forever
                   declared load.go:18
+                  related load.go:18 makes channel "done"
                   related load.go:21 skips the receive
                   evidence load.go:19
                   fix: Give "done" a buffer of one so the goroutine's send never blocks
@@ -1691,16 +1729,20 @@ func Two(a, b string) string {
 func ask(r string) string { return r }
 "#,
             expect![[r#"
-                fanout.go:6 goroutine-blocked-send [answers] goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
+                fanout.go:7 goroutine-blocked-send [answers] goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:4
+                  related fanout.go:6 starts the goroutine that blocks
+                  related fanout.go:4 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:7
                 fanout.go:16 goroutine-blocked-send [answers] goroutines started in FirstBuffered send on buffered channel "answers", but FirstBuffered receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:14
+                  related fanout.go:14 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:16
                 fanout.go:23 goroutine-blocked-send [answers] goroutines started in Two send on unbuffered channel "answers", but Two receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:22
+                  related fanout.go:22 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:23 fanout.go:24
             "#]],
@@ -1732,8 +1774,10 @@ func SaveAll(items []string) error {
 func save(s string) error { return nil }
 "#,
             expect![[r#"
-                save.go:6 goroutine-blocked-send [errs] goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
+                save.go:7 goroutine-blocked-send [errs] goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
                   declared save.go:4
+                  related save.go:6 starts the goroutine that blocks
+                  related save.go:4 makes channel "errs"
                   related save.go:12 the receiving loop can end here
                   related save.go:18 builds the value the blocked goroutine holds
                   evidence save.go:7
@@ -1780,12 +1824,15 @@ func compute() int   { return 1 }
 func late() bool     { return true }
 "#,
             expect![[r#"
-                warm.go:7 goroutine-blocked-send [done] goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
+                warm.go:11 goroutine-blocked-send [done] goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
                   declared warm.go:6
+                  related warm.go:7 starts the goroutine that blocks
+                  related warm.go:6 makes channel "done"
                   evidence warm.go:11
                   fix: Give "done" a buffer of one so the goroutine's send never blocks
                 warm.go:17 goroutine-blocked-send [res] goroutine started in Watch sends on unbuffered channel "res", and Watch stops receiving when another case of the select wins, so the send blocks forever
                   declared warm.go:16
+                  related warm.go:16 makes channel "res"
                   related warm.go:22 this case ends the wait without receiving
                   related warm.go:31 builds the value the blocked goroutine holds
                   evidence warm.go:17
@@ -2291,6 +2338,7 @@ func Renamed(timeout time.Duration) int {
             expect![[r#"
                 shadow.go:31 goroutine-blocked-send [result] goroutine started in Renamed sends on unbuffered channel "result", and Renamed stops receiving when another case of the select wins, so the send blocks forever
                   declared shadow.go:30
+                  related shadow.go:30 makes channel "result"
                   related shadow.go:35 this case ends the wait without receiving
                   evidence shadow.go:31
                   fix: Give "result" a buffer of one so the goroutine's send never blocks
@@ -2364,6 +2412,7 @@ func main() {
             expect![[r#"
                 cmd/main.go:23 goroutine-blocked-send [pong] goroutine started in main sends on unbuffered channel "pong", and main stops receiving when another case of the select wins, so the send blocks forever
                   declared cmd/main.go:22
+                  related cmd/main.go:22 makes channel "pong"
                   related cmd/main.go:26 this case ends the wait without receiving
                   evidence cmd/main.go:23
                   fix: Give "pong" a buffer of one so the goroutine's send never blocks
@@ -2464,8 +2513,10 @@ func Twice(timeout time.Duration) int {
 }
 "#,
             expect![[r#"
-                multi.go:7 goroutine-blocked-send [ch] goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
+                multi.go:8 goroutine-blocked-send [ch] goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
                   declared multi.go:6
+                  related multi.go:7 starts the goroutine that blocks
+                  related multi.go:6 makes channel "ch"
                   evidence multi.go:8 multi.go:9
             "#]],
         );
@@ -2475,9 +2526,9 @@ func Twice(timeout time.Duration) int {
     fn fixture_programs_report_exactly_their_wanted_lines() {
         let found = fixture_matches("goroutine-blocked-send");
         expect![[r#"
-            leak-goroutines/main.go:83 goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
+            leak-goroutines/main.go:84 goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
               evidence main.go:84
-              related main.go:90 main.go:57-72
+              related main.go:83 main.go:82 main.go:90 main.go:57-72
         "#]].assert_eq(&found);
     }
 
