@@ -2,7 +2,7 @@
 //! it is appended to (or put into) a package-level registry of callbacks, per call, and
 //! never removed: everything it captures stays reachable from the registry.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -58,7 +58,8 @@ impl Rule for ClosureRegistryLeak {
         if idx.files.is_empty() {
             return;
         }
-        let registries = registries(idx);
+        foreign_registrations(pkg, idx, out);
+        let registries = registries(idx, false);
         if registries.is_empty() {
             return;
         }
@@ -148,6 +149,172 @@ impl Rule for ClosureRegistryLeak {
     }
 }
 
+/// A function or method of another workspace package that adds one of its parameters
+/// to a registry of that package (a package-level one, or a field of its receiver's
+/// struct) that nothing in that package removes from.
+struct ForeignRegistrar {
+    /// The method's receiver type, or `None` for a function.
+    recv: Option<String>,
+    name: String,
+    params: Vec<usize>,
+    subject: String,
+    what: &'static str,
+    declaration: Location,
+    writes: Vec<Location>,
+}
+
+/// The registrars of another package, with their registries not removed from.
+fn foreign_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
+    let registries = registries(idx, true);
+    if registries.is_empty() {
+        return Vec::new();
+    }
+    let shrinks = idx.shrinks();
+    let mut out = Vec::new();
+    for r in registrars(idx, &registries) {
+        let registry = &registries[r.registry];
+        let removed = shrinks.iter().any(|s| s.target.same(&registry.target))
+            || !idx.resets(&registry.target).is_empty();
+        if removed || r.returns_func {
+            continue;
+        }
+        let src = idx.src(r.file);
+        let Some(name) = syntax::function_name(r.func, src) else {
+            continue;
+        };
+        let recv = (r.func.kind() == "method_declaration")
+            .then(|| super::unbounded_global_map::maps::receiver_type(r.func, src))
+            .flatten()
+            .map(|(t, _)| t.to_string());
+        if r.func.kind() == "method_declaration" && recv.is_none() {
+            continue;
+        }
+        out.push(ForeignRegistrar {
+            recv,
+            name: name.to_string(),
+            params: r.params.clone(),
+            subject: registry.subject.clone(),
+            what: registry.what,
+            declaration: registry.declaration.clone(),
+            writes: r.writes.iter().map(|w| idx.location(r.file, *w)).collect(),
+        });
+    }
+    out
+}
+
+/// `x.M(callback)` or `pkg.F(callback)` where `M` or `F` belongs to another workspace
+/// package and adds that parameter to a registry there that is never removed from
+/// (one call deep). A method is matched when the file imports its package and the
+/// package names the receiver type qualified (`hub.Hub`), since without type
+/// information that is how the caller can hold one.
+fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>) {
+    let mut cache: HashMap<String, Vec<ForeignRegistrar>> = HashMap::new();
+    for (fi, f) in idx.files.iter().enumerate() {
+        let src = idx.src(fi);
+        for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            let Some(func) = call.child_by_field_name("function").map(unparen) else {
+                continue;
+            };
+            if func.kind() != "selector_expression" {
+                continue;
+            }
+            let (Some(operand), Some(field)) = (
+                func.child_by_field_name("operand").map(unparen),
+                func.child_by_field_name("field"),
+            ) else {
+                continue;
+            };
+            let args = syntax::call_args(call);
+            let callbacks: Vec<(usize, Node<'_>, Vec<Node<'_>>)> = args
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| capturing_callback(idx, fi, *a).map(|(l, c)| (i, l, c)))
+                .collect();
+            if callbacks.is_empty() || idx.runs_once(fi, call) {
+                continue;
+            }
+            let name = idx.text(fi, field);
+            let Some(imports) = idx.imports.get(fi) else {
+                continue;
+            };
+            // `pkg.F(...)` calls a function of an imported package; anything else may
+            // call a method of a type of any imported package.
+            let direct = operand.kind() == "identifier"
+                && matches!(binding(operand, src), Binding::Package)
+                && imports.contains_key(idx.text(fi, operand));
+            let candidates: Vec<(&str, &str)> = if direct {
+                let q = idx.text(fi, operand);
+                imports.get(q).map(|p| vec![(q, *p)]).unwrap_or_default()
+            } else {
+                let mut v: Vec<(&str, &str)> = imports.iter().map(|(q, p)| (*q, *p)).collect();
+                v.sort_unstable();
+                v
+            };
+            for (qual, path) in candidates {
+                let regs = cache.entry(path.to_string()).or_insert_with(|| {
+                    cx.other_package(path)
+                        .map(|p| foreign_registrars(&PackageIndex::new(&p)))
+                        .unwrap_or_default()
+                });
+                for reg in regs.iter().filter(|r| r.name == name) {
+                    match (&reg.recv, direct) {
+                        (None, true) => {}
+                        (Some(t), false) => {
+                            let qualified = format!("{qual}.{t}");
+                            if !idx.files.iter().any(|f| f.text.contains(&qualified)) {
+                                continue;
+                            }
+                        }
+                        _ => continue,
+                    }
+                    for (p, lit, captured) in &callbacks {
+                        if !reg.params.contains(p) {
+                            continue;
+                        }
+                        let location = idx.location(fi, func);
+                        let mut evidence = vec![location.clone()];
+                        evidence.extend(reg.writes.iter().cloned());
+                        capture_sites(idx, fi, *lit, captured, &mut evidence);
+                        tidy(&mut evidence);
+                        let names: Vec<String> = captured
+                            .iter()
+                            .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+                            .collect();
+                        let callee = match &reg.recv {
+                            Some(t) => format!("({qual}.{t}).{name}"),
+                            None => format!("{qual}.{name}"),
+                        };
+                        out.push(Match {
+                            rule: META.id,
+                            location,
+                            subject: reg.subject.clone(),
+                            message: format!(
+                                "callback capturing {} is added to {} \"{}\" of package {qual} by {callee} in {} and never removed",
+                                join_labels(&names),
+                                reg.what,
+                                reg.subject,
+                                function_label(call, src),
+                            ),
+                            declaration: Some(reg.declaration.clone()),
+                            related: reg
+                                .writes
+                                .iter()
+                                .map(|w| super::Related {
+                                    location: w.clone(),
+                                    message: format!("{callee} adds the callback here"),
+                                })
+                                .collect(),
+                            evidence,
+                            fixes: Vec::new(),
+                            version_note: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `hooks = append(hooks, func() { ... })` written where the callback is made (not in a
 /// registration function, whose callers are reported instead).
 fn direct_appends(
@@ -201,7 +368,7 @@ fn direct_appends(
 
 /// Package-level slices and maps of callbacks, and callback slice and map fields of
 /// structs that package-level variables hold.
-fn registries<'p>(idx: &PackageIndex<'p>) -> Vec<Registry<'p>> {
+fn registries<'p>(idx: &PackageIndex<'p>, any_struct: bool) -> Vec<Registry<'p>> {
     let mut out = Vec::new();
     let mut names: Vec<&str> = idx.vars.keys().copied().collect();
     names.sort_unstable();
@@ -233,7 +400,7 @@ fn registries<'p>(idx: &PackageIndex<'p>) -> Vec<Registry<'p>> {
             continue;
         };
         let holders = idx.holders_of(ty);
-        if holders.is_empty() {
+        if holders.is_empty() && !any_struct {
             continue;
         }
         for decl in syntax::descendants_of_kind(st, "field_declaration") {
@@ -771,6 +938,118 @@ import "testing"
 
 func TestAtExit(t *testing.T) {
 	AtExit(func() { t.Log("done") })
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn callbacks_added_to_a_registry_field_of_another_package() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hub/hub.go --
+package hub
+
+type Hub struct {
+	listeners []func(string)
+	named     map[string]func(string)
+}
+
+func (h *Hub) OnBroadcast(fn func(string)) {
+	h.listeners = append(h.listeners, fn)
+}
+
+func (h *Hub) OnNamed(name string, fn func(string)) {
+	h.named[name] = fn
+}
+
+func (h *Hub) Forget(name string) {
+	delete(h.named, name)
+}
+
+var global []func()
+
+func Register(fn func()) {
+	global = append(global, fn)
+}
+-- relay/session.go --
+package relay
+
+import "example.com/app/hub"
+
+type Session struct {
+	hub *hub.Hub
+	buf []byte
+}
+
+func (s *Session) Start() {
+	s.hub.OnBroadcast(func(m string) {
+		s.buf = append(s.buf, m...)
+	})
+	s.hub.OnNamed("x", func(m string) { s.buf = nil })
+	hub.Register(func() { s.buf = nil })
+}
+"#,
+            expect![[r#"
+                relay/session.go:11 closure-registry-leak [Hub.listeners] callback capturing "s" is added to registry field "Hub.listeners" of package hub by (hub.Hub).OnBroadcast in (*Session).Start and never removed
+                  declared hub/hub.go:4
+                  related hub/hub.go:9 (hub.Hub).OnBroadcast adds the callback here
+                  evidence hub/hub.go:9 relay/session.go:11
+                relay/session.go:15 closure-registry-leak [global] callback capturing "s" is added to package-level registry "global" of package hub by hub.Register in (*Session).Start and never removed
+                  declared hub/hub.go:20
+                  related hub/hub.go:23 hub.Register adds the callback here
+                  evidence hub/hub.go:23 relay/session.go:15
+            "#]],
+        );
+    }
+
+    #[test]
+    fn another_package_that_removes_or_a_method_of_an_unrelated_type() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hub/hub.go --
+package hub
+
+type Hub struct {
+	listeners []func(string)
+}
+
+func (h *Hub) OnBroadcast(fn func(string)) {
+	h.listeners = append(h.listeners, fn)
+}
+
+func (h *Hub) Reset() {
+	h.listeners = nil
+}
+
+type Other struct {
+	fns []func()
+}
+
+func (o *Other) Add(fn func()) {
+	o.fns = append(o.fns, fn)
+}
+-- relay/session.go --
+package relay
+
+import "example.com/app/hub"
+
+type adder interface{ Add(func()) }
+
+type Session struct {
+	hub *hub.Hub
+	a   adder
+	buf []byte
+}
+
+func (s *Session) Start() {
+	s.hub.OnBroadcast(func(m string) { s.buf = nil })
+	s.a.Add(func() { s.buf = nil })
 }
 "#,
             expect![[r#"

@@ -27,9 +27,10 @@ pub mod ticker_not_stopped;
 pub mod time_after_in_loop;
 pub mod unbounded_global_map;
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use tree_sitter::Tree;
@@ -173,12 +174,20 @@ impl Package {
     }
 }
 
+/// Open editor documents that replace files' text: (path, text).
+pub type Overrides = [(PathBuf, Arc<str>)];
+
 /// A package as a rule checks it: the [`Package`] (through `Deref`) and what is
 /// computed once per package for every rule, on first use: the [`PackageIndex`] of its
-/// program files (package-level names, functions, methods, imports, identifiers).
+/// program files (package-level names, functions, methods, imports, identifiers). When
+/// run over a workspace it can also load another package of the workspace, so a rule
+/// can look one call deep into a callee or a caller in another package; each package
+/// loaded that way is parsed once per context.
 pub struct Context<'p> {
     pkg: &'p Package,
     index: OnceLock<PackageIndex<'p>>,
+    workspace: Option<(&'p Workspace, &'p Overrides)>,
+    others: Mutex<HashMap<String, Option<Arc<Package>>>>,
 }
 
 impl<'p> Context<'p> {
@@ -186,12 +195,48 @@ impl<'p> Context<'p> {
         Context {
             pkg,
             index: OnceLock::new(),
+            workspace: None,
+            others: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A context that can load the other packages of `ws` (with the same editor
+    /// overrides as the package itself).
+    pub fn in_workspace(
+        pkg: &'p Package,
+        ws: &'p Workspace,
+        overrides: &'p Overrides,
+    ) -> Context<'p> {
+        Context {
+            workspace: Some((ws, overrides)),
+            ..Context::new(pkg)
         }
     }
 
     /// The package index, built on first use.
     pub(crate) fn index(&self) -> &PackageIndex<'p> {
         self.index.get_or_init(|| PackageIndex::new(self.pkg))
+    }
+
+    /// Another package of the workspace by import path, loaded and parsed on first use;
+    /// `None` for this package itself, for a path outside the workspace (the standard
+    /// library, dependencies) and without a workspace.
+    pub(crate) fn other_package(&self, import_path: &str) -> Option<Arc<Package>> {
+        let (ws, overrides) = self.workspace?;
+        if import_path == self.pkg.import_path {
+            return None;
+        }
+        let mut cache = self.others.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(import_path.to_string())
+            .or_insert_with(|| {
+                if ws.package(import_path).is_empty() {
+                    return None;
+                }
+                let p = Package::load(ws, import_path, overrides);
+                (!p.files.is_empty()).then(|| Arc::new(p))
+            })
+            .clone()
     }
 }
 
@@ -315,7 +360,7 @@ pub fn run(
         .par_iter()
         .flat_map_iter(|ip| {
             let pkg = Package::load(ws, ip, overrides);
-            let cx = Context::new(&pkg);
+            let cx = Context::in_workspace(&pkg, ws, overrides);
             let mut found = Vec::new();
             for r in &rules {
                 r.check(&cx, &mut found);
