@@ -31,7 +31,7 @@ impl Rule for GoroutineBlockedRecv {
         let funcs = Funcs::new(pkg.index());
         for file in pkg.program_files() {
             for chan in chans::local_channels(file, &funcs) {
-                check_chan(&funcs, &chan, out);
+                check_chan(pkg, &funcs, &chan, out);
             }
             check_ranged_calls(&funcs, file, out);
             check_ticker_loops(&funcs, file, out);
@@ -121,7 +121,7 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
 }
 
 /// The goroutines that wait on a local channel nothing closes.
-fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
+fn check_chan<'a>(cx: &Context<'_>, funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
     let src: &str = &chan.file.text;
     let from = match chan.origin {
         Origin::Make => None,
@@ -133,9 +133,18 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
     let uses = chans::uses(funcs, chan);
     if uses
         .iter()
-        .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Returned | UseKind::Close))
+        .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Close))
     {
         return;
+    }
+    // A returned channel is the callers' to close: followed one call up, into the
+    // callers in this package and in the other packages of the workspace.
+    let mut handed_to = None;
+    if uses.iter().any(|u| matches!(u.kind, UseKind::Returned)) {
+        match returned_never_closed(cx, chan) {
+            Some(callers) => handed_to = Some(callers),
+            None => return,
+        }
     }
     let has_sends = uses.iter().any(|u| matches!(u.kind, UseKind::Send { .. }));
     // One match per goroutine, in source order.
@@ -156,8 +165,165 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
         if chans::is_process_lifetime(&site) || serves_forever {
             continue;
         }
-        out.push(report(funcs, chan, from.as_ref(), &site, &waits));
+        let mut m = report(funcs, chan, from.as_ref(), &site, &waits);
+        if let Some(callers) = &handed_to {
+            m.message = m.message.replace(
+                "which is never closed",
+                "which is returned to callers that never close it",
+            );
+            for c in callers {
+                m.related.push(Related {
+                    location: c.clone(),
+                    message: "receives the channel and never closes it".to_string(),
+                });
+            }
+        }
+        out.push(m);
     }
+}
+
+/// What a caller does with a channel a call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallerUse {
+    /// Closes it.
+    Closes,
+    /// Hands it on (an argument, a return, a store): the analysis stops there.
+    PassesOn,
+    /// Only sends to it, receives from it or drops it.
+    Keeps,
+}
+
+/// For a channel its function returns: the calls of that function in the workspace
+/// (this package and the packages that import it), when there is at least one and none
+/// closes the channel or hands it on. `None` otherwise (a returned channel no workspace
+/// code calls for is left alone: its callers are out of sight).
+fn returned_never_closed(cx: &Context<'_>, chan: &Chan<'_>) -> Option<Vec<Location>> {
+    let func = syntax::enclosing_function(chan.decl)?;
+    if !matches!(func.kind(), "function_declaration" | "method_declaration") {
+        return None;
+    }
+    let src: &str = &chan.file.text;
+    let name = syntax::function_name(func, src)?;
+    let method = func.kind() == "method_declaration";
+    let mut calls: Vec<Location> = Vec::new();
+    for (file, call) in flow::callers(cx, func, src) {
+        match caller_use(file, call) {
+            CallerUse::Keeps => calls.push(file.location(call)),
+            _ => return None,
+        }
+    }
+    for path in cx.packages_calling(name) {
+        let Some(other) = cx.other_package(&path) else {
+            continue;
+        };
+        for file in other.program_files() {
+            let fsrc: &str = &file.text;
+            let root = file.tree.root_node();
+            let Some(qual) = flow::import_name(root, fsrc, &cx.import_path) else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(root, "call_expression") {
+                let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
+                    continue;
+                };
+                if f.kind() != "selector_expression"
+                    || f.child_by_field_name("field")
+                        .is_none_or(|fl| syntax::text(fl, fsrc) != name)
+                {
+                    continue;
+                }
+                let operand = f.child_by_field_name("operand").map(flow::unparen);
+                let qualified = operand.is_some_and(|o| {
+                    o.kind() == "identifier"
+                        && syntax::text(o, fsrc) == qual
+                        && flow::resolve_ident(o, fsrc).is_none()
+                });
+                // `pkg.F(...)` for a function; `x.M(...)` (not `pkg.X`) for a method.
+                if qualified == method {
+                    continue;
+                }
+                match caller_use(file, call) {
+                    CallerUse::Keeps => calls.push(file.location(call)),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    (!calls.is_empty()).then_some(calls)
+}
+
+/// What the function around `call` does with the channel the call returns.
+fn caller_use(file: &SourceFile, call: Node<'_>) -> CallerUse {
+    let src: &str = &file.text;
+    let outer = flow::outer_paren(call);
+    let Some(parent) = outer.parent() else {
+        return CallerUse::PassesOn;
+    };
+    if parent.kind() == "expression_statement" {
+        return CallerUse::Keeps;
+    }
+    // `v := f()` or `v = f()` into a local variable.
+    let stmt = match parent.kind() {
+        "expression_list" => parent.parent(),
+        _ => None,
+    };
+    let Some(stmt) = stmt.filter(|s| {
+        matches!(s.kind(), "short_var_declaration" | "assignment_statement")
+            && s.child_by_field_name("right")
+                .is_some_and(|r| r.id() == parent.id() && flow::named(r).len() == 1)
+    }) else {
+        return CallerUse::PassesOn;
+    };
+    let left = stmt
+        .child_by_field_name("left")
+        .map(flow::named)
+        .unwrap_or_default();
+    let [var] = left.as_slice() else {
+        return CallerUse::PassesOn;
+    };
+    if var.kind() != "identifier" {
+        return CallerUse::PassesOn;
+    }
+    let var_name = syntax::text(*var, src);
+    if var_name == "_" {
+        return CallerUse::Keeps;
+    }
+    if stmt.kind() == "assignment_statement" && flow::resolve_ident(*var, src).is_none() {
+        // A package-level variable: anyone may close it.
+        return CallerUse::PassesOn;
+    }
+    let Some(body) = syntax::enclosing_function(call) else {
+        return CallerUse::PassesOn;
+    };
+    let mut result = CallerUse::Keeps;
+    for id in syntax::descendants_of_kind(body, "identifier") {
+        if id.id() == var.id() || syntax::text(id, src) != var_name {
+            continue;
+        }
+        let Some(p) = flow::parent_skipping_parens(id) else {
+            continue;
+        };
+        match p.kind() {
+            "send_statement"
+                if p.child_by_field_name("channel")
+                    .is_some_and(|c| flow::unparen(c).id() == id.id()) => {}
+            "unary_expression" => {}
+            "range_clause" => {}
+            "argument_list" => {
+                let callee = p
+                    .parent()
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .map(|f| syntax::text(f, src));
+                match callee {
+                    Some("close") => return CallerUse::Closes,
+                    Some("len" | "cap") => {}
+                    _ => result = CallerUse::PassesOn,
+                }
+            }
+            _ => result = CallerUse::PassesOn,
+        }
+    }
+    result
 }
 
 /// How a use blocks forever when nothing closes the channel, if it does.
@@ -301,17 +467,38 @@ fn report<'a>(
         Some(p) => (p.chan.file, &p.chan),
         None => (file, chan),
     };
+    // A goroutine that runs a named function (`go w.consume(ch)`) is reported where it
+    // waits, in that function, as the ticker loops are; a function literal on its `go`
+    // statement, which shows the loop.
+    let go_location = site.file.location(chans::statement_head(site.node));
+    let waits_elsewhere = waits.first().filter(|(_, u)| {
+        !(std::ptr::eq(u.file, site.file)
+            && site.node.start_byte() <= u.site.start_byte()
+            && u.site.end_byte() <= site.node.end_byte())
+    });
+    let mut related = Vec::new();
+    let location = match waits_elsewhere {
+        Some((_, u)) => {
+            related.push(Related {
+                location: go_location,
+                message: "starts the goroutine that blocks".to_string(),
+            });
+            u.file.location(chans::statement_head(u.site))
+        }
+        None => go_location,
+    };
+    related.extend(held(
+        funcs,
+        site,
+        &waits.iter().map(|(_, u)| u.site).collect::<Vec<_>>(),
+    ));
     Match {
         rule: META.id,
-        location: site.file.location(chans::statement_head(site.node)),
+        location,
         subject: name.clone(),
         message,
         declaration: Some(decl_file.location(decl_chan.decl)),
-        related: held(
-            funcs,
-            site,
-            &waits.iter().map(|(_, u)| u.site).collect::<Vec<_>>(),
-        ),
+        related,
         evidence,
         fixes: Vec::new(),
         version_note: None,
@@ -623,8 +810,9 @@ func worker(in <-chan string) {
                   declared index/index.go:6
                   related index/index.go:9 allocated here and kept alive by the blocked goroutine
                   evidence index/index.go:10
-                index/index.go:22 goroutine-blocked-recv [ch] goroutine started in Start ranges over channel "ch", which is never closed, so it blocks forever once the sends stop
+                index/index.go:29 goroutine-blocked-recv [ch] goroutine started in Start ranges over channel "ch", which is never closed, so it blocks forever once the sends stop
                   declared index/index.go:21
+                  related index/index.go:22 starts the goroutine that blocks
                   evidence index/index.go:29
             "#]],
         );
@@ -1057,6 +1245,98 @@ func init() {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn returned_channels_followed_into_their_callers() {
+        check_recv(
+            r#"
+-- pipeline/fanout.go --
+package pipeline
+
+type Fanout struct{ n int }
+
+// Attach's channel is fed by a caller in another package that never closes it.
+func (f *Fanout) Attach(stream string) chan<- string {
+	ch := make(chan string, 8)
+	go f.consume(ch)
+	return ch
+}
+
+func (f *Fanout) consume(ch <-chan string) {
+	for ev := range ch {
+		_ = ev
+		f.n++
+	}
+}
+
+// Open's callers close the channel when done.
+func Open() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+
+// Lent's caller hands the channel on: out of sight.
+func Lent() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+
+// Nobody in the workspace calls Orphan: its callers are out of sight.
+func Orphan() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+-- server/server.go --
+package server
+
+import "example.com/app/pipeline"
+
+type Server struct{ fanout *pipeline.Fanout }
+
+func (s *Server) Handle(name string, lines []string) {
+	in := s.fanout.Attach(name)
+	for _, l := range lines {
+		in <- l
+	}
+}
+
+func Count(n int) {
+	in := pipeline.Open()
+	defer close(in)
+	for i := 0; i < n; i++ {
+		in <- i
+	}
+}
+
+func Hand(sink func(chan<- int)) {
+	in := pipeline.Lent()
+	sink(in)
+}
+"#,
+            expect![[r#"
+                pipeline/fanout.go:13 goroutine-blocked-recv [ch] goroutine started in (*Fanout).Attach ranges over channel "ch", which is returned to callers that never close it, so it blocks forever once the sends stop
+                  declared pipeline/fanout.go:7
+                  related pipeline/fanout.go:8 starts the goroutine that blocks
+                  related server/server.go:8 receives the channel and never closes it
+                  evidence pipeline/fanout.go:13
             "#]],
         );
     }

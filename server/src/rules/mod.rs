@@ -238,6 +238,31 @@ impl<'p> Context<'p> {
             })
             .clone()
     }
+
+    /// The import paths of the other workspace packages whose program files call
+    /// something named `name` (`name(...)`, `x.name(...)`), from the file summaries,
+    /// without parsing; a superset of the packages that call a given function `name`.
+    pub(crate) fn packages_calling(&self, name: &str) -> Vec<String> {
+        let Some((ws, _)) = self.workspace else {
+            return Vec::new();
+        };
+        let suffix = format!(".{name}");
+        let mut out: Vec<String> = ws
+            .files()
+            .filter(|f| !f.is_test && !f.is_generated && !f.is_vendor)
+            .filter(|f| f.import_path != self.pkg.import_path)
+            .filter(|f| {
+                f.ops.iter().any(|o| {
+                    o.kind == crate::source::model::OpKind::Call
+                        && (o.target == name || o.target.ends_with(&suffix))
+                })
+            })
+            .map(|f| f.import_path.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl Deref for Context<'_> {
