@@ -155,7 +155,11 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
         }
         for w in &want {
             planted += 1;
-            if !got.contains(w) {
+            // `growing-site` marks growth no rule was known to explain; a rule that
+            // explains it on that line supersedes the catch-all (the growing-site finding
+            // is then not emitted, since the rule covers the line).
+            let explained = w.2 == "growing-site" && got.iter().any(|g| g.0 == w.0 && g.1 == w.1);
+            if !got.contains(w) && !explained {
                 problems.push(format!(
                     "{name}: planted leak {}:{} {} not reported as an error or warning; serious findings: {got:?}",
                     w.0, w.1, w.2
