@@ -1,7 +1,7 @@
 //! End-to-end tests of `heapspot check` on the fixture programs, run from a copy of each
 //! program in another directory (as a checkout on another machine would be): every
 //! planted leak (a `// want RULE-ID` comment on its cause line) is reported as an error
-//! or warning on that line, `clean-*` programs get no error or warning, the SARIF output
+//! or warning on that line, `clean-*` and `*-clean-*` programs get no error or warning, the SARIF output
 //! validates against the SARIF 2.1.0 schema, and the exit status follows `--fail-on`.
 
 // Test helpers fail the test on any error, which is what unwrap does.
@@ -136,7 +136,8 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let want = wants(case);
-        let is_clean = name.starts_with("clean-");
+        // `clean-*` and `*-clean-*` programs (e.g. `blind-clean-batcher`) plant nothing.
+        let is_clean = name.starts_with("clean-") || name.contains("-clean-");
         if want.is_empty() && !is_clean {
             continue;
         }
@@ -154,7 +155,11 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
         }
         for w in &want {
             planted += 1;
-            if !got.contains(w) {
+            // `growing-site` marks growth no rule was known to explain; a rule that
+            // explains it on that line supersedes the catch-all (the growing-site finding
+            // is then not emitted, since the rule covers the line).
+            let explained = w.2 == "growing-site" && got.iter().any(|g| g.0 == w.0 && g.1 == w.1);
+            if !got.contains(w) && !explained {
                 problems.push(format!(
                     "{name}: planted leak {}:{} {} not reported as an error or warning; serious findings: {got:?}",
                     w.0, w.1, w.2

@@ -27,6 +27,10 @@ pub struct Thresholds {
     pub growth_min_rising_share: f64,
     /// Growth smaller than this many bytes over the whole series is noise.
     pub growth_min_bytes: i64,
+    /// A rule match whose in-use memory in the last snapshot is at least this multiple of
+    /// the first (and more than `growth_min_bytes` above it) is a leak even when the
+    /// series is not steady (sampling and slice doubling make retained slices jumpy).
+    pub rule_growth_min_ratio: f64,
     /// With a baseline, a site that grew by more than this many bytes regressed ...
     pub regression_bytes: i64,
     /// ... and by more than this percentage of its baseline value.
@@ -43,6 +47,7 @@ impl Default for Thresholds {
             growth_min_r_squared: 0.8,
             growth_min_rising_share: 0.66,
             growth_min_bytes: 64 << 10,
+            rule_growth_min_ratio: 1.25,
             regression_bytes: 1 << 20,
             regression_percent: 10.0,
             goroutine_min_count: 10,
@@ -152,6 +157,12 @@ impl Config {
                     "thresholds.{name} must be between 0 and 1, not {v}"
                 ));
             }
+        }
+        if !(t.rule_growth_min_ratio.is_finite() && t.rule_growth_min_ratio > 1.0) {
+            return Err(format!(
+                "thresholds.rule_growth_min_ratio must be a number above 1, not {}",
+                t.rule_growth_min_ratio
+            ));
         }
         Ok(Config {
             root: root.to_path_buf(),
@@ -291,6 +302,7 @@ unbounded-global-map = true
 [thresholds]
 hotspot_share = 0.1
 regression_bytes = 2048
+rule_growth_min_ratio = 1.5
 
 [[path_mappings]]
 from = "/app"
@@ -308,6 +320,7 @@ interval_seconds = 10
         assert!(c.rule_enabled("finalizer-cycle"));
         assert_eq!(c.thresholds.hotspot_share, 0.1);
         assert_eq!(c.thresholds.regression_bytes, 2048);
+        assert_eq!(c.thresholds.rule_growth_min_ratio, 1.5);
         assert_eq!(c.thresholds.large_share, Thresholds::default().large_share);
         assert_eq!(c.path_mappings[0].to, PathBuf::from("/ws/svc"));
         assert_eq!(c.sources[0].interval_seconds, 10);
@@ -321,6 +334,12 @@ interval_seconds = 10
         assert!(e.contains("hotspot_share"), "{e}");
         let e = Config::parse(Path::new("/ws"), "[thresholds]\nhot = 0.1").unwrap_err();
         assert!(e.contains("unknown field `hot`"), "{e}");
+        let e = Config::parse(
+            Path::new("/ws"),
+            "[thresholds]\nrule_growth_min_ratio = 0.9",
+        )
+        .unwrap_err();
+        assert!(e.contains("rule_growth_min_ratio"), "{e}");
     }
 
     #[test]

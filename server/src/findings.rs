@@ -122,6 +122,15 @@ impl EvidenceSummary {
             && delta >= min_delta
     }
 
+    /// Net growth from the first to the last of three or more snapshots: more than
+    /// `min_delta` and to at least `ratio` times the first value, whatever happened in
+    /// between. Enough for a rule match, whose pattern explains the retention.
+    pub fn grew_net(&self, min_delta: i64, ratio: f64) -> bool {
+        let first = self.series.first().copied().unwrap_or(0);
+        let last = self.last();
+        self.series.len() >= 3 && last - first > min_delta && last as f64 >= first as f64 * ratio
+    }
+
     /// `retains 412MB (61% of in-use), +38MB per snapshot`.
     pub fn describe(&self) -> String {
         let u = &self.unit;
@@ -220,6 +229,17 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                 Severity::Error,
                 "retained memory grows steadily across snapshots: a confirmed leak".to_string(),
             ),
+            (Some(e), EvidenceKind::Heap)
+                if e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio) =>
+            {
+                (
+                    Severity::Error,
+                    format!(
+                        "retained memory grew from the first to the last snapshot by more than {:.0}% without steady growth, and the pattern explains the retention: a leak",
+                        (t.rule_growth_min_ratio - 1.0) * 100.0
+                    ),
+                )
+            }
             (Some(e), EvidenceKind::Heap) if e.share >= t.large_share => (
                 Severity::Warning,
                 format!(
@@ -682,6 +702,29 @@ mod tests {
         assert!(
             !mk(vec![100, 200, 300]).grows(&t, t.growth_min_bytes),
             "too small"
+        );
+        // Net growth, for rule matches: jumpy series count when they end well above
+        // their start; a dip back or a small rise does not.
+        let jumpy = mk(vec![4 << 20, 9 << 20, 6 << 20]);
+        assert!(!jumpy.grows(&t, t.growth_min_bytes), "not steady");
+        assert!(jumpy.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio));
+        assert!(
+            !mk(vec![4 << 20, 9 << 20, 4 << 20])
+                .grew_net(t.growth_min_bytes, t.rule_growth_min_ratio),
+            "back to the start"
+        );
+        assert!(
+            !mk(vec![10 << 20, 14 << 20, 11 << 20])
+                .grew_net(t.growth_min_bytes, t.rule_growth_min_ratio),
+            "below the ratio"
+        );
+        assert!(
+            !mk(vec![100, 900, 300]).grew_net(t.growth_min_bytes, t.rule_growth_min_ratio),
+            "too small"
+        );
+        assert!(
+            !mk(vec![1 << 20, 3 << 20]).grew_net(t.growth_min_bytes, t.rule_growth_min_ratio),
+            "two snapshots"
         );
         let d = mk(vec![1 << 20, 2 << 20, 3 << 20]).describe();
         assert_eq!(d, "retains 3MB (50% of in-use), +1MB per snapshot");

@@ -6,13 +6,14 @@
 
 use tree_sitter::Node;
 
+use super::flow::PackageIndex;
 use super::syntax;
 use super::unbounded_global_map::maps::{
     self, binding, function_label, join_labels, list_items, tidy, unparen, write_statement,
-    Binding, PkgIndex, Target,
+    Binding, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
-use super::{EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Related, Rule, RuleMeta};
 
 /// The `cache-no-eviction` rule.
 #[derive(Debug)]
@@ -33,8 +34,8 @@ impl Rule for CacheNoEviction {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() {
             return;
         }
@@ -44,9 +45,9 @@ impl Rule for CacheNoEviction {
             for n in syntax::descendants(f.tree.root_node()) {
                 let found = match n.kind() {
                     "call_expression" => {
-                        sync_map_store(&idx, fi, n).map(|t| (t, n, syntax::statement_of(n)))
+                        sync_map_store(idx, fi, n).map(|t| (t, n, syntax::statement_of(n)))
                     }
-                    "index_expression" => memo_write(&idx, fi, n),
+                    "index_expression" => memo_write(idx, fi, n),
                     _ => None,
                 };
                 let Some((target, at, stmt)) = found else {
@@ -67,7 +68,7 @@ impl Rule for CacheNoEviction {
                 .into_iter()
                 .filter(|&(fi, at, stmt)| {
                     !idx.runs_once(fi, stmt)
-                        && !bounded_store_key(&idx, fi, at)
+                        && !bounded_store_key(idx, fi, at)
                         && idx.len_guarded(fi, stmt, &target).is_none()
                 })
                 .collect();
@@ -77,7 +78,7 @@ impl Rule for CacheNoEviction {
             if shrinks.iter().any(|s| s.target.same(&target)) || !idx.resets(&target).is_empty() {
                 continue;
             }
-            let Some((what, declaration)) = describe(&idx, &target, fi, at) else {
+            let Some((what, declaration)) = describe(idx, &target, fi, at) else {
                 continue;
             };
             let labels: Vec<String> = stores
@@ -93,7 +94,7 @@ impl Rule for CacheNoEviction {
                         idx.alloc_sites(sf, arg, &mut evidence);
                     }
                 } else {
-                    stored_values(&idx, sf, at, stmt, &mut evidence);
+                    stored_values(idx, sf, at, stmt, &mut evidence);
                 }
                 if i > 0 {
                     related.push(Related {
@@ -144,7 +145,7 @@ impl Rule for CacheNoEviction {
 }
 
 /// A `Store`, `LoadOrStore` or `Swap` call on a `sync.Map`, and the map it stores to.
-fn sync_map_store(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> Option<Target> {
+fn sync_map_store(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>) -> Option<Target> {
     let f = unparen(call.child_by_field_name("function")?);
     if f.kind() != "selector_expression" {
         return None;
@@ -187,7 +188,7 @@ fn sync_map_store(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> Option<Targe
 /// A write `m[k] = v` inside a function literal into a map local to an enclosing function,
 /// where the literal is returned or stored: a memo cache living as long as the literal.
 fn memo_write<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     index: Node<'p>,
 ) -> Option<(Target, Node<'p>, Node<'p>)> {
@@ -205,7 +206,11 @@ fn memo_write<'p>(
 }
 
 /// The declaring node and name of a local identifier (not followed through aliases).
-fn local_decl<'p>(idx: &PkgIndex<'p>, fi: usize, operand: Node<'p>) -> Option<(Node<'p>, &'p str)> {
+fn local_decl<'p>(
+    idx: &PackageIndex<'p>,
+    fi: usize,
+    operand: Node<'p>,
+) -> Option<(Node<'p>, &'p str)> {
     let operand = unparen(operand);
     let operand = if operand.kind() == "unary_expression" {
         unparen(operand.child_by_field_name("operand")?)
@@ -235,7 +240,7 @@ fn local_type<'p>(decl: Node<'p>, _name: &str) -> Option<Node<'p>> {
 /// (declared outside the literal) and that outlives its function: returned, or assigned
 /// to a field, a package-level variable or a map or slice element.
 fn captured_by_escaping_literal(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     fi: usize,
     node: Node<'_>,
     decl: Node<'_>,
@@ -250,7 +255,7 @@ fn captured_by_escaping_literal(
 }
 
 /// Whether a function literal is returned or stored beyond its function.
-pub(crate) fn literal_escapes(idx: &PkgIndex<'_>, fi: usize, lit: Node<'_>) -> bool {
+pub(crate) fn literal_escapes(idx: &PackageIndex<'_>, fi: usize, lit: Node<'_>) -> bool {
     let mut node = lit;
     while let Some(p) = node.parent() {
         if p.kind() == "parenthesized_expression" {
@@ -289,7 +294,7 @@ pub(crate) fn literal_escapes(idx: &PkgIndex<'_>, fi: usize, lit: Node<'_>) -> b
 }
 
 /// Whether a value makes a `sync.Map`: `sync.Map{}`, `&sync.Map{}` or `new(sync.Map)`.
-fn makes_sync_map(idx: &PkgIndex<'_>, fi: usize, value: Node<'_>) -> bool {
+fn makes_sync_map(idx: &PackageIndex<'_>, fi: usize, value: Node<'_>) -> bool {
     let mut v = unparen(value);
     if v.kind() == "unary_expression" {
         match v.child_by_field_name("operand") {
@@ -314,7 +319,7 @@ fn makes_sync_map(idx: &PkgIndex<'_>, fi: usize, value: Node<'_>) -> bool {
 /// The `sync.Map` fields named `name` (of struct `ty` when known): (file, struct name,
 /// field declaration).
 fn sync_map_fields<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     ty: Option<&str>,
     name: &str,
 ) -> Vec<(usize, &'p str, Node<'p>)> {
@@ -352,7 +357,7 @@ fn sync_map_fields<'p>(
 /// What the cache is, for the message, and its declaration; `None` when the cache cannot
 /// outlive a request (a field of request-scoped structs only).
 fn describe(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     target: &Target,
     fi: usize,
     at: Node<'_>,
@@ -386,7 +391,7 @@ fn describe(
 }
 
 /// Whether every key a store uses is bounded (a constant or a `reflect.Type`).
-fn bounded_store_key(idx: &PkgIndex<'_>, fi: usize, at: Node<'_>) -> bool {
+fn bounded_store_key(idx: &PackageIndex<'_>, fi: usize, at: Node<'_>) -> bool {
     if at.kind() == "call_expression" {
         return syntax::call_args(at)
             .first()

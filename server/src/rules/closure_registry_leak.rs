@@ -2,15 +2,16 @@
 //! it is appended to (or put into) a package-level registry of callbacks, per call, and
 //! never removed: everything it captures stays reachable from the registry.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
+use super::flow::PackageIndex;
 use super::syntax;
 use super::unbounded_global_map::maps::{
-    binding, function_label, join_labels, list_items, tidy, unparen, Binding, PkgIndex, Target,
+    binding, function_label, join_labels, list_items, tidy, unparen, Binding, Target,
 };
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Rule, RuleMeta};
 
 /// The `closure-registry-leak` rule.
 #[derive(Debug)]
@@ -52,12 +53,13 @@ impl Rule for ClosureRegistryLeak {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() {
             return;
         }
-        let registries = registries(&idx);
+        foreign_registrations(pkg, idx, out);
+        let registries = registries(idx, false);
         if registries.is_empty() {
             return;
         }
@@ -69,7 +71,7 @@ impl Rule for ClosureRegistryLeak {
                     || !idx.resets(&r.target).is_empty()
             })
             .collect();
-        let registrars = registrars(&idx, &registries);
+        let registrars = registrars(idx, &registries);
         for (fi, f) in idx.files.iter().enumerate() {
             for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
                 if idx.runs_once(fi, call) {
@@ -83,17 +85,17 @@ impl Rule for ClosureRegistryLeak {
                         continue;
                     };
                     let registry = &registries[reg.registry];
-                    if !called_on_holder(&idx, fi, call, registry) {
+                    if !called_on_holder(idx, fi, call, registry) {
                         continue;
                     }
-                    let discarded = reg.returns_func && result_discarded(&idx, fi, call);
+                    let discarded = reg.returns_func && result_discarded(idx, fi, call);
                     if removed[reg.registry] && !discarded {
                         continue;
                     }
                     let args = syntax::call_args(call);
                     for &p in &reg.params {
                         let Some(arg) = args.get(p) else { continue };
-                        let Some((lit, captured)) = capturing_callback(&idx, fi, *arg) else {
+                        let Some((lit, captured)) = capturing_callback(idx, fi, *arg) else {
                             continue;
                         };
                         let name =
@@ -104,7 +106,7 @@ impl Rule for ClosureRegistryLeak {
                         for w in &reg.writes {
                             evidence.push(idx.location(rf, *w));
                         }
-                        capture_sites(&idx, fi, lit, &captured, &mut evidence);
+                        capture_sites(idx, fi, lit, &captured, &mut evidence);
                         tidy(&mut evidence);
                         let names: Vec<String> = captured
                             .iter()
@@ -143,14 +145,180 @@ impl Rule for ClosureRegistryLeak {
             .iter()
             .flat_map(|r| r.writes.iter().map(|w| w.id()))
             .collect();
-        direct_appends(&idx, &registries, &removed, &registering, out);
+        direct_appends(idx, &registries, &removed, &registering, out);
+    }
+}
+
+/// A function or method of another workspace package that adds one of its parameters
+/// to a registry of that package (a package-level one, or a field of its receiver's
+/// struct) that nothing in that package removes from.
+struct ForeignRegistrar {
+    /// The method's receiver type, or `None` for a function.
+    recv: Option<String>,
+    name: String,
+    params: Vec<usize>,
+    subject: String,
+    what: &'static str,
+    declaration: Location,
+    writes: Vec<Location>,
+}
+
+/// The registrars of another package, with their registries not removed from.
+fn foreign_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
+    let registries = registries(idx, true);
+    if registries.is_empty() {
+        return Vec::new();
+    }
+    let shrinks = idx.shrinks();
+    let mut out = Vec::new();
+    for r in registrars(idx, &registries) {
+        let registry = &registries[r.registry];
+        let removed = shrinks.iter().any(|s| s.target.same(&registry.target))
+            || !idx.resets(&registry.target).is_empty();
+        if removed || r.returns_func {
+            continue;
+        }
+        let src = idx.src(r.file);
+        let Some(name) = syntax::function_name(r.func, src) else {
+            continue;
+        };
+        let recv = (r.func.kind() == "method_declaration")
+            .then(|| super::unbounded_global_map::maps::receiver_type(r.func, src))
+            .flatten()
+            .map(|(t, _)| t.to_string());
+        if r.func.kind() == "method_declaration" && recv.is_none() {
+            continue;
+        }
+        out.push(ForeignRegistrar {
+            recv,
+            name: name.to_string(),
+            params: r.params.clone(),
+            subject: registry.subject.clone(),
+            what: registry.what,
+            declaration: registry.declaration.clone(),
+            writes: r.writes.iter().map(|w| idx.location(r.file, *w)).collect(),
+        });
+    }
+    out
+}
+
+/// `x.M(callback)` or `pkg.F(callback)` where `M` or `F` belongs to another workspace
+/// package and adds that parameter to a registry there that is never removed from
+/// (one call deep). A method is matched when the file imports its package and the
+/// package names the receiver type qualified (`hub.Hub`), since without type
+/// information that is how the caller can hold one.
+fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>) {
+    let mut cache: HashMap<String, Vec<ForeignRegistrar>> = HashMap::new();
+    for (fi, f) in idx.files.iter().enumerate() {
+        let src = idx.src(fi);
+        for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            let Some(func) = call.child_by_field_name("function").map(unparen) else {
+                continue;
+            };
+            if func.kind() != "selector_expression" {
+                continue;
+            }
+            let (Some(operand), Some(field)) = (
+                func.child_by_field_name("operand").map(unparen),
+                func.child_by_field_name("field"),
+            ) else {
+                continue;
+            };
+            let args = syntax::call_args(call);
+            let callbacks: Vec<(usize, Node<'_>, Vec<Node<'_>>)> = args
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| capturing_callback(idx, fi, *a).map(|(l, c)| (i, l, c)))
+                .collect();
+            if callbacks.is_empty() || idx.runs_once(fi, call) {
+                continue;
+            }
+            let name = idx.text(fi, field);
+            let Some(imports) = idx.imports.get(fi) else {
+                continue;
+            };
+            // `pkg.F(...)` calls a function of an imported package; anything else may
+            // call a method of a type of any imported package.
+            let direct = operand.kind() == "identifier"
+                && matches!(binding(operand, src), Binding::Package)
+                && imports.contains_key(idx.text(fi, operand));
+            let candidates: Vec<(&str, &str)> = if direct {
+                let q = idx.text(fi, operand);
+                imports.get(q).map(|p| vec![(q, *p)]).unwrap_or_default()
+            } else {
+                let mut v: Vec<(&str, &str)> = imports.iter().map(|(q, p)| (*q, *p)).collect();
+                v.sort_unstable();
+                v
+            };
+            for (qual, path) in candidates {
+                let regs = cache.entry(path.to_string()).or_insert_with(|| {
+                    cx.other_package(path)
+                        .map(|p| foreign_registrars(&PackageIndex::new(&p)))
+                        .unwrap_or_default()
+                });
+                for reg in regs.iter().filter(|r| r.name == name) {
+                    match (&reg.recv, direct) {
+                        (None, true) => {}
+                        (Some(t), false) => {
+                            let qualified = format!("{qual}.{t}");
+                            if !idx.files.iter().any(|f| f.text.contains(&qualified)) {
+                                continue;
+                            }
+                        }
+                        _ => continue,
+                    }
+                    for (p, lit, captured) in &callbacks {
+                        if !reg.params.contains(p) {
+                            continue;
+                        }
+                        let location = idx.location(fi, func);
+                        let mut evidence = vec![location.clone()];
+                        evidence.extend(reg.writes.iter().cloned());
+                        capture_sites(idx, fi, *lit, captured, &mut evidence);
+                        tidy(&mut evidence);
+                        let names: Vec<String> = captured
+                            .iter()
+                            .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+                            .collect();
+                        let callee = match &reg.recv {
+                            Some(t) => format!("({qual}.{t}).{name}"),
+                            None => format!("{qual}.{name}"),
+                        };
+                        out.push(Match {
+                            rule: META.id,
+                            location,
+                            subject: reg.subject.clone(),
+                            message: format!(
+                                "callback capturing {} is added to {} \"{}\" of package {qual} by {callee} in {} and never removed",
+                                join_labels(&names),
+                                reg.what,
+                                reg.subject,
+                                function_label(call, src),
+                            ),
+                            declaration: Some(reg.declaration.clone()),
+                            related: reg
+                                .writes
+                                .iter()
+                                .map(|w| super::Related {
+                                    location: w.clone(),
+                                    message: format!("{callee} adds the callback here"),
+                                })
+                                .collect(),
+                            evidence,
+                            fixes: Vec::new(),
+                            version_note: None,
+                        });
+                    }
+                }
+            }
+        }
     }
 }
 
 /// `hooks = append(hooks, func() { ... })` written where the callback is made (not in a
 /// registration function, whose callers are reported instead).
 fn direct_appends(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     registries: &[Registry<'_>],
     removed: &[bool],
     registering: &[usize],
@@ -200,7 +368,7 @@ fn direct_appends(
 
 /// Package-level slices and maps of callbacks, and callback slice and map fields of
 /// structs that package-level variables hold.
-fn registries<'p>(idx: &PkgIndex<'p>) -> Vec<Registry<'p>> {
+fn registries<'p>(idx: &PackageIndex<'p>, any_struct: bool) -> Vec<Registry<'p>> {
     let mut out = Vec::new();
     let mut names: Vec<&str> = idx.vars.keys().copied().collect();
     names.sort_unstable();
@@ -232,7 +400,7 @@ fn registries<'p>(idx: &PkgIndex<'p>) -> Vec<Registry<'p>> {
             continue;
         };
         let holders = idx.holders_of(ty);
-        if holders.is_empty() {
+        if holders.is_empty() && !any_struct {
             continue;
         }
         for decl in syntax::descendants_of_kind(st, "field_declaration") {
@@ -271,7 +439,7 @@ fn evident_type(value: Node<'_>) -> Option<Node<'_>> {
 }
 
 /// Whether a type is a slice or map whose elements are (or contain) functions.
-fn holds_callbacks(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
+fn holds_callbacks(idx: &PackageIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
     let elem = match ty.kind() {
         "slice_type" => ty.child_by_field_name("element"),
         "map_type" => ty.child_by_field_name("value"),
@@ -283,7 +451,7 @@ fn holds_callbacks(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>) -> bool {
 
 /// Whether a type is a function type, a package type defined as one, or a struct with a
 /// function field.
-fn is_callback_type(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> bool {
+fn is_callback_type(idx: &PackageIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> bool {
     match ty.kind() {
         "function_type" => true,
         "pointer_type" | "parenthesized_type" => {
@@ -322,7 +490,7 @@ fn is_callback_type(idx: &PkgIndex<'_>, fi: usize, ty: Node<'_>, depth: u32) -> 
 
 /// The values an assignment adds to a registry: `r = append(r, v...)` or `r[k] = v`.
 fn added_values<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     stmt: Node<'p>,
     registries: &[Registry<'p>],
@@ -366,7 +534,7 @@ fn added_values<'p>(
 }
 
 /// The functions and methods that add one of their parameters to a registry.
-fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Registrar<'p>> {
+fn registrars<'p>(idx: &PackageIndex<'p>, registries: &[Registry<'p>]) -> Vec<Registrar<'p>> {
     let mut out: Vec<Registrar<'p>> = Vec::new();
     let all = idx.funcs.values().chain(idx.methods.values()).flatten();
     for &(fi, func) in all {
@@ -429,7 +597,7 @@ fn registrars<'p>(idx: &PkgIndex<'p>, registries: &[Registry<'p>]) -> Vec<Regist
 /// For a registry field, whether the call is `holder.Method(...)` on a package-level
 /// variable holding the struct; a package-level registry accepts any call.
 fn called_on_holder(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     fi: usize,
     call: Node<'_>,
     registry: &Registry<'_>,
@@ -449,7 +617,7 @@ fn called_on_holder(
 }
 
 /// Whether the call's result is thrown away (a statement of its own, or assigned to `_`).
-fn result_discarded(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> bool {
+fn result_discarded(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>) -> bool {
     let Some(p) = call.parent() else { return false };
     match p.kind() {
         "expression_statement" => true,
@@ -467,7 +635,7 @@ fn result_discarded(idx: &PkgIndex<'_>, fi: usize, call: Node<'_>) -> bool {
 /// literal (or a local holding one) and the identifiers it captures, or a method value
 /// `x.M` bound to a local `x`.
 fn capturing_callback<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     arg: Node<'p>,
 ) -> Option<(Node<'p>, Vec<Node<'p>>)> {
@@ -507,7 +675,7 @@ fn capturing_callback<'p>(
 
 /// The first reference of each variable a function literal captures from the functions
 /// around it (parameters, receivers and locals declared outside the literal).
-fn captures<'p>(idx: &PkgIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
+fn captures<'p>(idx: &PackageIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
     let src = idx.src(fi);
     let inside = |n: Node<'_>| lit.start_byte() <= n.start_byte() && n.end_byte() <= lit.end_byte();
     let mut seen = HashSet::new();
@@ -536,7 +704,7 @@ fn captures<'p>(idx: &PkgIndex<'p>, fi: usize, lit: Node<'p>) -> Vec<Node<'p>> {
 /// The allocation sites of the captured locals (their declarations' values) and the
 /// callback's own first line.
 fn capture_sites(
-    idx: &PkgIndex<'_>,
+    idx: &PackageIndex<'_>,
     fi: usize,
     lit: Node<'_>,
     captured: &[Node<'_>],
@@ -770,6 +938,118 @@ import "testing"
 
 func TestAtExit(t *testing.T) {
 	AtExit(func() { t.Log("done") })
+}
+"#,
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn callbacks_added_to_a_registry_field_of_another_package() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hub/hub.go --
+package hub
+
+type Hub struct {
+	listeners []func(string)
+	named     map[string]func(string)
+}
+
+func (h *Hub) OnBroadcast(fn func(string)) {
+	h.listeners = append(h.listeners, fn)
+}
+
+func (h *Hub) OnNamed(name string, fn func(string)) {
+	h.named[name] = fn
+}
+
+func (h *Hub) Forget(name string) {
+	delete(h.named, name)
+}
+
+var global []func()
+
+func Register(fn func()) {
+	global = append(global, fn)
+}
+-- relay/session.go --
+package relay
+
+import "example.com/app/hub"
+
+type Session struct {
+	hub *hub.Hub
+	buf []byte
+}
+
+func (s *Session) Start() {
+	s.hub.OnBroadcast(func(m string) {
+		s.buf = append(s.buf, m...)
+	})
+	s.hub.OnNamed("x", func(m string) { s.buf = nil })
+	hub.Register(func() { s.buf = nil })
+}
+"#,
+            expect![[r#"
+                relay/session.go:11 closure-registry-leak [Hub.listeners] callback capturing "s" is added to registry field "Hub.listeners" of package hub by (hub.Hub).OnBroadcast in (*Session).Start and never removed
+                  declared hub/hub.go:4
+                  related hub/hub.go:9 (hub.Hub).OnBroadcast adds the callback here
+                  evidence hub/hub.go:9 relay/session.go:11
+                relay/session.go:15 closure-registry-leak [global] callback capturing "s" is added to package-level registry "global" of package hub by hub.Register in (*Session).Start and never removed
+                  declared hub/hub.go:20
+                  related hub/hub.go:23 hub.Register adds the callback here
+                  evidence hub/hub.go:23 relay/session.go:15
+            "#]],
+        );
+    }
+
+    #[test]
+    fn another_package_that_removes_or_a_method_of_an_unrelated_type() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hub/hub.go --
+package hub
+
+type Hub struct {
+	listeners []func(string)
+}
+
+func (h *Hub) OnBroadcast(fn func(string)) {
+	h.listeners = append(h.listeners, fn)
+}
+
+func (h *Hub) Reset() {
+	h.listeners = nil
+}
+
+type Other struct {
+	fns []func()
+}
+
+func (o *Other) Add(fn func()) {
+	o.fns = append(o.fns, fn)
+}
+-- relay/session.go --
+package relay
+
+import "example.com/app/hub"
+
+type adder interface{ Add(func()) }
+
+type Session struct {
+	hub *hub.Hub
+	a   adder
+	buf []byte
+}
+
+func (s *Session) Start() {
+	s.hub.OnBroadcast(func(m string) { s.buf = nil })
+	s.a.Add(func() { s.buf = nil })
 }
 "#,
             expect![[r#"

@@ -5,9 +5,12 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile, TextEdit};
+use super::{
+    Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile, TextEdit,
+};
 
 /// The `context-cancel-not-called` rule.
 #[derive(Debug)]
@@ -25,11 +28,11 @@ impl Rule for ContextCancelNotCalled {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         for file in pkg.program_files() {
             let src: &str = &file.text;
             let root = file.tree.root_node();
-            let Some(context) = locals::import_name(root, src, "context") else {
+            let Some(context) = flow::import_name(root, src, "context") else {
                 continue;
             };
             for call in syntax::descendants_of_kind(root, "call_expression") {
@@ -76,7 +79,7 @@ fn check_call(
     // A child of Background or TODO without a deadline is registered nowhere: it is
     // collected with its last reference.
     if func.starts_with("WithCancel") {
-        let parent = args.first().copied().map(locals::unparen);
+        let parent = args.first().copied().map(flow::unparen);
         let root_parent = parent.and_then(|p| locals::qualified_call(p, src, context));
         if matches!(root_parent, Some("Background" | "TODO")) {
             return None;
@@ -85,7 +88,7 @@ fn check_call(
     let what = format!("context.{func}");
     let where_ = locals::function_label(file, call);
     let Some(b) = locals::binding_of(call) else {
-        let parent = locals::parent_skipping_parens(call)?;
+        let parent = flow::parent_skipping_parens(call)?;
         if parent.kind() != "expression_statement" {
             // Returned or passed on: the receiver owns the cancel function.
             return None;
@@ -114,7 +117,7 @@ fn check_call(
             );
             let mut m = matched(pkg, file, call, subject, message);
             if ctx.kind() == "identifier" && text(ctx, src) != "_" {
-                m.declaration = locals::resolve(ctx, src).map(|d| file.location(d));
+                m.declaration = flow::declaring_ident(ctx, src).map(|d| file.location(d));
             }
             if let Some(fix) = discarded_fix(pkg, file, &b, cancel) {
                 m.fixes.push(fix);
@@ -123,7 +126,7 @@ fn check_call(
         }
         "identifier" => {
             let name = text(cancel, src);
-            match locals::resolve(cancel, src) {
+            match flow::declaring_ident(cancel, src) {
                 Some(decl) => {
                     if local_is_used(decl, b.stmt, src) {
                         return None;
@@ -226,7 +229,7 @@ fn local_is_used(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bool {
 
 /// Whether `r` is only assigned to `_` (`_ = cancel`, which silences the compiler).
 fn assigned_to_blank(r: Node<'_>, src: &str) -> bool {
-    let Some(list) = locals::parent_skipping_parens(r) else {
+    let Some(list) = flow::parent_skipping_parens(r) else {
         return false;
     };
     let holder = if list.kind() == "expression_list" {
@@ -236,7 +239,7 @@ fn assigned_to_blank(r: Node<'_>, src: &str) -> bool {
     };
     holder.is_some_and(|h| {
         h.kind() == "assignment_statement"
-            && locals::list(h.child_by_field_name("left"))
+            && flow::items(h.child_by_field_name("left"))
                 .iter()
                 .all(|l| text(*l, src) == "_")
     })
@@ -249,7 +252,9 @@ fn package_name_used(pkg: &Package, name: &str, at: Node<'_>) -> bool {
         let src: &str = &f.text;
         syntax::descendants_of_kind(f.tree.root_node(), "identifier")
             .filter(|n| *n != at && text(*n, src) == name)
-            .any(|n| locals::resolve(n, src).is_none() && locals::context(n, src) != Ctx::Assigned)
+            .any(|n| {
+                flow::declaring_ident(n, src).is_none() && locals::context(n, src) != Ctx::Assigned
+            })
     })
 }
 
@@ -273,7 +278,7 @@ fn fresh_name(pkg: &Package, func: Node<'_>, src: &str) -> String {
             || pkg.files.iter().any(|f| {
                 f.summary.decls.iter().any(|d| d.name == name)
                     || f.summary.functions.iter().any(|fun| fun.name == name)
-                    || locals::import_name(f.tree.root_node(), &f.text, name).is_some()
+                    || flow::import_name(f.tree.root_node(), &f.text, name).is_some()
             })
     };
     ["cancel", "cancelCtx", "cancelFunc"]

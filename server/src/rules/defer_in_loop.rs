@@ -3,9 +3,10 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `defer-in-loop` rule.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ impl Rule for DeferInLoop {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         for file in pkg.program_files() {
             let root = file.tree.root_node();
             for d in syntax::descendants_of_kind(root, "defer_statement") {
@@ -53,7 +54,7 @@ fn piling_loop<'t>(node: Node<'t>, src: &str) -> Option<Node<'t>> {
 
 /// An integer literal's value.
 fn int_literal(node: Node<'_>, src: &str) -> Option<i64> {
-    let n = locals::unparen(node);
+    let n = flow::unparen(node);
     if n.kind() != "int_literal" {
         return None;
     }
@@ -63,14 +64,14 @@ fn int_literal(node: Node<'_>, src: &str) -> Option<i64> {
 /// Whether a loop runs a small, literal number of times: `for i := 0; i < 3; i++`,
 /// `for range 4`, or a range over a short composite literal.
 fn small_bound(lp: Node<'_>, src: &str) -> bool {
-    let Some(header) = locals::children(lp)
+    let Some(header) = flow::named(lp)
         .into_iter()
         .find(|c| matches!(c.kind(), "for_clause" | "range_clause"))
     else {
         return false;
     };
     if header.kind() == "range_clause" {
-        let Some(right) = header.child_by_field_name("right").map(locals::unparen) else {
+        let Some(right) = header.child_by_field_name("right").map(flow::unparen) else {
             return false;
         };
         if let Some(n) = int_literal(right, src) {
@@ -79,7 +80,7 @@ fn small_bound(lp: Node<'_>, src: &str) -> bool {
         if right.kind() == "composite_literal" {
             let count = right
                 .child_by_field_name("body")
-                .map_or(0, |b| locals::children(b).len());
+                .map_or(0, |b| flow::named(b).len());
             return i64::try_from(count).is_ok_and(|c| c <= SMALL_BOUND);
         }
         return false;
@@ -95,7 +96,7 @@ fn small_bound(lp: Node<'_>, src: &str) -> bool {
     let start = header
         .child_by_field_name("initializer")
         .and_then(|i| i.child_by_field_name("right"))
-        .and_then(|r| locals::list(Some(r)).first().copied())
+        .and_then(|r| flow::items(Some(r)).first().copied())
         .and_then(|v| int_literal(v, src))
         .unwrap_or(0);
     match (op, right.and_then(|r| int_literal(r, src))) {
@@ -107,13 +108,13 @@ fn small_bound(lp: Node<'_>, src: &str) -> bool {
 /// What the deferred call is about: of the call's receiver (for a method call) and its
 /// arguments, the first made in the loop, else the first of them, else the callee.
 fn subject_of<'t>(call: Node<'t>, lp: Node<'t>, src: &str) -> Option<Node<'t>> {
-    let f = locals::unparen(call.child_by_field_name("function")?);
+    let f = flow::unparen(call.child_by_field_name("function")?);
     let mut candidates = Vec::new();
     if f.kind() == "selector_expression" {
         let operand = f.child_by_field_name("operand")?;
         // `pkg.F(x)` is about its argument; `x.M()` about `x`.
         let is_pkg = operand.kind() == "identifier"
-            && locals::resolve(operand, src).is_none()
+            && flow::declaring_ident(operand, src).is_none()
             && is_import(operand, src);
         if !is_pkg {
             candidates.push(operand);
@@ -122,7 +123,7 @@ fn subject_of<'t>(call: Node<'t>, lp: Node<'t>, src: &str) -> Option<Node<'t>> {
     candidates.extend(syntax::call_args(call));
     let made_in_loop = |n: &Node<'t>| {
         root_identifier(*n)
-            .and_then(|i| locals::resolve(i, src))
+            .and_then(|i| flow::declaring_ident(i, src))
             .is_some_and(|d| lp.start_byte() <= d.start_byte() && d.end_byte() <= lp.end_byte())
     };
     candidates
@@ -137,7 +138,7 @@ fn subject_of<'t>(call: Node<'t>, lp: Node<'t>, src: &str) -> Option<Node<'t>> {
 fn is_import(ident: Node<'_>, src: &str) -> bool {
     let root = syntax::ancestors(ident).last().unwrap_or(ident);
     let name = text(ident, src);
-    locals::children(root)
+    flow::named(root)
         .into_iter()
         .filter(|d| d.kind() == "import_declaration")
         .flat_map(syntax::descendants)
@@ -147,14 +148,14 @@ fn is_import(ident: Node<'_>, src: &str) -> bool {
                 .child_by_field_name("path")
                 .map(|p| text(p, src).trim_matches(|c| c == '"' || c == '`'))
                 .unwrap_or("");
-            locals::import_name(root, src, path) == Some(name)
+            flow::import_name(root, src, path) == Some(name)
         })
 }
 
 /// The root identifier of an expression like `w.buf[i].x`.
 fn root_identifier(mut e: Node<'_>) -> Option<Node<'_>> {
     loop {
-        e = locals::unparen(e);
+        e = flow::unparen(e);
         match e.kind() {
             "identifier" => return Some(e),
             "selector_expression"
@@ -172,13 +173,10 @@ fn root_identifier(mut e: Node<'_>) -> Option<Node<'_>> {
 fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
     let src: &str = &file.text;
     let lp = piling_loop(d, src)?;
-    let call = locals::children(d)
-        .into_iter()
-        .next()
-        .map(locals::unparen)?;
+    let call = flow::named(d).into_iter().next().map(flow::unparen)?;
     let where_ = locals::innermost_function_label(file, d);
     let deferred = if call.kind() == "call_expression" {
-        let f = call.child_by_field_name("function").map(locals::unparen);
+        let f = call.child_by_field_name("function").map(flow::unparen);
         match f {
             Some(f) if f.kind() == "func_literal" => "func() { … }()".to_string(),
             _ => one_line(text(call, src)),
@@ -187,7 +185,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
         one_line(text(call, src))
     };
     let subject_node = if call.kind() == "call_expression" {
-        let f = call.child_by_field_name("function").map(locals::unparen);
+        let f = call.child_by_field_name("function").map(flow::unparen);
         if f.is_some_and(|f| f.kind() == "func_literal") {
             None
         } else {
@@ -199,7 +197,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
     let subject = subject_node.map_or_else(|| deferred.clone(), |n| one_line(text(n, src)));
     let declaration = subject_node
         .and_then(root_identifier)
-        .and_then(|i| locals::resolve(i, src))
+        .and_then(|i| flow::declaring_ident(i, src))
         .map(|decl| file.location(decl));
 
     // Evidence: the pending call itself (its defer record and closure are charged to
@@ -207,7 +205,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
     let mut evidence = vec![file.location(d)];
     let mut seen: Vec<Node<'_>> = Vec::new();
     for ident in syntax::descendants_of_kind(d, "identifier") {
-        let Some(decl) = locals::resolve(ident, src) else {
+        let Some(decl) = flow::declaring_ident(ident, src) else {
             continue;
         };
         let in_loop = lp.start_byte() <= decl.start_byte() && decl.end_byte() <= lp.end_byte();
@@ -391,6 +389,50 @@ func Mirror(batches <-chan []string) {
                 nested.go:12 defer-in-loop [f] defer f.Close() inside a loop in Mirror runs only when the function returns: every iteration adds a pending call that keeps f alive
                   declared nested.go:8
                   evidence nested.go:12 nested.go:8
+            "#]],
+        );
+    }
+
+    #[test]
+    fn values_made_by_a_method_of_the_package_are_evidence() {
+        check(
+            &DeferInLoop,
+            r#"
+-- ship.go --
+package app
+
+type Shipper struct{ free chan []byte }
+
+func (s *Shipper) getBuf() []byte {
+	select {
+	case b := <-s.free:
+		return b[:0]
+	default:
+		return make([]byte, 0, 32<<10)
+	}
+}
+
+func (s *Shipper) putBuf(b []byte) {
+	select {
+	case s.free <- b:
+	default:
+	}
+}
+
+func (s *Shipper) Run(batches <-chan []string) {
+	for b := range batches {
+		buf := s.getBuf()
+		defer s.putBuf(buf)
+		for _, l := range b {
+			buf = append(buf, l...)
+		}
+	}
+}
+"#,
+            expect![[r#"
+                ship.go:24 defer-in-loop [buf] defer s.putBuf(buf) inside a loop in (*Shipper).Run runs only when the function returns: every iteration adds a pending call that keeps buf alive
+                  declared ship.go:23
+                  evidence ship.go:24 ship.go:23 ship.go:6-11
             "#]],
         );
     }

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use tree_sitter::Node;
 
-use super::subslice_retains_backing_array::flow::{self, BindKind, FileCtx};
+use super::flow::{self, BindKind, FileCtx};
 use super::syntax;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `finalizer-cycle` rule.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ impl Rule for FinalizerCycle {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         let mut types: Option<TypeGraph> = None;
         for file in pkg.program_files() {
             let ctx = FileCtx::new(file);
@@ -270,6 +270,50 @@ fn captures_object(fin: Node<'_>, obj: Node<'_>, src: &str) -> bool {
         .any(|i| flow::resolve(i, name, src).is_some_and(|r| r.same(&b)))
 }
 
+/// In the function that sets the finalizer, an assignment that stores a function value
+/// bound to the object into the object itself (`c.handlers["ping"] = c.onPing`,
+/// `c.onClose = func() { c.stop() }`): a cycle through a func value, which the type
+/// graph cannot see. The assignment statement.
+fn stored_in_itself<'t>(
+    pkg: &Package,
+    call: Node<'t>,
+    obj: Node<'t>,
+    src: &str,
+) -> Option<Node<'t>> {
+    let obj = flow::unparen(obj);
+    let b = flow::resolve_ident(obj, src)?;
+    let same = |n: Node<'_>| {
+        n.kind() == "identifier"
+            && syntax::text(n, src) == syntax::text(obj, src)
+            && flow::resolve_ident(n, src).is_some_and(|r| r.same(&b))
+    };
+    let func = syntax::enclosing_function(call)?;
+    syntax::descendants_of_kind(func, "assignment_statement").find(|stmt| {
+        let left = flow::items(stmt.child_by_field_name("left"));
+        let right = flow::items(stmt.child_by_field_name("right"));
+        left.len() == right.len()
+            && left.iter().zip(right.iter()).any(|(l, r)| {
+                let l = flow::unparen(*l);
+                let into_itself = l.kind() != "identifier" && flow::root_ident(l).is_some_and(same);
+                let r = flow::unparen(*r);
+                let bound = match r.kind() {
+                    // A method value (not a field read).
+                    "selector_expression" => {
+                        r.child_by_field_name("operand")
+                            .map(flow::unparen)
+                            .is_some_and(same)
+                            && r.child_by_field_name("field").is_some_and(|f| {
+                                !flow::package_methods(pkg, syntax::text(f, src)).is_empty()
+                            })
+                    }
+                    "func_literal" => syntax::descendants_of_kind(r, "identifier").any(same),
+                    _ => false,
+                };
+                into_itself && bound
+            })
+    })
+}
+
 fn check_call(
     pkg: &Package,
     ctx: &FileCtx<'_>,
@@ -287,15 +331,21 @@ fn check_call(
     let ty = object_type(pkg, ctx, *obj, 0);
     let captured = captures_object(*fin, *obj, src);
     let cycle = ty.as_deref().and_then(|t| graph.cycle(t));
-    if cycle.is_none() && !captured {
-        return None;
-    }
+    let self_store = if cycle.is_none() && !captured {
+        Some(stored_in_itself(pkg, call, *obj, src)?)
+    } else {
+        None
+    };
     let obj_text: String = syntax::text(*obj, src)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
     let func = flow::function_label(call, src);
     let message = match (&cycle, &ty) {
+        _ if self_store.is_some() => format!(
+            "runtime.SetFinalizer is set on \"{obj_text}\" in {func}, which stores a function value bound to \"{obj_text}\" in \"{obj_text}\" itself (line {}): an object with a finalizer in a reference cycle is never freed",
+            self_store.map_or(0, |n| syntax::span(n).start_line)
+        ),
         (Some(path), Some(t)) => format!(
             "runtime.SetFinalizer is set on \"{obj_text}\" in {func}, and {t} can reach itself through {}; an object with a finalizer in a reference cycle is never freed",
             path.join(" → ")
@@ -332,9 +382,13 @@ fn check_call(
             }
         }
     }
-    let version_note = pkg.go_version.filter(|v| v.at_least(1, 24)).map(|_| {
-        "this module's Go version has runtime.AddCleanup (Go 1.24), which does not keep the object alive: attach the cleanup to the resource instead".to_string()
-    });
+    // The leak is the same in every Go version; from Go 1.24 the fix is at hand, so the
+    // message says so (a version note would lower the severity, which it must not).
+    let message = if pkg.go_version.is_some_and(|v| v.at_least(1, 24)) {
+        format!("{message}; this module's Go version has runtime.AddCleanup (Go 1.24), which does not keep the object alive: attach the cleanup to the resource instead")
+    } else {
+        message
+    };
     Some(Match {
         rule: META.id,
         location: ctx.loc(call),
@@ -344,7 +398,7 @@ fn check_call(
         related: Vec::new(),
         evidence,
         fixes: Vec::new(),
-        version_note,
+        version_note: None,
     })
 }
 
@@ -514,10 +568,9 @@ func Open(name string) (*Handle, error) {
 }
 "#,
             expect![[r#"
-                file.go:18 finalizer-cycle [Handle] the finalizer set on "h" in Open captures "h" itself, so it stays reachable and is never finalized or freed
+                file.go:18 finalizer-cycle [Handle] the finalizer set on "h" in Open captures "h" itself, so it stays reachable and is never finalized or freed; this module's Go version has runtime.AddCleanup (Go 1.24), which does not keep the object alive: attach the cleanup to the resource instead
                   declared file.go:8
                   evidence file.go:17 file.go:13
-                  version: this module's Go version has runtime.AddCleanup (Go 1.24), which does not keep the object alive: attach the cleanup to the resource instead
             "#]],
         );
     }
@@ -577,6 +630,56 @@ func testLoop() {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn method_values_stored_in_the_object_itself() {
+        check(
+            &R,
+            r#"
+-- rpc.go --
+package rpc
+
+import "runtime"
+
+type Conn struct {
+	buf      []byte
+	handlers map[string]func([]byte)
+	copyOf   []byte
+	pings    int
+}
+
+func Dial() *Conn {
+	c := &Conn{buf: make([]byte, 8<<10), handlers: make(map[string]func([]byte))}
+	c.handlers["ping"] = c.onPing
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func DialFieldCopy() *Conn {
+	c := &Conn{buf: make([]byte, 8<<10)}
+	c.copyOf = c.buf
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func DialOther(other *Conn) *Conn {
+	c := &Conn{handlers: make(map[string]func([]byte))}
+	c.handlers["ping"] = other.onPing
+	runtime.SetFinalizer(c, (*Conn).finalize)
+	return c
+}
+
+func (c *Conn) onPing(p []byte) { c.pings++ }
+
+func (c *Conn) finalize() {}
+"#,
+            expect![[r#"
+                rpc.go:15 finalizer-cycle [Conn] runtime.SetFinalizer is set on "c" in Dial, which stores a function value bound to "c" in "c" itself (line 14): an object with a finalizer in a reference cycle is never freed
+                  declared rpc.go:5
+                  evidence rpc.go:13
             "#]],
         );
     }

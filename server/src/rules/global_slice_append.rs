@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use super::subslice_retains_backing_array::flow::{self, FileCtx};
+use super::flow::{self, FileCtx};
 use super::syntax;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta};
 
 /// The `global-slice-append` rule.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ impl Rule for GlobalSliceAppend {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         // Whether each target is reset somewhere, computed once per target.
         let mut reset: HashMap<String, bool> = HashMap::new();
         for file in pkg.program_files() {
@@ -58,7 +58,255 @@ impl Rule for GlobalSliceAppend {
                 }
             }
         }
+        field_appends(pkg, out);
     }
+}
+
+/// `x.f = append(x.f, v)` where `f` is a slice field of a struct type `T` of the
+/// package that the package keeps for the life of the process (a package-level variable
+/// holds a `T`, or a map or slice that only grows holds them), and nothing in the package
+/// ever truncates, resets, reslices or takes the address of a field `f`.
+fn field_appends(pkg: &Context<'_>, out: &mut Vec<Match>) {
+    let idx = pkg.index();
+    // Slice fields by name: the struct types declaring them and the declaration.
+    let mut fields: HashMap<&str, Vec<(&str, Location)>> = HashMap::new();
+    for (ty, spec) in &idx.types {
+        let Some(st) = spec
+            .child_by_field_name("type")
+            .filter(|t| t.kind() == "struct_type")
+        else {
+            continue;
+        };
+        let Some(fi) = idx.file_of(*spec) else {
+            continue;
+        };
+        for decl in syntax::descendants_of_kind(st, "field_declaration") {
+            if decl
+                .child_by_field_name("type")
+                .is_none_or(|t| t.kind() != "slice_type")
+            {
+                continue;
+            }
+            for n in flow::field_nodes(decl, "name") {
+                fields
+                    .entry(idx.text(fi, n))
+                    .or_default()
+                    .push((ty, idx.location(fi, decl)));
+            }
+        }
+    }
+    if fields.is_empty() {
+        return;
+    }
+    let mut verdicts: HashMap<&str, Option<String>> = HashMap::new();
+    for file in pkg.program_files() {
+        let ctx = FileCtx::new(file);
+        for stmt in syntax::descendants_of_kind(file.tree.root_node(), "assignment_statement") {
+            if flow::operator(stmt, ctx.src) != "=" {
+                continue;
+            }
+            let left = flow::items(stmt.child_by_field_name("left"));
+            let right = flow::items(stmt.child_by_field_name("right"));
+            let ([l], [r]) = (left.as_slice(), right.as_slice()) else {
+                continue;
+            };
+            let l = flow::unparen(*l);
+            let call = flow::unparen(*r);
+            if l.kind() != "selector_expression" || !ctx.is_builtin(call, "append") {
+                continue;
+            }
+            let Some(first) = syntax::call_args(call).first().copied() else {
+                continue;
+            };
+            let target = compact(syntax::text(l, ctx.src));
+            if compact(syntax::text(flow::unparen(first), ctx.src)) != target
+                || global_append(pkg, &ctx, l, call).is_some()
+            {
+                continue;
+            }
+            let Some(field) = l
+                .child_by_field_name("field")
+                .map(|f| syntax::text(f, ctx.src))
+            else {
+                continue;
+            };
+            // Without types, the field name must belong to one struct of the package.
+            let Some([(ty, decl)]) = fields.get(field).map(Vec::as_slice) else {
+                continue;
+            };
+            if flow::runs_once(stmt, ctx.src) || len_guarded(stmt, &target, ctx.src) {
+                continue;
+            }
+            let holder = verdicts
+                .entry(field)
+                .or_insert_with(|| {
+                    if field_reset_anywhere(pkg, field) {
+                        None
+                    } else {
+                        long_lived(pkg, idx, ty)
+                    }
+                })
+                .clone();
+            let Some(holder) = holder else {
+                continue;
+            };
+            let func = flow::function_label(stmt, ctx.src);
+            let mut evidence: Vec<Location> = vec![ctx.loc(stmt)];
+            for arg in syntax::call_args(call).into_iter().skip(1) {
+                flow::alloc_sites(pkg, ctx.file, arg, &mut evidence);
+            }
+            out.push(Match {
+                rule: META.id,
+                location: ctx.loc(stmt),
+                subject: format!("{ty}.{field}"),
+                message: format!(
+                    "slice field \"{field}\" of {ty}, which {holder}, is appended to in {func} and never truncated or reset"
+                ),
+                declaration: Some(decl.clone()),
+                related: Vec::new(),
+                evidence,
+                fixes: Vec::new(),
+                version_note: None,
+            });
+        }
+    }
+}
+
+/// Whether any code of the package that runs more than once assigns a field named
+/// `field` anything but an append to itself, or takes its address.
+fn field_reset_anywhere(pkg: &Package, field: &str) -> bool {
+    let is_field = |n: Node<'_>, src: &str| {
+        n.kind() == "selector_expression"
+            && n.child_by_field_name("field")
+                .is_some_and(|f| syntax::text(f, src) == field)
+    };
+    for file in pkg.program_files() {
+        let src: &str = &file.text;
+        for node in syntax::descendants(file.tree.root_node()) {
+            match node.kind() {
+                "assignment_statement" => {
+                    let left = flow::items(node.child_by_field_name("left"));
+                    let right = flow::items(node.child_by_field_name("right"));
+                    for (i, l) in left.iter().enumerate() {
+                        let l = flow::unparen(*l);
+                        if !is_field(l, src) {
+                            continue;
+                        }
+                        let target = compact(syntax::text(l, src));
+                        let grows = flow::operator(node, src) == "="
+                            && left.len() == right.len()
+                            && right.get(i).is_some_and(|r| {
+                                let r = flow::unparen(*r);
+                                flow::is_builtin_call(r, "append", src)
+                                    && syntax::call_args(r).first().is_some_and(|a| {
+                                        compact(syntax::text(flow::unparen(*a), src)) == target
+                                    })
+                            });
+                        if !grows && !flow::runs_once(node, src) {
+                            return true;
+                        }
+                    }
+                }
+                "unary_expression"
+                    if flow::operator(node, src) == "&"
+                        && node
+                            .child_by_field_name("operand")
+                            .map(flow::unparen)
+                            .is_some_and(|o| is_field(o, src)) =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+/// Why values of struct type `ty` live as long as the process, if they do: a
+/// package-level variable holds one, or a package-level variable or a struct field of
+/// map or slice type holds them and is never deleted from, cleared or reset.
+fn long_lived(pkg: &Package, idx: &flow::PackageIndex<'_>, ty: &str) -> Option<String> {
+    if let Some(v) = idx.holders_of(ty).first() {
+        return Some(format!("package-level variable \"{v}\" holds"));
+    }
+    let holds = |t: Node<'_>, src: &str| -> bool {
+        let elem = match t.kind() {
+            "map_type" => t.child_by_field_name("value"),
+            "slice_type" => t.child_by_field_name("element"),
+            _ => None,
+        };
+        elem.and_then(|e| flow::base_type_name(e, src)) == Some(ty)
+    };
+    // Package-level containers.
+    let mut vars: Vec<(&&str, &flow::GlobalVar<'_>)> = idx.vars.iter().collect();
+    vars.sort_by_key(|(n, _)| **n);
+    for (name, g) in vars {
+        let src = idx.src(g.file);
+        if let Some(t) = g.ty.filter(|t| holds(*t, src)) {
+            if !shrinks(pkg, name, None) {
+                return Some(format!(
+                    "package-level {} \"{name}\" keeps and never shrinks",
+                    kind_word(t)
+                ));
+            }
+        }
+    }
+    // Container fields of the package's structs.
+    let mut types: Vec<(&&str, &Node<'_>)> = idx.types.iter().collect();
+    types.sort_by_key(|(n, _)| **n);
+    for (owner, spec) in types {
+        let Some(fi) = idx.file_of(*spec) else {
+            continue;
+        };
+        let src = idx.src(fi);
+        let Some(st) = spec
+            .child_by_field_name("type")
+            .filter(|t| t.kind() == "struct_type")
+        else {
+            continue;
+        };
+        for decl in syntax::descendants_of_kind(st, "field_declaration") {
+            let Some(t) = decl.child_by_field_name("type").filter(|t| holds(*t, src)) else {
+                continue;
+            };
+            for n in flow::field_nodes(decl, "name") {
+                let name = idx.text(fi, n);
+                if !shrinks(pkg, name, Some(name)) && !field_reset_anywhere(pkg, name) {
+                    return Some(format!(
+                        "{} field \"{owner}.{name}\" keeps and never shrinks",
+                        kind_word(t)
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `map` or `slice`, for messages.
+fn kind_word(t: Node<'_>) -> &'static str {
+    if t.kind() == "map_type" {
+        "map"
+    } else {
+        "slice"
+    }
+}
+
+/// Whether the package deletes from, clears or reassigns a container: the
+/// package-level `name`, or (with `field`) any field of that name.
+fn shrinks(pkg: &Package, name: &str, field: Option<&str>) -> bool {
+    use crate::source::model::OpKind;
+    let suffix = field.map(|f| format!(".{f}"));
+    pkg.program_files().any(|f| {
+        f.summary.ops.iter().any(|o| {
+            matches!(o.kind, OpKind::Delete | OpKind::Clear | OpKind::Assign)
+                && match &suffix {
+                    Some(sfx) => o.target.ends_with(sfx.as_str()),
+                    None => o.target == name,
+                }
+        })
+    })
 }
 
 /// For `x = append(x, ...)` with `x` a package-level variable (or a field path
@@ -496,6 +744,135 @@ func resetLog() { log = nil }
         check(
             &R,
             "-- bad.go --\npackage bad\n\nvar xs []int\n\nfunc F( {\n\txs = append(xs, \n",
+            expect![[r#"
+                no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn slice_fields_of_long_lived_structs() {
+        check(
+            &R,
+            r#"
+-- stats/collector.go --
+package stats
+
+import "time"
+
+type clientStats struct {
+	lines     int
+	latencies []time.Duration
+}
+
+// Collector keeps a struct per client in a map nothing deletes from.
+type Collector struct {
+	clients map[string]*clientStats
+}
+
+func (c *Collector) Observe(host string, took time.Duration) {
+	st, ok := c.clients[host]
+	if !ok {
+		st = &clientStats{}
+		c.clients[host] = st
+	}
+	st.lines++
+	st.latencies = append(st.latencies, took)
+}
+
+type journal struct {
+	entries []string
+}
+
+var current = &journal{}
+
+func (j *journal) Add(e string) {
+	j.entries = append(j.entries, "entry: "+e)
+}
+"#,
+            expect![[r#"
+                stats/collector.go:22 global-slice-append [clientStats.latencies] slice field "latencies" of clientStats, which map field "Collector.clients" keeps and never shrinks, is appended to in Collector.Observe and never truncated or reset
+                  declared stats/collector.go:7
+                  evidence stats/collector.go:22
+                stats/collector.go:32 global-slice-append [journal.entries] slice field "entries" of journal, which package-level variable "current" holds, is appended to in journal.Add and never truncated or reset
+                  declared stats/collector.go:26
+                  evidence stats/collector.go:32
+            "#]],
+        );
+    }
+
+    #[test]
+    fn slice_fields_reset_or_of_short_lived_structs() {
+        check(
+            &R,
+            r#"
+-- stats/collector.go --
+package stats
+
+type window struct {
+	samples []float64
+}
+
+type Collector struct {
+	clients map[string]*window
+}
+
+func (c *Collector) Observe(host string, v float64) {
+	w := c.clients[host]
+	w.samples = append(w.samples, v)
+}
+
+// Flush truncates every window.
+func (c *Collector) Flush() {
+	for _, w := range c.clients {
+		w.samples = w.samples[:0]
+	}
+}
+
+type ring struct {
+	items []int
+}
+
+var recent = &ring{}
+
+func (r *ring) Push(v int) {
+	r.items = append(r.items, v)
+	if len(r.items) > 100 {
+		r.items = nil
+	}
+}
+
+type session struct {
+	log []string
+}
+
+// Sessions are dropped: the map is deleted from.
+type Registry struct {
+	sessions map[string]*session
+}
+
+func (r *Registry) Log(id, line string) {
+	s := r.sessions[id]
+	s.log = append(s.log, line)
+}
+
+func (r *Registry) Close(id string) {
+	delete(r.sessions, id)
+}
+
+type request struct {
+	parts []string
+}
+
+// A request-scoped struct: nothing long-lived holds it.
+func Handle(in []string) int {
+	req := &request{}
+	for _, p := range in {
+		req.parts = append(req.parts, p)
+	}
+	return len(req.parts)
+}
+"#,
             expect![[r#"
                 no matches
             "#]],

@@ -4,10 +4,11 @@
 
 use tree_sitter::Node;
 
-use super::goroutine_blocked_send::flow::{
+use super::flow;
+use super::goroutine_blocked_send::chans::{
     self, Chan, ChanUse, Exec, Funcs, GoSite, Origin, UseKind,
 };
-use super::{syntax, EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta, SourceFile};
+use super::{syntax, Context, EvidenceKind, Location, Match, Related, Rule, RuleMeta, SourceFile};
 
 /// The `goroutine-blocked-recv` rule.
 #[derive(Debug)]
@@ -26,13 +27,14 @@ impl Rule for GoroutineBlockedRecv {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let funcs = Funcs::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let funcs = Funcs::new(pkg.index());
         for file in pkg.program_files() {
-            for chan in flow::local_channels(file, &funcs) {
-                check_chan(&funcs, &chan, out);
+            for chan in chans::local_channels(file, &funcs) {
+                check_chan(pkg, &funcs, &chan, out);
             }
             check_ranged_calls(&funcs, file, out);
+            check_ticker_loops(&funcs, file, out);
         }
     }
 }
@@ -75,10 +77,10 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
         match n.kind() {
             "func_literal" => continue,
             "return_statement" => {
-                let values = flow::named_children(n);
+                let values = flow::named(n);
                 let list = values.first()?;
                 let exprs = if list.kind() == "expression_list" {
-                    flow::named_children(*list)
+                    flow::named(*list)
                 } else {
                     values.clone()
                 };
@@ -89,12 +91,11 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
                     return None;
                 }
                 match &returned {
-                    Some(c) if flow::refers_to(*id, c.decl, c.home, fsrc) => {}
+                    Some(c) if chans::refers_to(*id, c.decl, fsrc) => {}
                     Some(_) => return None,
                     None => {
-                        let c = flow::local_channels(file, funcs).into_iter().find(|c| {
-                            matches!(c.origin, Origin::Make)
-                                && flow::refers_to(*id, c.decl, c.home, fsrc)
+                        let c = chans::local_channels(file, funcs).into_iter().find(|c| {
+                            matches!(c.origin, Origin::Make) && chans::refers_to(*id, c.decl, fsrc)
                         })?;
                         returned = Some(c);
                     }
@@ -102,10 +103,10 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
             }
             _ => {}
         }
-        stack.extend(flow::named_children(n));
+        stack.extend(flow::named(n));
     }
     let chan = returned?;
-    let uses = flow::uses(funcs, &chan);
+    let uses = chans::uses(funcs, &chan);
     if uses.iter().any(|u| matches!(u.kind, UseKind::Escape)) {
         return None;
     }
@@ -120,7 +121,7 @@ fn producer<'a>(funcs: &Funcs<'a>, call: Node<'a>, src: &str) -> Option<(Produce
 }
 
 /// The goroutines that wait on a local channel nothing closes.
-fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
+fn check_chan<'a>(cx: &Context<'_>, funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
     let src: &str = &chan.file.text;
     let from = match chan.origin {
         Origin::Make => None,
@@ -129,12 +130,21 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
             _ => return,
         },
     };
-    let uses = flow::uses(funcs, chan);
+    let uses = chans::uses(funcs, chan);
     if uses
         .iter()
-        .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Returned | UseKind::Close))
+        .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Close))
     {
         return;
+    }
+    // A returned channel is the callers' to close: followed one call up, into the
+    // callers in this package and in the other packages of the workspace.
+    let mut handed_to = None;
+    if uses.iter().any(|u| matches!(u.kind, UseKind::Returned)) {
+        match returned_never_closed(cx, chan) {
+            Some(callers) => handed_to = Some(callers),
+            None => return,
+        }
     }
     let has_sends = uses.iter().any(|u| matches!(u.kind, UseKind::Send { .. }));
     // One match per goroutine, in source order.
@@ -151,12 +161,169 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>, out: &mut Vec<Match>) {
     }
     for (site, waits) in sites {
         let serves_forever = std::ptr::eq(site.file, chan.file)
-            && flow::never_returns_after(chan.home, site.node, src);
-        if flow::is_process_lifetime(&site) || serves_forever {
+            && chans::never_returns_after(chan.home, site.node, src);
+        if chans::is_process_lifetime(&site) || serves_forever {
             continue;
         }
-        out.push(report(funcs, chan, from.as_ref(), &site, &waits));
+        let mut m = report(funcs, chan, from.as_ref(), &site, &waits);
+        if let Some(callers) = &handed_to {
+            m.message = m.message.replace(
+                "which is never closed",
+                "which is returned to callers that never close it",
+            );
+            for c in callers {
+                m.related.push(Related {
+                    location: c.clone(),
+                    message: "receives the channel and never closes it".to_string(),
+                });
+            }
+        }
+        out.push(m);
     }
+}
+
+/// What a caller does with a channel a call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallerUse {
+    /// Closes it.
+    Closes,
+    /// Hands it on (an argument, a return, a store): the analysis stops there.
+    PassesOn,
+    /// Only sends to it, receives from it or drops it.
+    Keeps,
+}
+
+/// For a channel its function returns: the calls of that function in the workspace
+/// (this package and the packages that import it), when there is at least one and none
+/// closes the channel or hands it on. `None` otherwise (a returned channel no workspace
+/// code calls for is left alone: its callers are out of sight).
+fn returned_never_closed(cx: &Context<'_>, chan: &Chan<'_>) -> Option<Vec<Location>> {
+    let func = syntax::enclosing_function(chan.decl)?;
+    if !matches!(func.kind(), "function_declaration" | "method_declaration") {
+        return None;
+    }
+    let src: &str = &chan.file.text;
+    let name = syntax::function_name(func, src)?;
+    let method = func.kind() == "method_declaration";
+    let mut calls: Vec<Location> = Vec::new();
+    for (file, call) in flow::callers(cx, func, src) {
+        match caller_use(file, call) {
+            CallerUse::Keeps => calls.push(file.location(call)),
+            _ => return None,
+        }
+    }
+    for path in cx.packages_calling(name) {
+        let Some(other) = cx.other_package(&path) else {
+            continue;
+        };
+        for file in other.program_files() {
+            let fsrc: &str = &file.text;
+            let root = file.tree.root_node();
+            let Some(qual) = flow::import_name(root, fsrc, &cx.import_path) else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(root, "call_expression") {
+                let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
+                    continue;
+                };
+                if f.kind() != "selector_expression"
+                    || f.child_by_field_name("field")
+                        .is_none_or(|fl| syntax::text(fl, fsrc) != name)
+                {
+                    continue;
+                }
+                let operand = f.child_by_field_name("operand").map(flow::unparen);
+                let qualified = operand.is_some_and(|o| {
+                    o.kind() == "identifier"
+                        && syntax::text(o, fsrc) == qual
+                        && flow::resolve_ident(o, fsrc).is_none()
+                });
+                // `pkg.F(...)` for a function; `x.M(...)` (not `pkg.X`) for a method.
+                if qualified == method {
+                    continue;
+                }
+                match caller_use(file, call) {
+                    CallerUse::Keeps => calls.push(file.location(call)),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    (!calls.is_empty()).then_some(calls)
+}
+
+/// What the function around `call` does with the channel the call returns.
+fn caller_use(file: &SourceFile, call: Node<'_>) -> CallerUse {
+    let src: &str = &file.text;
+    let outer = flow::outer_paren(call);
+    let Some(parent) = outer.parent() else {
+        return CallerUse::PassesOn;
+    };
+    if parent.kind() == "expression_statement" {
+        return CallerUse::Keeps;
+    }
+    // `v := f()` or `v = f()` into a local variable.
+    let stmt = match parent.kind() {
+        "expression_list" => parent.parent(),
+        _ => None,
+    };
+    let Some(stmt) = stmt.filter(|s| {
+        matches!(s.kind(), "short_var_declaration" | "assignment_statement")
+            && s.child_by_field_name("right")
+                .is_some_and(|r| r.id() == parent.id() && flow::named(r).len() == 1)
+    }) else {
+        return CallerUse::PassesOn;
+    };
+    let left = stmt
+        .child_by_field_name("left")
+        .map(flow::named)
+        .unwrap_or_default();
+    let [var] = left.as_slice() else {
+        return CallerUse::PassesOn;
+    };
+    if var.kind() != "identifier" {
+        return CallerUse::PassesOn;
+    }
+    let var_name = syntax::text(*var, src);
+    if var_name == "_" {
+        return CallerUse::Keeps;
+    }
+    if stmt.kind() == "assignment_statement" && flow::resolve_ident(*var, src).is_none() {
+        // A package-level variable: anyone may close it.
+        return CallerUse::PassesOn;
+    }
+    let Some(body) = syntax::enclosing_function(call) else {
+        return CallerUse::PassesOn;
+    };
+    let mut result = CallerUse::Keeps;
+    for id in syntax::descendants_of_kind(body, "identifier") {
+        if id.id() == var.id() || syntax::text(id, src) != var_name {
+            continue;
+        }
+        let Some(p) = flow::parent_skipping_parens(id) else {
+            continue;
+        };
+        match p.kind() {
+            "send_statement"
+                if p.child_by_field_name("channel")
+                    .is_some_and(|c| flow::unparen(c).id() == id.id()) => {}
+            "unary_expression" => {}
+            "range_clause" => {}
+            "argument_list" => {
+                let callee = p
+                    .parent()
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .map(|f| syntax::text(f, src));
+                match callee {
+                    Some("close") => return CallerUse::Closes,
+                    Some("len" | "cap") => {}
+                    _ => result = CallerUse::PassesOn,
+                }
+            }
+            _ => result = CallerUse::PassesOn,
+        }
+    }
+    result
 }
 
 /// How a use blocks forever when nothing closes the channel, if it does.
@@ -165,15 +332,15 @@ fn blocking_wait(u: &ChanUse<'_>, chan: &Chan<'_>, has_sends: bool) -> Option<Wa
     match u.kind {
         UseKind::Range(f) => {
             // A loop that can stop on a sentinel value is not stuck on the close.
-            flow::loop_exit(f, src).is_none().then_some(Wait::Range)
+            chans::loop_exit(f, src).is_none().then_some(Wait::Range)
         }
         UseKind::Recv { select } => {
             if let Some((s, _)) = select {
                 // Another case (a done channel, a context, a default) is a way out.
-                let only_this = flow::named_children(s).into_iter().all(|case| {
+                let only_this = flow::named(s).into_iter().all(|case| {
                     case.kind() == "communication_case"
                         && std::ptr::eq(u.file, chan.file)
-                        && flow::case_mentions(case, chan, src)
+                        && chans::case_mentions(case, chan, src)
                 });
                 if !only_this {
                     return None;
@@ -181,7 +348,7 @@ fn blocking_wait(u: &ChanUse<'_>, chan: &Chan<'_>, has_sends: bool) -> Option<Wa
             }
             match syntax::enclosing_loop(u.site) {
                 Some(lp) => {
-                    let endless = flow::named_children(lp).len() == 1;
+                    let endless = flow::named(lp).len() == 1;
                     (endless && loop_exit_ignoring_ok(lp, u.site, src).is_none())
                         .then_some(Wait::Loop)
                 }
@@ -218,11 +385,11 @@ fn loop_exit_ignoring_ok<'a>(lp: Node<'a>, recv: Node<'a>, src: &str) -> Option<
             n.kind(),
             "return_statement" | "goto_statement" | "break_statement"
         ) {
-            if let Some(exit) = flow::loop_exit_at(n, lp, src) {
+            if let Some(exit) = chans::loop_exit_at(n, lp, src) {
                 return Some(exit);
             }
         }
-        stack.extend(flow::named_children(n));
+        stack.extend(flow::named(n));
     }
     None
 }
@@ -233,7 +400,7 @@ fn ok_variable<'a>(recv: Node<'_>, src: &'a str) -> Option<&'a str> {
         "short_var_declaration" | "assignment_statement" => recv.child_by_field_name("left")?,
         _ => return None,
     };
-    let names = flow::named_children(left);
+    let names = flow::named(left);
     match names.as_slice() {
         [_, ok] if ok.kind() == "identifier" => Some(syntax::text(*ok, src)),
         _ => None,
@@ -249,8 +416,8 @@ fn report<'a>(
 ) -> Match {
     let file = chan.file;
     let name = &chan.name;
-    let owner = flow::owner_name(site.file, site.node);
-    let many = flow::in_loop_between(site.node, chan.home);
+    let owner = chans::owner_name(site.file, site.node);
+    let many = chans::in_loop_between(site.node, chan.home);
     let starter = if many {
         format!("goroutines started in a loop in {owner}")
     } else {
@@ -291,7 +458,7 @@ fn report<'a>(
     };
     let mut evidence: Vec<Location> = Vec::new();
     for (_, u) in waits {
-        let loc = u.file.location(flow::statement_head(u.site));
+        let loc = u.file.location(chans::statement_head(u.site));
         if !evidence.contains(&loc) {
             evidence.push(loc);
         }
@@ -300,17 +467,38 @@ fn report<'a>(
         Some(p) => (p.chan.file, &p.chan),
         None => (file, chan),
     };
+    // A goroutine that runs a named function (`go w.consume(ch)`) is reported where it
+    // waits, in that function, as the ticker loops are; a function literal on its `go`
+    // statement, which shows the loop.
+    let go_location = site.file.location(chans::statement_head(site.node));
+    let waits_elsewhere = waits.first().filter(|(_, u)| {
+        !(std::ptr::eq(u.file, site.file)
+            && site.node.start_byte() <= u.site.start_byte()
+            && u.site.end_byte() <= site.node.end_byte())
+    });
+    let mut related = Vec::new();
+    let location = match waits_elsewhere {
+        Some((_, u)) => {
+            related.push(Related {
+                location: go_location,
+                message: "starts the goroutine that blocks".to_string(),
+            });
+            u.file.location(chans::statement_head(u.site))
+        }
+        None => go_location,
+    };
+    related.extend(held(
+        funcs,
+        site,
+        &waits.iter().map(|(_, u)| u.site).collect::<Vec<_>>(),
+    ));
     Match {
         rule: META.id,
-        location: site.file.location(flow::statement_head(site.node)),
+        location,
         subject: name.clone(),
         message,
         declaration: Some(decl_file.location(decl_chan.decl)),
-        related: held(
-            funcs,
-            site,
-            &waits.iter().map(|(_, u)| u.site).collect::<Vec<_>>(),
-        ),
+        related,
         evidence,
         fixes: Vec::new(),
         version_note: None,
@@ -319,13 +507,118 @@ fn report<'a>(
 
 /// What the blocked goroutine keeps alive, as related locations.
 fn held<'a>(funcs: &Funcs<'a>, site: &GoSite<'a>, blocking: &[Node<'a>]) -> Vec<Related> {
-    flow::held_allocations(funcs, site, blocking, &[])
+    chans::held_allocations(funcs, site, blocking, &[])
         .into_iter()
         .map(|(location, note)| Related {
             location,
             message: note.to_string(),
         })
         .collect()
+}
+
+/// A goroutine started per call (not once from `main` or `init`) that ranges over a
+/// ticker's channel (`for range t.C`, `for range time.Tick(d)`) with no way out of the
+/// loop: a ticker channel is never closed, so each start leaves one more goroutine (and
+/// what it holds) running forever. The match is on the loop, in the goroutine's own
+/// function, where the goroutine profile counts them.
+fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec<Match>) {
+    let src: &str = &file.text;
+    if !src.contains("go ") {
+        return;
+    }
+    for go in syntax::descendants_of_kind(file.tree.root_node(), "go_statement") {
+        let Some(call) = flow::named(go).into_iter().next().map(flow::unparen) else {
+            continue;
+        };
+        let Some(function) = call.child_by_field_name("function").map(flow::unparen) else {
+            continue;
+        };
+        let target = match function.kind() {
+            "func_literal" => Some((file, function)),
+            "identifier" if flow::declaring_ident(function, src).is_none() => {
+                funcs.get(syntax::text(function, src))
+            }
+            "selector_expression" => function
+                .child_by_field_name("field")
+                .and_then(|f| funcs.method(syntax::text(f, src))),
+            _ => None,
+        };
+        let Some((tfile, func)) = target else {
+            continue;
+        };
+        let site = GoSite { file, node: go };
+        if chans::is_process_lifetime(&site) {
+            continue;
+        }
+        let Some(body) = func.child_by_field_name("body") else {
+            continue;
+        };
+        let tsrc: &str = &tfile.text;
+        for clause in syntax::descendants_of_kind(body, "range_clause") {
+            let Some(for_stmt) = clause.parent() else {
+                continue;
+            };
+            if syntax::enclosing_function(for_stmt) != Some(func)
+                || chans::loop_exit(for_stmt, tsrc).is_some()
+            {
+                continue;
+            }
+            let Some((subject, decl)) = ticker_channel(tfile, clause) else {
+                continue;
+            };
+            let owner = chans::owner_name(file, go);
+            let head = chans::statement_head(for_stmt);
+            out.push(Match {
+                rule: META.id,
+                location: tfile.location(head),
+                subject: subject.clone(),
+                message: format!(
+                    "goroutine started in {owner} ranges over ticker channel {subject}, which is never closed, so it never ends: every start leaves one more running"
+                ),
+                declaration: decl.map(|d| tfile.location(d)),
+                related: held(funcs, &site, &[for_stmt]),
+                evidence: vec![tfile.location(head)],
+                fixes: Vec::new(),
+                version_note: None,
+            });
+        }
+    }
+}
+
+/// For a range clause over a ticker's channel (`t.C` of a local `t :=
+/// time.NewTicker(d)`, or `time.Tick(d)`): the channel's text and the ticker's
+/// declaration.
+fn ticker_channel<'a>(
+    file: &'a SourceFile,
+    clause: Node<'a>,
+) -> Option<(String, Option<Node<'a>>)> {
+    let src: &str = &file.text;
+    let right = flow::unparen(clause.child_by_field_name("right")?);
+    let time = flow::import_name(file.tree.root_node(), src, "time")?;
+    let is_time_call = |call: Node<'_>, name: &str| {
+        call.kind() == "call_expression"
+            && call
+                .child_by_field_name("function")
+                .map(flow::unparen)
+                .is_some_and(|f| syntax::text(f, src) == format!("{time}.{name}"))
+    };
+    match right.kind() {
+        "call_expression" if is_time_call(right, "Tick") => {
+            Some((syntax::text(right, src).to_string(), None))
+        }
+        "selector_expression" => {
+            let field = right.child_by_field_name("field")?;
+            let operand = flow::unparen(right.child_by_field_name("operand")?);
+            if syntax::text(field, src) != "C" || operand.kind() != "identifier" {
+                return None;
+            }
+            let b = flow::resolve_ident(operand, src)?;
+            let made = b.value.map(flow::unparen)?;
+            (!b.multi && is_time_call(made, "NewTicker"))
+                .then(|| (syntax::text(right, src).to_string(), Some(b.name)))
+        }
+        _ => None,
+    }
 }
 
 /// `for v := range produce()` inside a goroutine, where `produce` is a function of the
@@ -348,20 +641,20 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
         let Some(decl) = syntax::enclosing_declaration(for_stmt) else {
             continue;
         };
-        let Some(site) = flow::goroutine_of(file, for_stmt, decl) else {
+        let Some(site) = chans::goroutine_of(file, for_stmt, decl) else {
             continue;
         };
-        if flow::loop_exit(for_stmt, src).is_some() {
+        if chans::loop_exit(for_stmt, src).is_some() {
             continue;
         }
         let Some((p, false)) = producer(funcs, call, src) else {
             continue;
         };
-        if flow::is_process_lifetime(&site) {
+        if chans::is_process_lifetime(&site) {
             continue;
         }
         let name = syntax::text(call, src);
-        let owner = flow::owner_name(file, site.node);
+        let owner = chans::owner_name(file, site.node);
         let many = syntax::enclosing_loop(site.node).is_some();
         let starter = if many {
             format!("goroutines started in a loop in {owner} range")
@@ -370,7 +663,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
         };
         out.push(Match {
             rule: META.id,
-            location: file.location(flow::statement_head(site.node)),
+            location: file.location(chans::statement_head(site.node)),
             subject: name.to_string(),
             message: format!(
                 "{starter} over the channel returned by {}, which never closes it, so {} forever once the sends stop",
@@ -379,7 +672,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
             ),
             declaration: Some(p.chan.file.location(p.chan.decl)),
             related: held(funcs, &site, &[for_stmt]),
-            evidence: vec![file.location(flow::statement_head(for_stmt))],
+            evidence: vec![file.location(chans::statement_head(for_stmt))],
             fixes: Vec::new(),
             version_note: None,
         });
@@ -395,6 +688,83 @@ mod tests {
 
     fn check_recv(fixture: &str, expect: Expect) {
         check(&GoroutineBlockedRecv, fixture, expect);
+    }
+
+    #[test]
+    fn goroutines_ranging_over_a_ticker_forever() {
+        check_recv(
+            r#"
+-- export.go --
+package app
+
+import "time"
+
+type Exporter struct{ batch []byte }
+
+func NewExporter(interval time.Duration) *Exporter {
+	e := &Exporter{batch: make([]byte, 0, 64<<10)}
+	go e.flushLoop(interval)
+	return e
+}
+
+func (e *Exporter) flushLoop(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for range t.C {
+		e.batch = e.batch[:0]
+	}
+}
+
+func StartTicking(d time.Duration) {
+	go func() {
+		for range time.Tick(d) {
+		}
+	}()
+}
+
+func (e *Exporter) stoppable(t *time.Ticker, stop func() bool) {
+	for range t.C {
+		if stop() {
+			return
+		}
+	}
+}
+
+func NewStoppable(d time.Duration, stop func() bool) {
+	e := &Exporter{}
+	go e.stoppable(time.NewTicker(d), stop)
+	t := time.NewTicker(d)
+	go func() {
+		for range t.C {
+			if stop() {
+				break
+			}
+		}
+	}()
+}
+-- cmd/tick/main.go --
+package main
+
+import "time"
+
+func janitor() {
+	t := time.NewTicker(time.Minute)
+	for range t.C {
+	}
+}
+
+func main() {
+	go janitor()
+}
+"#,
+            expect![[r#"
+                export.go:16 goroutine-blocked-recv [t.C] goroutine started in NewExporter ranges over ticker channel t.C, which is never closed, so it never ends: every start leaves one more running
+                  declared export.go:14
+                  evidence export.go:16
+                export.go:23 goroutine-blocked-recv [time.Tick(d)] goroutine started in StartTicking ranges over ticker channel time.Tick(d), which is never closed, so it never ends: every start leaves one more running
+                  evidence export.go:23
+            "#]],
+        );
     }
 
     #[test]
@@ -440,8 +810,9 @@ func worker(in <-chan string) {
                   declared index/index.go:6
                   related index/index.go:9 allocated here and kept alive by the blocked goroutine
                   evidence index/index.go:10
-                index/index.go:22 goroutine-blocked-recv [ch] goroutine started in Start ranges over channel "ch", which is never closed, so it blocks forever once the sends stop
+                index/index.go:29 goroutine-blocked-recv [ch] goroutine started in Start ranges over channel "ch", which is never closed, so it blocks forever once the sends stop
                   declared index/index.go:21
+                  related index/index.go:22 starts the goroutine that blocks
                   evidence index/index.go:29
             "#]],
         );
@@ -874,6 +1245,98 @@ func init() {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn returned_channels_followed_into_their_callers() {
+        check_recv(
+            r#"
+-- pipeline/fanout.go --
+package pipeline
+
+type Fanout struct{ n int }
+
+// Attach's channel is fed by a caller in another package that never closes it.
+func (f *Fanout) Attach(stream string) chan<- string {
+	ch := make(chan string, 8)
+	go f.consume(ch)
+	return ch
+}
+
+func (f *Fanout) consume(ch <-chan string) {
+	for ev := range ch {
+		_ = ev
+		f.n++
+	}
+}
+
+// Open's callers close the channel when done.
+func Open() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+
+// Lent's caller hands the channel on: out of sight.
+func Lent() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+
+// Nobody in the workspace calls Orphan: its callers are out of sight.
+func Orphan() chan<- int {
+	ch := make(chan int)
+	go func() {
+		for v := range ch {
+			_ = v
+		}
+	}()
+	return ch
+}
+-- server/server.go --
+package server
+
+import "example.com/app/pipeline"
+
+type Server struct{ fanout *pipeline.Fanout }
+
+func (s *Server) Handle(name string, lines []string) {
+	in := s.fanout.Attach(name)
+	for _, l := range lines {
+		in <- l
+	}
+}
+
+func Count(n int) {
+	in := pipeline.Open()
+	defer close(in)
+	for i := 0; i < n; i++ {
+		in <- i
+	}
+}
+
+func Hand(sink func(chan<- int)) {
+	in := pipeline.Lent()
+	sink(in)
+}
+"#,
+            expect![[r#"
+                pipeline/fanout.go:13 goroutine-blocked-recv [ch] goroutine started in (*Fanout).Attach ranges over channel "ch", which is returned to callers that never close it, so it blocks forever once the sends stop
+                  declared pipeline/fanout.go:7
+                  related pipeline/fanout.go:8 starts the goroutine that blocks
+                  related server/server.go:8 receives the channel and never closes it
+                  evidence pipeline/fanout.go:13
             "#]],
         );
     }

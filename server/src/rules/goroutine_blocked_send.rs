@@ -3,9 +3,10 @@
 //! taken), so the send blocks forever; plus the channel-flow analysis this rule and
 //! `goroutine-blocked-recv` share ([`flow`]).
 
-use super::{EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta, TextEdit};
+use super::{Context, EvidenceKind, Fix, Location, Match, Related, Rule, RuleMeta, TextEdit};
 
-use flow::{Chan, ChanUse, Count, Exec, Funcs, GoSite, UseKind};
+use super::flow;
+use chans::{Chan, ChanUse, Count, Exec, Funcs, GoSite, UseKind};
 use tree_sitter::Node;
 
 /// The `goroutine-blocked-send` rule.
@@ -26,10 +27,10 @@ impl Rule for GoroutineBlockedSend {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let funcs = Funcs::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let funcs = Funcs::new(pkg.index());
         for file in pkg.program_files() {
-            for chan in flow::local_channels(file, &funcs) {
+            for chan in chans::local_channels(file, &funcs) {
                 if let Some(m) = check_chan(&funcs, &chan) {
                     out.push(m);
                 }
@@ -55,10 +56,10 @@ enum Reason<'a> {
 fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
     let file = chan.file;
     let src: &str = &file.text;
-    if !matches!(chan.origin, flow::Origin::Make) {
+    if !matches!(chan.origin, chans::Origin::Make) {
         return None;
     }
-    let uses = flow::uses(funcs, chan);
+    let uses = chans::uses(funcs, chan);
     // A channel stored, returned or handed to code the analysis cannot follow may be
     // received from there.
     if uses
@@ -111,7 +112,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         return None;
     }
     // Goroutines started once by main or an init function live as long as the process.
-    if flow::is_process_lifetime(first_sender) {
+    if chans::is_process_lifetime(first_sender) {
         return None;
     }
 
@@ -125,8 +126,8 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
                     && matches!(&u.exec, Exec::Goroutine(h) if h.same(g))
             })
             .collect();
-        let per_goroutine = flow::sends_per_run(&sends);
-        let starts = if flow::in_loop_between(g.node, chan.home) {
+        let per_goroutine = chans::sends_per_run(&sends);
+        let starts = if chans::in_loop_between(g.node, chan.home) {
             Count::Many
         } else {
             Count::Finite(1)
@@ -134,9 +135,9 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         sent = sent.plus(per_goroutine.times(starts));
     }
     let capacity = match chan.capacity {
-        flow::Capacity::Unbuffered => 0,
-        flow::Capacity::Literal(n) => n,
-        flow::Capacity::Unknown => return None,
+        chans::Capacity::Unbuffered => 0,
+        chans::Capacity::Literal(n) => n,
+        chans::Capacity::Unknown => return None,
     };
     // A buffer that holds every send, or (with senders in a loop) a buffer larger than
     // one, which is usually sized to the loop.
@@ -171,23 +172,23 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
                 receives.iter().find_map(|r| {
                     let lp = match r.kind {
                         UseKind::Range(f) => Some(f),
-                        _ => flow::innermost_loop_within(r.site, chan.home),
+                        _ => chans::innermost_loop_within(r.site, chan.home),
                     }?;
-                    if flow::named_children(lp).len() < 2 {
+                    if flow::named(lp).len() < 2 {
                         return None;
                     }
-                    flow::loop_exit(lp, src).map(Reason::LoopExit)
+                    chans::loop_exit(lp, src).map(Reason::LoopExit)
                 })
             })
     }?;
 
-    let owner = flow::owner_name(file, first_sender.node);
+    let owner = chans::owner_name(file, first_sender.node);
     let buffered = if capacity == 0 {
         "unbuffered"
     } else {
         "buffered"
     };
-    let starter = if senders.len() > 1 || flow::in_loop_between(first_sender.node, chan.home) {
+    let starter = if senders.len() > 1 || chans::in_loop_between(first_sender.node, chan.home) {
         format!("goroutines started in {owner} send")
     } else {
         format!("goroutine started in {owner} sends")
@@ -231,10 +232,41 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
     };
     let message = format!("{starter} on {buffered} channel \"{name}\"{tail}");
 
+    // The goroutines park at the send, so the send is the cause line; the `go`
+    // statement that starts them and the channel's `make` are related locations.
+    let first_send = uses.iter().find(|u| {
+        matches!(u.kind, UseKind::Send { guarded: false })
+            && matches!(&u.exec, Exec::Goroutine(h) if h.same(first_sender))
+    })?;
+    let location = first_send
+        .file
+        .location(chans::statement_head(first_send.site));
     let mut related = Vec::new();
+    let go_location = first_sender
+        .file
+        .location(chans::statement_head(first_sender.node));
+    if go_location.span.start_line != location.span.start_line
+        || !std::ptr::eq(first_sender.file, first_send.file)
+    {
+        related.push(Related {
+            location: go_location.clone(),
+            message: "starts the goroutine that blocks".to_string(),
+        });
+    }
+    if let Some(call) = chan.make_call {
+        let make_location = file.location(chans::statement_head(call));
+        if make_location.span.start_line != location.span.start_line
+            && make_location.span.start_line != go_location.span.start_line
+        {
+            related.push(Related {
+                location: make_location,
+                message: format!("makes channel \"{name}\""),
+            });
+        }
+    }
     if let Some(n) = related_node {
         related.push(Related {
-            location: file.location(flow::statement_head(n)),
+            location: file.location(chans::statement_head(n)),
             message: related_note.to_string(),
         });
     }
@@ -256,7 +288,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
             .filter(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)))
             .map(|u| u.site)
             .collect();
-        for (location, note) in flow::held_allocations(funcs, g, &sends, &sends) {
+        for (location, note) in chans::held_allocations(funcs, g, &sends, &sends) {
             if !related.iter().any(|r| r.location == location) {
                 related.push(Related {
                     location,
@@ -272,9 +304,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
 
     Some(Match {
         rule: META.id,
-        location: first_sender
-            .file
-            .location(flow::statement_head(first_sender.node)),
+        location,
         subject: name.clone(),
         message,
         declaration: Some(file.location(chan.decl)),
@@ -294,11 +324,11 @@ fn select_reason<'a>(chan: &Chan<'a>, receives: &[&ChanUse<'a>], src: &str) -> O
         else {
             continue;
         };
-        let in_loop = flow::innermost_loop_within(select, chan.home);
+        let in_loop = chans::innermost_loop_within(select, chan.home);
         let later_receive = receives
             .iter()
             .any(|o| o.site.start_byte() >= select.end_byte());
-        for sibling in flow::named_children(select) {
+        for sibling in flow::named(select) {
             if sibling == case || !matches!(sibling.kind(), "communication_case" | "default_case") {
                 continue;
             }
@@ -308,13 +338,13 @@ fn select_reason<'a>(chan: &Chan<'a>, receives: &[&ChanUse<'a>], src: &str) -> O
                 sibling.start_byte() <= o.site.start_byte()
                     && o.site.end_byte() <= sibling.end_byte()
             });
-            if drains || flow::case_mentions(sibling, chan, src) {
+            if drains || chans::case_mentions(sibling, chan, src) {
                 continue;
             }
             // Without a loop, a `break` out of the select only falls through to what
             // follows it, so the region left must be wider than the select.
             let region = in_loop.or_else(|| select.parent()).unwrap_or(select);
-            let leaves = flow::leaves(sibling, region, src);
+            let leaves = chans::leaves(sibling, region, src);
             let abandons = match in_loop {
                 Some(_) => leaves,
                 None => leaves || !later_receive,
@@ -344,7 +374,7 @@ fn early_exit_reason<'a>(
         .filter(|r| std::ptr::eq(r.file, chan.file))
         .map(|r| r.site)
         .min_by_key(|n| n.start_byte())?;
-    flow::exit_between(chan.home, first_go, first_recv, src).map(Reason::EarlyExit)
+    chans::exit_between(chan.home, first_go, first_recv, src).map(Reason::EarlyExit)
 }
 
 /// `make(chan T)` to `make(chan T, 1)` when exactly one goroutine, started once per
@@ -368,13 +398,13 @@ fn single_sender_fix(
         .iter()
         .all(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)));
     if !one_goroutine
-        || flow::sends_per_run(&all_sends) != Count::Finite(1)
-        || flow::in_loop_between(g.node, chan.home)
+        || chans::sends_per_run(&all_sends) != Count::Finite(1)
+        || chans::in_loop_between(g.node, chan.home)
     {
         return None;
     }
     let make = chan.make_call?;
-    let args = flow::named_children(make.child_by_field_name("arguments")?);
+    let args = flow::named(make.child_by_field_name("arguments")?);
     let ty = *args.first()?;
     if ty.kind() != "channel_type" {
         return None;
@@ -401,13 +431,14 @@ fn single_sender_fix(
 /// every use of them (following them into goroutine literals and into functions of the
 /// same package they are passed to), in which goroutine each use runs, and the control
 /// flow facts the rules need (loops, returns, select cases).
-pub(super) mod flow {
-    use std::collections::{HashMap, HashSet};
+pub(super) mod chans {
+    use std::collections::HashSet;
 
     use tree_sitter::Node;
 
+    use crate::rules::flow::{self, named, outer_paren, unparen, PackageIndex};
     use crate::rules::syntax;
-    use crate::rules::{Package, SourceFile};
+    use crate::rules::SourceFile;
 
     /// How deep calls are followed when a channel is passed to a function.
     const MAX_DEPTH: usize = 3;
@@ -539,43 +570,24 @@ pub(super) mod flow {
         pub in_loop: bool,
     }
 
-    /// The package's top-level functions by name, and its methods by method name.
+    /// The package's top-level functions by name and its methods by method name (from
+    /// the shared [`PackageIndex`]), and which functions return a channel.
     #[derive(Debug)]
     pub struct Funcs<'a> {
-        by_name: HashMap<&'a str, (&'a SourceFile, Node<'a>)>,
-        methods: HashMap<&'a str, Vec<(&'a SourceFile, Node<'a>)>>,
+        idx: &'a PackageIndex<'a>,
         /// Functions declared to return a single channel.
         producers: HashSet<&'a str>,
     }
 
     impl<'a> Funcs<'a> {
-        pub fn new(pkg: &'a Package) -> Funcs<'a> {
-            let mut by_name = HashMap::new();
-            let mut methods: HashMap<&'a str, Vec<(&'a SourceFile, Node<'a>)>> = HashMap::new();
-            let mut producers = HashSet::new();
-            for file in pkg.program_files() {
-                let root = file.tree.root_node();
-                for item in named_children(root) {
-                    let Some(name) = syntax::function_name(item, &file.text) else {
-                        continue;
-                    };
-                    match item.kind() {
-                        "function_declaration" => {
-                            by_name.entry(name).or_insert((file, item));
-                            if returns_channel(item) {
-                                producers.insert(name);
-                            }
-                        }
-                        "method_declaration" => methods.entry(name).or_default().push((file, item)),
-                        _ => {}
-                    }
-                }
-            }
-            Funcs {
-                by_name,
-                methods,
-                producers,
-            }
+        pub fn new(idx: &'a PackageIndex<'a>) -> Funcs<'a> {
+            let producers = idx
+                .funcs
+                .iter()
+                .filter(|(_, decls)| decls.iter().any(|(_, f)| returns_channel(*f)))
+                .map(|(name, _)| *name)
+                .collect();
+            Funcs { idx, producers }
         }
 
         /// Whether the package has functions declared to return a channel.
@@ -589,13 +601,14 @@ pub(super) mod flow {
         }
 
         pub fn get(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
-            self.by_name.get(name).copied()
+            let (fi, f) = *self.idx.funcs.get(name)?.first()?;
+            Some((*self.idx.files.get(fi)?, f))
         }
 
         /// The method of the package with this name, when exactly one type has it.
         pub fn method(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
-            match self.methods.get(name).map(Vec::as_slice) {
-                Some([one]) => Some(*one),
+            match self.idx.methods.get(name).map(Vec::as_slice) {
+                Some([(fi, m)]) => Some((*self.idx.files.get(*fi)?, *m)),
                 _ => None,
             }
         }
@@ -607,7 +620,7 @@ pub(super) mod flow {
             return false;
         };
         let ty = match result.kind() {
-            "parameter_list" => match named_children(result).as_slice() {
+            "parameter_list" => match named(result).as_slice() {
                 [only] if only.child_by_field_name("name").is_none() => {
                     only.child_by_field_name("type")
                 }
@@ -616,36 +629,6 @@ pub(super) mod flow {
             _ => Some(result),
         };
         ty.is_some_and(|t| t.kind() == "channel_type")
-    }
-
-    /// The named children of a node, comments excluded.
-    pub fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
-        let mut c = node.walk();
-        node.named_children(&mut c)
-            .filter(|n| n.kind() != "comment")
-            .collect()
-    }
-
-    /// Skips parentheses around an expression.
-    fn unparen(mut node: Node<'_>) -> Node<'_> {
-        while node.kind() == "parenthesized_expression" {
-            match named_children(node).first() {
-                Some(inner) => node = *inner,
-                None => break,
-            }
-        }
-        node
-    }
-
-    /// The outermost parenthesized expression around a node (or the node).
-    fn outer_paren(mut node: Node<'_>) -> Node<'_> {
-        while let Some(p) = node.parent() {
-            if p.kind() != "parenthesized_expression" {
-                break;
-            }
-            node = p;
-        }
-        node
     }
 
     /// The part of a statement that stands for it in a location: the node itself when it
@@ -734,7 +717,7 @@ pub(super) mod flow {
         if list.kind() != "expression_list" {
             return None;
         }
-        let index = named_children(list).iter().position(|n| *n == value)?;
+        let index = named(list).iter().position(|n| *n == value)?;
         let holder = list.parent()?;
         let (names, statement) = match holder.kind() {
             "short_var_declaration" => {
@@ -742,7 +725,7 @@ pub(super) mod flow {
                     return None;
                 }
                 let left = holder.child_by_field_name("left")?;
-                (named_children(left), holder)
+                (named(left), holder)
             }
             "var_spec" => {
                 let mut c = holder.walk();
@@ -764,47 +747,6 @@ pub(super) mod flow {
         Some((decl, statement, home))
     }
 
-    /// The identifiers a declaration-like statement introduces.
-    fn declared_names(stmt: Node<'_>) -> Vec<Node<'_>> {
-        let stmt = if stmt.kind() == "labeled_statement" {
-            match named_children(stmt)
-                .into_iter()
-                .find(|n| n.kind() != "label_name")
-            {
-                Some(s) => s,
-                None => return Vec::new(),
-            }
-        } else {
-            stmt
-        };
-        match stmt.kind() {
-            "short_var_declaration" => stmt
-                .child_by_field_name("left")
-                .map(named_children)
-                .unwrap_or_default(),
-            "var_declaration" | "const_declaration" => {
-                let mut out = Vec::new();
-                for spec in syntax::descendants(stmt) {
-                    if matches!(spec.kind(), "var_spec" | "const_spec") {
-                        let mut c = spec.walk();
-                        out.extend(spec.children_by_field_name("name", &mut c));
-                    }
-                }
-                out
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    /// Whether an anonymous child token `tok` is present.
-    fn has_token(node: Node<'_>, tok: &str) -> bool {
-        let mut c = node.walk();
-        let found = node
-            .children(&mut c)
-            .any(|n| !n.is_named() && n.kind() == tok);
-        found
-    }
-
     /// One parameter of a function: its name (unnamed parameters have none) and whether
     /// it is variadic.
     #[derive(Debug, Clone, Copy)]
@@ -820,7 +762,7 @@ pub(super) mod flow {
         let Some(list) = func.child_by_field_name("parameters") else {
             return out;
         };
-        for p in named_children(list) {
+        for p in named(list) {
             let variadic = p.kind() == "variadic_parameter_declaration";
             let mut c = p.walk();
             let names: Vec<Node<'_>> = p.children_by_field_name("name", &mut c).collect();
@@ -838,136 +780,24 @@ pub(super) mod flow {
         out
     }
 
-    /// The identifier named `name` that `scope` declares and that is visible at byte
-    /// `at` of a use inside it, if any.
-    fn declares<'a>(scope: Node<'a>, name: &str, at: usize, src: &str) -> Option<Node<'a>> {
-        let named = |n: &Node<'_>| syntax::text(*n, src) == name;
-        match scope.kind() {
-            "statement_list" | "block" | "source_file" => {
-                for stmt in named_children(scope) {
-                    if stmt.end_byte() > at {
-                        break;
-                    }
-                    if let Some(n) = declared_names(stmt).into_iter().find(named) {
-                        return Some(n);
-                    }
-                }
-                None
-            }
-            "function_declaration" | "method_declaration" | "func_literal" => {
-                for field in ["receiver", "parameters", "result"] {
-                    let Some(list) = scope.child_by_field_name(field) else {
-                        continue;
-                    };
-                    if list.kind() != "parameter_list" {
-                        continue;
-                    }
-                    for p in named_children(list) {
-                        let mut c = p.walk();
-                        let found = p.children_by_field_name("name", &mut c).find(named);
-                        if found.is_some() {
-                            return found;
-                        }
-                    }
-                }
-                None
-            }
-            "for_statement" => {
-                for child in named_children(scope) {
-                    match child.kind() {
-                        "range_clause" if has_token(child, ":=") => {
-                            let left = child.child_by_field_name("left")?;
-                            return named_children(left).into_iter().find(named);
-                        }
-                        "for_clause" => {
-                            let init = child.child_by_field_name("initializer")?;
-                            return declared_names(init).into_iter().find(named);
-                        }
-                        _ => {}
-                    }
-                }
-                None
-            }
-            "if_statement" | "expression_switch_statement" | "type_switch_statement" => {
-                if let Some(alias) = scope.child_by_field_name("alias") {
-                    if let Some(n) = named_children(alias).into_iter().find(named) {
-                        return Some(n);
-                    }
-                }
-                let init = scope.child_by_field_name("initializer")?;
-                declared_names(init).into_iter().find(named)
-            }
-            "communication_case" => {
-                let comm = scope.child_by_field_name("communication")?;
-                if comm.kind() != "receive_statement"
-                    || at < comm.end_byte()
-                    || !has_token(comm, ":=")
-                {
-                    return None;
-                }
-                let left = comm.child_by_field_name("left")?;
-                named_children(left).into_iter().find(named)
-            }
-            _ => None,
-        }
+    /// Whether the identifier `use_` names the variable declared by `decl` (a `:=` in
+    /// the variable's own block assigns to it; one in an inner block declares another).
+    pub fn refers_to(use_: Node<'_>, decl: Node<'_>, src: &str) -> bool {
+        use_.kind() == "identifier"
+            && use_ != decl
+            && use_.start_byte() >= decl.end_byte()
+            && syntax::text(use_, src) == syntax::text(decl, src)
+            && flow::declaring_ident(use_, src) == Some(decl)
     }
 
-    /// Whether the identifier `use_` names the variable declared by `decl`, whose scope
-    /// is `home`.
-    pub fn refers_to(use_: Node<'_>, decl: Node<'_>, home: Node<'_>, src: &str) -> bool {
-        if use_.kind() != "identifier" || use_ == decl || use_.start_byte() < decl.end_byte() {
-            return false;
-        }
-        let name = syntax::text(decl, src);
-        if syntax::text(use_, src) != name || declares_new(use_, home) {
-            return false;
-        }
-        for a in syntax::ancestors(use_) {
-            if a == home {
-                return true;
-            }
-            if let Some(d) = declares(a, name, use_.start_byte(), src) {
-                if d != decl {
-                    return false;
-                }
-            }
-        }
-        false
-    }
-
-    /// Whether an identifier declares a new variable rather than using one: a name on the
-    /// left of `:=` (unless that statement is in `home`'s own scope, where `:=` assigns to
-    /// the existing variable), of a `var` spec, a parameter, or a range or case `:=`.
-    fn declares_new(id: Node<'_>, home: Node<'_>) -> bool {
-        let Some(p) = id.parent() else {
-            return false;
-        };
-        match p.kind() {
-            "var_spec"
-            | "const_spec"
-            | "parameter_declaration"
-            | "variadic_parameter_declaration" => {
-                p.child_by_field_name("type") != Some(id)
-                    && p.child_by_field_name("value") != Some(id)
-            }
-            "expression_list" => {
-                let Some(g) = p.parent() else {
-                    return false;
-                };
-                if g.child_by_field_name("left") != Some(p)
-                    && g.child_by_field_name("alias") != Some(p)
-                {
-                    return false;
-                }
-                match g.kind() {
-                    "short_var_declaration" => g.parent() != Some(home),
-                    "range_clause" | "receive_statement" => has_token(g, ":="),
-                    "type_switch_statement" => true,
-                    _ => false,
-                }
-            }
-            _ => false,
-        }
+    /// The names a file's imports bind (the alias, also `_` and `.`, or the default name
+    /// of the path).
+    fn imports(file: &SourceFile) -> Vec<&str> {
+        let src: &str = &file.text;
+        flow::import_specs(file.tree.root_node())
+            .into_iter()
+            .map(|spec| flow::import_binding(spec, src))
+            .collect()
     }
 
     /// How a function literal runs.
@@ -1072,7 +902,7 @@ pub(super) mod flow {
         let src: &str = &file.text;
         let name = syntax::text(decl, src);
         for id in syntax::descendants_of_kind(home, "identifier") {
-            if syntax::text(id, src) != name || !refers_to(id, decl, home, src) {
+            if syntax::text(id, src) != name || !refers_to(id, decl, src) {
                 continue;
             }
             let ctx = context_of(file, id, home);
@@ -1099,7 +929,7 @@ pub(super) mod flow {
                         .parent()
                         .filter(|c| c.kind() == "communication_case")
                         .and_then(|c| c.parent())
-                        .is_some_and(|s| named_children(s).len() > 1);
+                        .is_some_and(|s| named(s).len() > 1);
                     out.push(make_use(UseKind::Send { guarded }, p));
                 }
                 "unary_expression" if is_receive(p) => {
@@ -1128,7 +958,7 @@ pub(super) mod flow {
                         }
                         Some("len" | "cap") => {}
                         _ => {
-                            let index = named_children(p).iter().position(|a| *a == n);
+                            let index = named(p).iter().position(|a| *a == n);
                             let followed = index.is_some_and(|i| {
                                 follow_argument(
                                     funcs, file, call, i, home, base, ctx.exec, depth, out,
@@ -1151,34 +981,6 @@ pub(super) mod flow {
                 _ => out.push(make_use(UseKind::Escape, syntax::statement_of(n))),
             }
         }
-    }
-
-    /// The names a file's imports bind (the alias, or the last element of the path that
-    /// is not a major version suffix).
-    fn imports(file: &SourceFile) -> Vec<&str> {
-        let src: &str = &file.text;
-        let mut out = Vec::new();
-        for spec in syntax::descendants_of_kind(file.tree.root_node(), "import_spec") {
-            if let Some(alias) = spec.child_by_field_name("name") {
-                out.push(syntax::text(alias, src));
-                continue;
-            }
-            let Some(path) = spec.child_by_field_name("path") else {
-                continue;
-            };
-            let path = syntax::text(path, src).trim_matches(|c| c == '"' || c == '`');
-            let mut parts = path.rsplit('/');
-            let last = parts.next().unwrap_or(path);
-            let is_version = last.len() > 1
-                && last.starts_with('v')
-                && last[1..].chars().all(|c| c.is_ascii_digit());
-            out.push(if is_version {
-                parts.next().unwrap_or(last)
-            } else {
-                last
-            });
-        }
-        out
     }
 
     fn is_receive(unary: Node<'_>) -> bool {
@@ -1311,7 +1113,7 @@ pub(super) mod flow {
             .take_while(|a| !syntax::is_function(a.kind()) && a.kind() != "for_statement")
             .filter(|a| a.kind() == "statement_list")
             .any(|list| {
-                named_children(list).into_iter().any(|stmt| {
+                named(list).into_iter().any(|stmt| {
                     stmt.start_byte() >= s.end_byte()
                         && matches!(stmt.kind(), "return_statement" | "goto_statement")
                 })
@@ -1365,7 +1167,7 @@ pub(super) mod flow {
             .take_while(|a| !syntax::is_function(a.kind()))
             .filter(|a| a.kind() == "statement_list" && !contains(*a, t))
             .any(|list| {
-                named_children(list).into_iter().any(|stmt| {
+                named(list).into_iter().any(|stmt| {
                     stmt.start_byte() >= s.end_byte()
                         && matches!(stmt.kind(), "return_statement" | "goto_statement")
                 })
@@ -1394,7 +1196,7 @@ pub(super) mod flow {
     /// The statement a `break` or `continue` leaves: the labeled statement it names, or
     /// the innermost loop (or, for `break`, switch or select) around it.
     fn jump_target<'a>(jump: Node<'a>, src: &str) -> Option<Node<'a>> {
-        let label = named_children(jump)
+        let label = named(jump)
             .into_iter()
             .find(|n| n.kind() == "label_name")
             .map(|n| syntax::text(n, src));
@@ -1408,9 +1210,7 @@ pub(super) mod flow {
                     if a.kind() == "labeled_statement"
                         && a.child_by_field_name("label").map(|n| syntax::text(n, src)) == Some(l)
                     {
-                        return named_children(a)
-                            .into_iter()
-                            .find(|n| n.kind() != "label_name");
+                        return named(a).into_iter().find(|n| n.kind() != "label_name");
                     }
                 }
                 None => {
@@ -1468,7 +1268,7 @@ pub(super) mod flow {
             if exits(n, region, src) {
                 return Some(n);
             }
-            let mut children = named_children(n);
+            let mut children = named(n);
             children.reverse();
             stack.extend(children);
         }
@@ -1492,8 +1292,7 @@ pub(super) mod flow {
         let Some(comm) = case.child_by_field_name("communication") else {
             return false;
         };
-        syntax::descendants_of_kind(comm, "identifier")
-            .any(|id| refers_to(id, chan.decl, chan.home, src))
+        syntax::descendants_of_kind(comm, "identifier").any(|id| refers_to(id, chan.decl, src))
     }
 
     /// A `return` or `goto`, or a `break`/`continue` that skips `before`, lying between
@@ -1528,7 +1327,7 @@ pub(super) mod flow {
             if skips {
                 return Some(n);
             }
-            let mut children = named_children(n);
+            let mut children = named(n);
             children.reverse();
             stack.extend(children);
         }
@@ -1556,7 +1355,7 @@ pub(super) mod flow {
     ) -> Option<(&'a SourceFile, Node<'a>)> {
         let src: &str = &site.file.text;
         let call = match site.node.kind() {
-            "go_statement" => named_children(site.node).into_iter().next().map(unparen)?,
+            "go_statement" => named(site.node).into_iter().next().map(unparen)?,
             _ => syntax::descendants_of_kind(site.node, "call_expression").next()?,
         };
         if call.kind() != "call_expression" {
@@ -1667,8 +1466,8 @@ pub(super) mod flow {
             ) else {
                 continue;
             };
-            let lefts = named_children(left);
-            let rights = named_children(right);
+            let lefts = named(left);
+            let rights = named(right);
             if let Some(i) = lefts.iter().position(|l| syntax::text(*l, src) == name) {
                 if lefts.len() == rights.len() {
                     found = rights.get(i).copied();
@@ -1701,14 +1500,12 @@ pub(super) mod flow {
             .find(|a| a.parent() == Some(home))
             .unwrap_or(after)
             .end_byte();
-        named_children(home)
+        named(home)
             .into_iter()
             .filter(|stmt| stmt.start_byte() >= start)
             .any(|stmt| match stmt.kind() {
-                "for_statement" => {
-                    named_children(stmt).len() == 1 && loop_exit(stmt, src).is_none()
-                }
-                "select_statement" => named_children(stmt).is_empty(),
+                "for_statement" => named(stmt).len() == 1 && loop_exit(stmt, src).is_none(),
+                "select_statement" => named(stmt).is_empty(),
                 _ => false,
             })
     }
@@ -1770,8 +1567,10 @@ func deliver(msg string) error { return nil }
         check_send(
             TIMEOUT,
             expect![[r#"
-                notify/notify.go:10 goroutine-blocked-send [result] goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
+                notify/notify.go:11 goroutine-blocked-send [result] goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
                   declared notify/notify.go:9
+                  related notify/notify.go:10 starts the goroutine that blocks
+                  related notify/notify.go:9 makes channel "result"
                   related notify/notify.go:16 this case ends the wait without receiving
                   related notify/notify.go:21 builds the value the blocked goroutine holds
                   evidence notify/notify.go:11
@@ -1823,13 +1622,17 @@ func fetchQuote(sym string, out chan<- Quote) {
 }
 "#,
             expect![[r#"
-                fetch.go:11 goroutine-blocked-send [ch] goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
+                fetch.go:20 goroutine-blocked-send [ch] goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:10
+                  related fetch.go:11 starts the goroutine that blocks
+                  related fetch.go:10 makes channel "ch"
                   related fetch.go:15 this case ends the wait without receiving
                   evidence fetch.go:20
                   fix: Give "ch" a buffer of one so the goroutine's send never blocks
-                fetch.go:24 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
+                fetch.go:35 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:23
+                  related fetch.go:24 starts the goroutine that blocks
+                  related fetch.go:23 makes channel "ch"
                   related fetch.go:28 this case ends the wait without receiving
                   related fetch.go:34 allocated here and kept alive by the blocked goroutine
                   evidence fetch.go:35
@@ -1873,14 +1676,17 @@ func read(key string) []byte     { return nil }
 func validate(key string) error { return errors.New(key) }
 "#,
             expect![[r#"
-                load.go:7 goroutine-blocked-send [data] goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
+                load.go:8 goroutine-blocked-send [data] goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
                   declared load.go:6
+                  related load.go:7 starts the goroutine that blocks
+                  related load.go:6 makes channel "data"
                   related load.go:11 returns before receiving
                   related load.go:27 builds the value the blocked goroutine holds
                   evidence load.go:8
                   fix: Give "data" a buffer of one so the goroutine's send never blocks
                 load.go:19 goroutine-blocked-send [done] goroutine started in Retry sends on unbuffered channel "done", and Retry can skip the receive, so the send blocks forever
                   declared load.go:18
+                  related load.go:18 makes channel "done"
                   related load.go:21 skips the receive
                   evidence load.go:19
                   fix: Give "done" a buffer of one so the goroutine's send never blocks
@@ -1923,16 +1729,20 @@ func Two(a, b string) string {
 func ask(r string) string { return r }
 "#,
             expect![[r#"
-                fanout.go:6 goroutine-blocked-send [answers] goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
+                fanout.go:7 goroutine-blocked-send [answers] goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:4
+                  related fanout.go:6 starts the goroutine that blocks
+                  related fanout.go:4 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:7
                 fanout.go:16 goroutine-blocked-send [answers] goroutines started in FirstBuffered send on buffered channel "answers", but FirstBuffered receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:14
+                  related fanout.go:14 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:16
                 fanout.go:23 goroutine-blocked-send [answers] goroutines started in Two send on unbuffered channel "answers", but Two receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:22
+                  related fanout.go:22 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:23 fanout.go:24
             "#]],
@@ -1964,8 +1774,10 @@ func SaveAll(items []string) error {
 func save(s string) error { return nil }
 "#,
             expect![[r#"
-                save.go:6 goroutine-blocked-send [errs] goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
+                save.go:7 goroutine-blocked-send [errs] goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
                   declared save.go:4
+                  related save.go:6 starts the goroutine that blocks
+                  related save.go:4 makes channel "errs"
                   related save.go:12 the receiving loop can end here
                   related save.go:18 builds the value the blocked goroutine holds
                   evidence save.go:7
@@ -2012,12 +1824,15 @@ func compute() int   { return 1 }
 func late() bool     { return true }
 "#,
             expect![[r#"
-                warm.go:7 goroutine-blocked-send [done] goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
+                warm.go:11 goroutine-blocked-send [done] goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
                   declared warm.go:6
+                  related warm.go:7 starts the goroutine that blocks
+                  related warm.go:6 makes channel "done"
                   evidence warm.go:11
                   fix: Give "done" a buffer of one so the goroutine's send never blocks
                 warm.go:17 goroutine-blocked-send [res] goroutine started in Watch sends on unbuffered channel "res", and Watch stops receiving when another case of the select wins, so the send blocks forever
                   declared warm.go:16
+                  related warm.go:16 makes channel "res"
                   related warm.go:22 this case ends the wait without receiving
                   related warm.go:31 builds the value the blocked goroutine holds
                   evidence warm.go:17
@@ -2523,6 +2338,7 @@ func Renamed(timeout time.Duration) int {
             expect![[r#"
                 shadow.go:31 goroutine-blocked-send [result] goroutine started in Renamed sends on unbuffered channel "result", and Renamed stops receiving when another case of the select wins, so the send blocks forever
                   declared shadow.go:30
+                  related shadow.go:30 makes channel "result"
                   related shadow.go:35 this case ends the wait without receiving
                   evidence shadow.go:31
                   fix: Give "result" a buffer of one so the goroutine's send never blocks
@@ -2596,6 +2412,7 @@ func main() {
             expect![[r#"
                 cmd/main.go:23 goroutine-blocked-send [pong] goroutine started in main sends on unbuffered channel "pong", and main stops receiving when another case of the select wins, so the send blocks forever
                   declared cmd/main.go:22
+                  related cmd/main.go:22 makes channel "pong"
                   related cmd/main.go:26 this case ends the wait without receiving
                   evidence cmd/main.go:23
                   fix: Give "pong" a buffer of one so the goroutine's send never blocks
@@ -2696,8 +2513,10 @@ func Twice(timeout time.Duration) int {
 }
 "#,
             expect![[r#"
-                multi.go:7 goroutine-blocked-send [ch] goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
+                multi.go:8 goroutine-blocked-send [ch] goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
                   declared multi.go:6
+                  related multi.go:7 starts the goroutine that blocks
+                  related multi.go:6 makes channel "ch"
                   evidence multi.go:8 multi.go:9
             "#]],
         );
@@ -2707,9 +2526,9 @@ func Twice(timeout time.Duration) int {
     fn fixture_programs_report_exactly_their_wanted_lines() {
         let found = fixture_matches("goroutine-blocked-send");
         expect![[r#"
-            leak-goroutines/main.go:83 goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
+            leak-goroutines/main.go:84 goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
               evidence main.go:84
-              related main.go:90 main.go:57-72
+              related main.go:83 main.go:82 main.go:90 main.go:57-72
         "#]].assert_eq(&found);
     }
 

@@ -4,9 +4,10 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -24,11 +25,11 @@ impl Rule for HttpBodyNotClosed {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         for file in pkg.program_files() {
             let src: &str = &file.text;
             let root = file.tree.root_node();
-            let Some(http) = locals::import_name(root, src, "net/http") else {
+            let Some(http) = flow::import_name(root, src, "net/http") else {
                 continue;
             };
             for call in syntax::descendants_of_kind(root, "call_expression") {
@@ -86,7 +87,7 @@ fn is_client_value(value: &str, http: &str) -> bool {
 /// type, or a field declared with that type.
 fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool {
     let src: &str = &file.text;
-    let x = locals::unparen(x);
+    let x = flow::unparen(x);
     match x.kind() {
         "selector_expression" => {
             if locals::qualified(x, src, http) == Some("DefaultClient") {
@@ -104,7 +105,7 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
                 })
             })
         }
-        "identifier" => match locals::resolve(x, src) {
+        "identifier" => match flow::declaring_ident(x, src) {
             Some(decl) => {
                 let Some(p) = decl.parent() else {
                     return false;
@@ -131,9 +132,9 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
                             let mut c = h.walk();
                             h.children_by_field_name("name", &mut c).collect()
                         } else {
-                            locals::list(h.child_by_field_name(left))
+                            flow::items(h.child_by_field_name(left))
                         };
-                        let values = locals::list(h.child_by_field_name(right));
+                        let values = flow::items(h.child_by_field_name(right));
                         names
                             .iter()
                             .position(|n| *n == decl)
@@ -166,7 +167,7 @@ fn is_client(pkg: &Package, file: &SourceFile, x: Node<'_>, http: &str) -> bool 
 /// `client.Do`, ...), its name for messages.
 fn request_call(pkg: &Package, file: &SourceFile, call: Node<'_>, http: &str) -> Option<String> {
     let src: &str = &file.text;
-    let f = locals::unparen(call.child_by_field_name("function")?);
+    let f = flow::unparen(call.child_by_field_name("function")?);
     if f.kind() != "selector_expression" {
         return None;
     }
@@ -190,7 +191,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
     let src: &str = &file.text;
     let where_ = locals::function_label(file, call);
     let Some(b) = locals::binding_of(call) else {
-        let parent = locals::parent_skipping_parens(call)?;
+        let parent = flow::parent_skipping_parens(call)?;
         if parent.kind() != "expression_statement" {
             // Returned or passed on: the receiver closes the body.
             return None;
@@ -216,9 +217,16 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
         );
         return Some(matched(pkg, file, call, "response".to_string(), message));
     }
-    let decl = locals::resolve(resp, src)?;
+    let decl = flow::declaring_ident(resp, src)?;
     if body_is_closed_or_handed_off(decl, b.stmt, src) {
-        return None;
+        let exit = early_return_before_close(decl, b.stmt, err, src)?;
+        let line = syntax::span(exit).start_line;
+        let message = format!(
+            "response \"{name}\" from {what} in {where_} is not closed when the function returns at line {line}, before the body is closed: that path leaves its connection busy with its buffers and goroutines"
+        );
+        let mut m = matched(pkg, file, call, name.to_string(), message);
+        m.declaration = Some(file.location(decl));
+        return Some(m);
     }
     let in_loop = locals::loop_in_function(call).is_some();
     let message = if in_loop {
@@ -296,15 +304,78 @@ fn body_is_closed_or_handed_off(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bo
         })
 }
 
+/// A `return` between the call statement `stmt` and the statement of the same block
+/// that closes the body, other than in the call's error check (`if err != nil`, where
+/// there is no body) and other than one handing the response on: on that path the body
+/// stays open.
+fn early_return_before_close<'t>(
+    decl: Node<'t>,
+    stmt: Node<'t>,
+    err: Node<'t>,
+    src: &str,
+) -> Option<Node<'t>> {
+    let list = stmt.parent().filter(|p| p.kind() == "statement_list")?;
+    let close = locals::references_after(decl, stmt, src)
+        .into_iter()
+        .find(|r| {
+            matches!(
+                locals::selector_chain(*r, src).0.as_slice(),
+                ["Body", "Close", ..]
+            )
+        })?;
+    let close_stmt =
+        std::iter::successors(Some(close), |n| n.parent()).find(|n| n.parent() == Some(list))?;
+    let func = syntax::enclosing_function(stmt);
+    let err_decl = (err.kind() == "identifier" && text(err, src) != "_")
+        .then(|| flow::declaring_ident(err, src))
+        .flatten();
+    let mentions = |n: Node<'_>, d: Option<Node<'_>>| {
+        d.is_some_and(|d| {
+            syntax::descendants_of_kind(n, "identifier")
+                .any(|i| flow::declaring_ident(i, src) == Some(d))
+        })
+    };
+    for s in flow::named(list) {
+        if s.start_byte() < stmt.end_byte() {
+            continue;
+        }
+        if s.start_byte() >= close_stmt.start_byte() {
+            break;
+        }
+        if s.kind() == "if_statement" {
+            let cond = s.child_by_field_name("condition");
+            let error_check =
+                cond.is_some_and(|c| mentions(c, err_decl) && !mentions(c, Some(decl)));
+            if error_check {
+                continue;
+            }
+        }
+        // A return that hands on the response or its body is the caller's to close.
+        let hands_on = |r: Node<'_>| {
+            syntax::descendants_of_kind(r, "identifier").any(|i| {
+                flow::declaring_ident(i, src) == Some(decl)
+                    && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
+            })
+        };
+        let exit = syntax::descendants_of_kind(s, "return_statement")
+            .filter(|r| syntax::enclosing_function(*r) == func)
+            .find(|r| !hands_on(*r));
+        if exit.is_some() {
+            return exit;
+        }
+    }
+    None
+}
+
 /// Whether a block always ends the function or the iteration.
 fn terminates(block: Node<'_>, src: &str) -> bool {
-    let Some(list) = locals::children(block)
+    let Some(list) = flow::named(block)
         .into_iter()
         .find(|c| c.kind() == "statement_list")
     else {
         return false;
     };
-    let Some(last) = locals::children(list).last().copied() else {
+    let Some(last) = flow::named(list).last().copied() else {
         return false;
     };
     match last.kind() {
@@ -312,7 +383,7 @@ fn terminates(block: Node<'_>, src: &str) -> bool {
         "expression_statement" => {
             let callee = last
                 .named_child(0)
-                .and_then(|c| syntax::callee(locals::unparen(c), src))
+                .and_then(|c| syntax::callee(flow::unparen(c), src))
                 .unwrap_or("");
             matches!(callee, "panic" | "os.Exit" | "runtime.Goexit")
                 || callee.starts_with("log.Fatal")
@@ -499,6 +570,66 @@ func Crawl(urls []string) {
                 client.go:64 http-body-not-closed [resp] response "resp" from http.Get in a loop in Crawl is never closed: each iteration leaves a connection busy with its buffers and goroutines
                   declared client.go:64
                   evidence client.go:64
+            "#]],
+        );
+    }
+
+    #[test]
+    fn early_return_before_the_deferred_close() {
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- client.go --
+package app
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+type Client struct{ hc *http.Client }
+
+func (c *Client) Fetch(req *http.Request) ([]byte, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func CheckedFirst(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	return io.ReadAll(resp.Body)
+}
+
+func HandedOn(url string) (*http.Response, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	return nil, nil
+}
+"#,
+            expect![[r#"
+                client.go:12 http-body-not-closed [resp] response "resp" from c.hc.Do in (*Client).Fetch is not closed when the function returns at line 17, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared client.go:12
+                  evidence client.go:12
             "#]],
         );
     }

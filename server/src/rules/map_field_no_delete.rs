@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use tree_sitter::Node;
 
+use super::flow::PackageIndex;
 use super::syntax;
 use super::unbounded_global_map::maps::{
-    self, function_label, join_labels, receiver_type, tidy, write_statement, PkgIndex, Target,
+    self, function_label, join_labels, receiver_type, tidy, write_statement, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
-use super::{EvidenceKind, Match, Package, Related, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Match, Related, Rule, RuleMeta};
 
 /// The `map-field-no-delete` rule.
 #[derive(Debug)]
@@ -34,7 +35,7 @@ pub(crate) struct MapField<'p> {
 }
 
 /// The map fields of the package's struct types.
-pub(crate) fn map_fields<'p>(idx: &PkgIndex<'p>) -> Vec<MapField<'p>> {
+pub(crate) fn map_fields<'p>(idx: &PackageIndex<'p>) -> Vec<MapField<'p>> {
     let mut out = Vec::new();
     let mut types: Vec<(&&str, &Node<'p>)> = idx.types.iter().collect();
     types.sort_by_key(|(_, spec)| spec.start_byte());
@@ -73,7 +74,7 @@ pub(crate) fn map_fields<'p>(idx: &PkgIndex<'p>) -> Vec<MapField<'p>> {
 /// through a local alias, and `maps.Copy(s.items, src)`): (file, the `m[k]` or call, the
 /// statement).
 pub(crate) fn method_writes<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     ty: &str,
     name: &str,
 ) -> Vec<(usize, Node<'p>, Node<'p>)> {
@@ -126,12 +127,12 @@ impl Rule for MapFieldNoDelete {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() || idx.methods.is_empty() {
             return;
         }
-        let fields = map_fields(&idx);
+        let fields = map_fields(idx);
         if fields.is_empty() {
             return;
         }
@@ -145,10 +146,10 @@ impl Rule for MapFieldNoDelete {
                 ty: Some(field.ty.to_string()),
                 name: field.name.to_string(),
             };
-            let writes: Vec<_> = method_writes(&idx, field.ty, field.name)
+            let writes: Vec<_> = method_writes(idx, field.ty, field.name)
                 .into_iter()
                 .filter(|&(fi, index, stmt)| {
-                    !constant_key(&idx, fi, index)
+                    !constant_key(idx, fi, index)
                         && !idx.runs_once(fi, stmt)
                         && idx.len_guarded(fi, stmt, &target).is_none()
                         && !idx.panics_on_duplicate(fi, stmt, &target)
@@ -174,7 +175,7 @@ impl Rule for MapFieldNoDelete {
             let mut related = Vec::new();
             for (i, &(fi, index, stmt)) in writes.iter().enumerate() {
                 evidence.push(idx.location(fi, stmt));
-                stored_values(&idx, fi, index, stmt, &mut evidence);
+                stored_values(idx, fi, index, stmt, &mut evidence);
                 if i > 0 {
                     related.push(Related {
                         location: idx.location(fi, index),

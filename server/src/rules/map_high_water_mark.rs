@@ -4,12 +4,13 @@
 
 use tree_sitter::Node;
 
+use super::flow::PackageIndex;
 use super::map_field_no_delete::{map_fields, method_writes};
 use super::unbounded_global_map::constant_key;
 use super::unbounded_global_map::maps::{
-    function_label, tidy, PkgIndex, Shrink, ShrinkKind, Target, UseKind,
+    function_label, tidy, Shrink, ShrinkKind, Target, UseKind,
 };
-use super::{EvidenceKind, Location, Match, Package, Related, Rule, RuleMeta};
+use super::{Context, EvidenceKind, Location, Match, Related, Rule, RuleMeta};
 
 /// The `map-high-water-mark` rule.
 #[derive(Debug)]
@@ -36,8 +37,8 @@ impl Rule for MapHighWaterMark {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() {
             return;
         }
@@ -45,7 +46,7 @@ impl Rule for MapHighWaterMark {
         if !shrinks.iter().any(|s| s.drain) {
             return;
         }
-        for c in candidates(&idx) {
+        for c in candidates(idx) {
             let mut drains: Vec<&Shrink<'_>> = shrinks
                 .iter()
                 .filter(|s| s.drain && s.target.same(&c.target) && !idx.runs_once(s.file, s.call))
@@ -58,7 +59,7 @@ impl Rule for MapHighWaterMark {
                 .iter()
                 .copied()
                 .filter(|&(fi, index, stmt)| {
-                    !idx.runs_once(fi, stmt) && !constant_key(&idx, fi, index)
+                    !idx.runs_once(fi, stmt) && !constant_key(idx, fi, index)
                 })
                 .collect();
             if writes.is_empty() {
@@ -129,7 +130,7 @@ impl Rule for MapHighWaterMark {
 }
 
 /// Package-level maps and map fields of long-lived structs, with their writes.
-fn candidates<'p>(idx: &PkgIndex<'p>) -> Vec<Candidate<'p>> {
+fn candidates<'p>(idx: &PackageIndex<'p>) -> Vec<Candidate<'p>> {
     let mut out = Vec::new();
     let mut names: Vec<&str> = idx.vars.keys().copied().collect();
     names.sort_unstable();

@@ -10,6 +10,7 @@ pub mod closure_registry_leak;
 pub mod context_cancel_not_called;
 pub mod defer_in_loop;
 pub mod finalizer_cycle;
+pub(crate) mod flow;
 pub mod global_slice_append;
 pub mod goroutine_blocked_recv;
 pub mod goroutine_blocked_send;
@@ -26,12 +27,15 @@ pub mod ticker_not_stopped;
 pub mod time_after_in_loop;
 pub mod unbounded_global_map;
 
+use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use tree_sitter::Tree;
 
+use self::flow::PackageIndex;
 use crate::source::index::Workspace;
 use crate::source::model::{FileSummary, Span};
 use crate::source::parse::parse_tree;
@@ -170,6 +174,105 @@ impl Package {
     }
 }
 
+/// Open editor documents that replace files' text: (path, text).
+pub type Overrides = [(PathBuf, Arc<str>)];
+
+/// A package as a rule checks it: the [`Package`] (through `Deref`) and what is
+/// computed once per package for every rule, on first use: the [`PackageIndex`] of its
+/// program files (package-level names, functions, methods, imports, identifiers). When
+/// run over a workspace it can also load another package of the workspace, so a rule
+/// can look one call deep into a callee or a caller in another package; each package
+/// loaded that way is parsed once per context.
+pub struct Context<'p> {
+    pkg: &'p Package,
+    index: OnceLock<PackageIndex<'p>>,
+    workspace: Option<(&'p Workspace, &'p Overrides)>,
+    others: Mutex<HashMap<String, Option<Arc<Package>>>>,
+}
+
+impl<'p> Context<'p> {
+    pub fn new(pkg: &'p Package) -> Context<'p> {
+        Context {
+            pkg,
+            index: OnceLock::new(),
+            workspace: None,
+            others: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A context that can load the other packages of `ws` (with the same editor
+    /// overrides as the package itself).
+    pub fn in_workspace(
+        pkg: &'p Package,
+        ws: &'p Workspace,
+        overrides: &'p Overrides,
+    ) -> Context<'p> {
+        Context {
+            workspace: Some((ws, overrides)),
+            ..Context::new(pkg)
+        }
+    }
+
+    /// The package index, built on first use.
+    pub(crate) fn index(&self) -> &PackageIndex<'p> {
+        self.index.get_or_init(|| PackageIndex::new(self.pkg))
+    }
+
+    /// Another package of the workspace by import path, loaded and parsed on first use;
+    /// `None` for this package itself, for a path outside the workspace (the standard
+    /// library, dependencies) and without a workspace.
+    pub(crate) fn other_package(&self, import_path: &str) -> Option<Arc<Package>> {
+        let (ws, overrides) = self.workspace?;
+        if import_path == self.pkg.import_path {
+            return None;
+        }
+        let mut cache = self.others.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(import_path.to_string())
+            .or_insert_with(|| {
+                if ws.package(import_path).is_empty() {
+                    return None;
+                }
+                let p = Package::load(ws, import_path, overrides);
+                (!p.files.is_empty()).then(|| Arc::new(p))
+            })
+            .clone()
+    }
+
+    /// The import paths of the other workspace packages whose program files call
+    /// something named `name` (`name(...)`, `x.name(...)`), from the file summaries,
+    /// without parsing; a superset of the packages that call a given function `name`.
+    pub(crate) fn packages_calling(&self, name: &str) -> Vec<String> {
+        let Some((ws, _)) = self.workspace else {
+            return Vec::new();
+        };
+        let suffix = format!(".{name}");
+        let mut out: Vec<String> = ws
+            .files()
+            .filter(|f| !f.is_test && !f.is_generated && !f.is_vendor)
+            .filter(|f| f.import_path != self.pkg.import_path)
+            .filter(|f| {
+                f.ops.iter().any(|o| {
+                    o.kind == crate::source::model::OpKind::Call
+                        && (o.target == name || o.target.ends_with(&suffix))
+                })
+            })
+            .map(|f| f.import_path.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+impl Deref for Context<'_> {
+    type Target = Package;
+
+    fn deref(&self) -> &Package {
+        self.pkg
+    }
+}
+
 /// A place in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Location {
@@ -236,7 +339,7 @@ pub struct Match {
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Appends the matches found in one package.
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>);
 }
 
 /// Every rule, in catalog order.
@@ -282,9 +385,10 @@ pub fn run(
         .par_iter()
         .flat_map_iter(|ip| {
             let pkg = Package::load(ws, ip, overrides);
+            let cx = Context::in_workspace(&pkg, ws, overrides);
             let mut found = Vec::new();
             for r in &rules {
-                r.check(&pkg, &mut found);
+                r.check(&cx, &mut found);
             }
             found
         })

@@ -4,10 +4,12 @@
 
 use tree_sitter::Node;
 
+use super::flow::{self, BindKind, FileCtx, Sink, SinkKind};
 use super::subslice_retains_backing_array::describe_sink;
-use super::subslice_retains_backing_array::flow::{self, BindKind, FileCtx, Sink, SinkKind};
 use super::syntax;
-use super::{EvidenceKind, Fix, GoVersion, Location, Match, Package, Related, Rule, RuleMeta};
+use super::{
+    Context, EvidenceKind, Fix, GoVersion, Location, Match, Package, Related, Rule, RuleMeta,
+};
 
 /// The `substring-retains-string` rule.
 #[derive(Debug)]
@@ -25,7 +27,7 @@ impl Rule for SubstringRetainsString {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         for file in pkg.program_files() {
             let ctx = FileCtx::new(file);
             for node in syntax::descendants(file.tree.root_node()) {
@@ -308,19 +310,7 @@ fn makes_string(path: &str, func: &str) -> bool {
 
 /// `strings` functions whose result is a substring of their first argument.
 fn keeps_parent(path: &str, func: &str) -> bool {
-    path == "strings"
-        && matches!(
-            func,
-            "TrimSpace"
-                | "Trim"
-                | "TrimLeft"
-                | "TrimRight"
-                | "TrimPrefix"
-                | "TrimSuffix"
-                | "TrimFunc"
-                | "TrimLeftFunc"
-                | "TrimRightFunc"
-        )
+    path == "strings" && flow::is_trim_func(func)
 }
 
 /// Where the string `node` evaluates to was made.
@@ -574,7 +564,7 @@ mod tests {
     use expect_test::expect;
 
     use super::SubstringRetainsString as R;
-    use crate::rules::subslice_retains_backing_array::flow::assert_go_builds;
+    use crate::rules::flow::assert_go_builds;
     use crate::rules::testing::{apply_first_fix, check};
 
     const DOCS: &str = r#"

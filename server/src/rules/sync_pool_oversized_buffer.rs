@@ -4,9 +4,9 @@
 
 use tree_sitter::Node;
 
-use super::subslice_retains_backing_array::flow::{self, FileCtx};
+use super::flow::{self, FileCtx};
 use super::syntax;
-use super::{EvidenceKind, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `sync-pool-oversized-buffer` rule.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ impl Rule for SyncPoolOversizedBuffer {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         let pools = find_pools(pkg);
         if pools.is_empty() {
             return;

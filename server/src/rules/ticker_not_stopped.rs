@@ -5,8 +5,9 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
-use super::{EvidenceKind, Fix, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Fix, Match, Package, Rule, RuleMeta, SourceFile};
 use locals::Ctx;
 
 /// The `ticker-not-stopped` rule.
@@ -25,7 +26,7 @@ impl Rule for TickerNotStopped {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         let note = pkg.go_version.filter(|v| v.at_least(1, 23)).map(|v| {
             format!(
                 "the module's go line ({}.{}) enables Go 1.23 timers: an unreferenced ticker is garbage collected even if never stopped",
@@ -35,7 +36,7 @@ impl Rule for TickerNotStopped {
         for file in pkg.program_files() {
             let src: &str = &file.text;
             let root = file.tree.root_node();
-            let Some(time) = locals::import_name(root, src, "time") else {
+            let Some(time) = flow::import_name(root, src, "time") else {
                 continue;
             };
             for call in syntax::descendants_of_kind(root, "call_expression") {
@@ -135,7 +136,7 @@ fn ends_in_endless_loop(node: Node<'_>, src: &str) -> bool {
 /// `time.NewTicker(d)`: follows where the ticker goes.
 fn new_ticker(pkg: &Package, file: &SourceFile, call: Node<'_>) -> Option<Match> {
     let src: &str = &file.text;
-    let parent = locals::parent_skipping_parens(call)?;
+    let parent = flow::parent_skipping_parens(call)?;
     // `time.NewTicker(d).C`: the ticker itself is dropped at once.
     if parent.kind() == "selector_expression"
         && parent
@@ -164,7 +165,7 @@ fn new_ticker(pkg: &Package, file: &SourceFile, call: Node<'_>) -> Option<Match>
         )),
         "identifier" => {
             let name = text(target, src);
-            let Some(decl) = locals::resolve(target, src) else {
+            let Some(decl) = flow::declaring_ident(target, src) else {
                 return package_ticker(pkg, file, call, name, &where_, in_loop);
             };
             local_ticker(file, call, &b, decl, name, &where_, in_loop)
@@ -280,88 +281,12 @@ pub(crate) mod locals {
 
     use tree_sitter::Node;
 
+    use crate::rules::flow::{
+        declaring_ident, field_nodes, items, named, parent_skipping_parens, unparen,
+    };
     use crate::rules::syntax::{self, text};
     use crate::rules::{Location, Package, SourceFile, TextEdit};
     use crate::source::model::{OpKind, Span};
-
-    /// Skips parentheses around an expression.
-    pub(crate) fn unparen(mut node: Node<'_>) -> Node<'_> {
-        while node.kind() == "parenthesized_expression" {
-            match node.named_child(0) {
-                Some(inner) => node = inner,
-                None => break,
-            }
-        }
-        node
-    }
-
-    /// The parent of an expression, looking through parentheses around it.
-    pub(crate) fn parent_skipping_parens(node: Node<'_>) -> Option<Node<'_>> {
-        let mut p = node.parent()?;
-        while p.kind() == "parenthesized_expression" {
-            p = p.parent()?;
-        }
-        Some(p)
-    }
-
-    /// The named children of a node, comments left out.
-    pub(crate) fn children(node: Node<'_>) -> Vec<Node<'_>> {
-        let mut c = node.walk();
-        node.named_children(&mut c)
-            .filter(|n| n.kind() != "comment")
-            .collect()
-    }
-
-    /// The children of `node` in field `name`.
-    fn field_children<'t>(node: Node<'t>, name: &str) -> Vec<Node<'t>> {
-        let mut c = node.walk();
-        node.children_by_field_name(name, &mut c).collect()
-    }
-
-    /// The elements of an `expression_list` (or the node itself when it is not a list).
-    pub(crate) fn list(node: Option<Node<'_>>) -> Vec<Node<'_>> {
-        match node {
-            Some(l) if l.kind() == "expression_list" => children(l),
-            Some(n) => vec![n],
-            None => Vec::new(),
-        }
-    }
-
-    /// The name this file gives the import `path`: its alias or the package name. `None`
-    /// when the file does not import it, or imports it as `_` or `.`.
-    pub(crate) fn import_name<'a>(root: Node<'_>, src: &'a str, path: &'a str) -> Option<&'a str> {
-        for decl in children(root) {
-            if decl.kind() != "import_declaration" {
-                continue;
-            }
-            let mut specs = Vec::new();
-            for c in children(decl) {
-                match c.kind() {
-                    "import_spec" => specs.push(c),
-                    "import_spec_list" => specs.extend(
-                        children(c)
-                            .into_iter()
-                            .filter(|s| s.kind() == "import_spec"),
-                    ),
-                    _ => {}
-                }
-            }
-            for spec in specs {
-                let Some(p) = spec.child_by_field_name("path") else {
-                    continue;
-                };
-                if text(p, src).trim_matches(|c| c == '"' || c == '`') != path {
-                    continue;
-                }
-                return match spec.child_by_field_name("name") {
-                    Some(n) if n.kind() == "package_identifier" => Some(text(n, src)),
-                    Some(_) => None,
-                    None => path.rsplit('/').next(),
-                };
-            }
-        }
-        None
-    }
 
     /// For a call `pkg.F(...)` where `pkg` is the import name `pkg` and no local
     /// declaration shadows it, the name `F`.
@@ -383,202 +308,10 @@ pub(crate) mod locals {
         if operand.kind() != "identifier" || text(operand, src) != pkg {
             return None;
         }
-        if resolve(operand, src).is_some() {
+        if declaring_ident(operand, src).is_some() {
             return None;
         }
         sel.child_by_field_name("field").map(|f| text(f, src))
-    }
-
-    /// Whether a statement or clause declares `name`; the declaring identifier.
-    fn declares<'t>(stmt: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
-        let pick = |ids: Vec<Node<'t>>| {
-            ids.into_iter()
-                .find(|n| n.kind() == "identifier" && text(*n, src) == name)
-        };
-        match stmt.kind() {
-            "short_var_declaration" => pick(list(stmt.child_by_field_name("left"))),
-            "var_declaration" | "const_declaration" => {
-                let mut specs = Vec::new();
-                for c in children(stmt) {
-                    match c.kind() {
-                        "var_spec" | "const_spec" => specs.push(c),
-                        "var_spec_list" | "const_spec_list" => specs.extend(children(c)),
-                        _ => {}
-                    }
-                }
-                specs
-                    .into_iter()
-                    .find_map(|s| pick(field_children(s, "name")))
-            }
-            "labeled_statement" => stmt.named_child(1).and_then(|s| declares(s, name, src)),
-            "range_clause" | "receive_statement" => {
-                let mut c = stmt.walk();
-                let defines = stmt.children(&mut c).any(|n| n.kind() == ":=");
-                if defines {
-                    pick(list(stmt.child_by_field_name("left")))
-                } else {
-                    None
-                }
-            }
-            "parameter_list" => children(stmt)
-                .into_iter()
-                .filter(|p| {
-                    matches!(
-                        p.kind(),
-                        "parameter_declaration" | "variadic_parameter_declaration"
-                    )
-                })
-                .find_map(|p| pick(field_children(p, "name"))),
-            _ => None,
-        }
-    }
-
-    /// Whether `ident` is the name being declared at its position.
-    fn is_declaring(ident: Node<'_>) -> bool {
-        let Some(p) = ident.parent() else {
-            return false;
-        };
-        let in_left = |holder: Node<'_>| {
-            holder.child_by_field_name("left").is_some_and(|l| {
-                l.start_byte() <= ident.start_byte() && ident.end_byte() <= l.end_byte()
-            })
-        };
-        match p.kind() {
-            "var_spec"
-            | "const_spec"
-            | "parameter_declaration"
-            | "variadic_parameter_declaration" => field_children(p, "name").contains(&ident),
-            "expression_list" => match p.parent() {
-                Some(g) if g.kind() == "short_var_declaration" => in_left(g),
-                Some(g) if matches!(g.kind(), "range_clause" | "receive_statement") => {
-                    let mut c = g.walk();
-                    let defines = g.children(&mut c).any(|n| n.kind() == ":=");
-                    defines && in_left(g)
-                }
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-
-    /// The declaring identifier that the identifier `ident` refers to, following Go's
-    /// block scoping inside the enclosing top-level function (function literals see
-    /// their outer function's names). `None` when the name is not declared in the
-    /// function: a package-level name, an import, a builtin or an undeclared name.
-    pub(crate) fn resolve<'t>(ident: Node<'t>, src: &str) -> Option<Node<'t>> {
-        if ident.kind() != "identifier" {
-            return None;
-        }
-        let name = text(ident, src);
-        let mut child = ident;
-        if is_declaring(ident) {
-            // A short variable declaration may redeclare a name of the same block.
-            let stmt = ident.parent().and_then(|p| p.parent());
-            match stmt {
-                Some(s) if s.kind() == "short_var_declaration" => child = s,
-                _ => return Some(ident),
-            }
-            if let Some(list) = child.parent().filter(|p| p.kind() == "statement_list") {
-                for sib in children(list) {
-                    if sib.start_byte() >= child.start_byte() {
-                        break;
-                    }
-                    if let Some(d) = declares(sib, name, src) {
-                        return Some(d);
-                    }
-                }
-                // The top level of a function body is the parameters' block.
-                let func = list
-                    .parent()
-                    .filter(|b| b.kind() == "block")
-                    .and_then(|b| b.parent())
-                    .filter(|f| syntax::is_function(f.kind()));
-                if let Some(f) = func {
-                    let param = ["receiver", "parameters", "result"]
-                        .into_iter()
-                        .filter_map(|field| f.child_by_field_name(field))
-                        .filter(|l| l.kind() == "parameter_list")
-                        .find_map(|l| declares(l, name, src));
-                    if param.is_some() {
-                        return param;
-                    }
-                }
-            }
-            return Some(ident);
-        }
-        while let Some(anc) = child.parent() {
-            let found = match anc.kind() {
-                "statement_list" => children(anc)
-                    .into_iter()
-                    .take_while(|s| s.end_byte() <= child.start_byte())
-                    .find_map(|s| declares(s, name, src))
-                    // A short variable declaration may only redeclare.
-                    .map(|d| resolve(d, src).unwrap_or(d)),
-                "if_statement" | "expression_switch_statement" => anc
-                    .child_by_field_name("initializer")
-                    .filter(|i| *i != child)
-                    .and_then(|i| declares(i, name, src)),
-                "type_switch_statement" => {
-                    let in_cases = matches!(child.kind(), "type_case" | "default_case");
-                    let alias = if in_cases {
-                        list(anc.child_by_field_name("alias"))
-                            .into_iter()
-                            .find(|n| text(*n, src) == name)
-                    } else {
-                        None
-                    };
-                    alias.or_else(|| {
-                        anc.child_by_field_name("initializer")
-                            .filter(|i| *i != child)
-                            .and_then(|i| declares(i, name, src))
-                    })
-                }
-                "for_clause" => {
-                    let init = anc.child_by_field_name("initializer");
-                    init.filter(|i| *i != child)
-                        .and_then(|i| declares(i, name, src))
-                }
-                "for_statement" => {
-                    if anc.child_by_field_name("body") == Some(child) {
-                        children(anc).into_iter().find_map(|c| match c.kind() {
-                            "for_clause" => c
-                                .child_by_field_name("initializer")
-                                .and_then(|i| declares(i, name, src)),
-                            "range_clause" => declares(c, name, src),
-                            _ => None,
-                        })
-                    } else {
-                        None
-                    }
-                }
-                "communication_case" => {
-                    let comm = anc.child_by_field_name("communication");
-                    comm.filter(|c| *c != child)
-                        .and_then(|c| declares(c, name, src))
-                }
-                "func_literal" | "function_declaration" | "method_declaration" => {
-                    let mut found = None;
-                    for field in ["parameters", "receiver", "result"] {
-                        if let Some(l) = anc.child_by_field_name(field) {
-                            if l.kind() == "parameter_list" && l != child {
-                                found = found.or_else(|| declares(l, name, src));
-                            }
-                        }
-                    }
-                    if found.is_none() && anc.kind() != "func_literal" {
-                        return None;
-                    }
-                    found
-                }
-                "source_file" => return None,
-                _ => None,
-            };
-            if found.is_some() {
-                return found;
-            }
-            child = anc;
-        }
-        None
     }
 
     /// Every identifier that refers to the declaration `decl` (itself excluded), in
@@ -590,7 +323,7 @@ pub(crate) mod locals {
             .unwrap_or(decl);
         syntax::descendants_of_kind(scope, "identifier")
             .filter(|n| *n != decl && text(*n, src) == name)
-            .filter(|n| resolve(*n, src) == Some(decl))
+            .filter(|n| declaring_ident(*n, src) == Some(decl))
             .collect()
     }
 
@@ -667,13 +400,13 @@ pub(crate) mod locals {
             "var_spec" => ("value", "name"),
             _ => return None,
         };
-        let right = list(holder.child_by_field_name(right_field));
+        let right = items(holder.child_by_field_name(right_field));
         let index = right.iter().position(|n| *n == value)?;
         let (left, define, stmt) = if holder.kind() == "var_spec" {
             let decl = syntax::ancestors(holder)
                 .find(|a| a.kind() == "var_declaration")
                 .unwrap_or(holder);
-            (field_children(holder, left_field), true, decl)
+            (field_nodes(holder, left_field), true, decl)
         } else {
             let plain = holder
                 .child_by_field_name("operator")
@@ -682,7 +415,7 @@ pub(crate) mod locals {
                 return None;
             }
             (
-                list(holder.child_by_field_name(left_field)),
+                items(holder.child_by_field_name(left_field)),
                 holder.kind() == "short_var_declaration",
                 holder,
             )
@@ -889,10 +622,8 @@ pub(crate) mod locals {
                     .take_while(|a| !syntax::is_function(a.kind()))
                     .any(|a| a.kind() == "for_statement" && label_of(a, src) == Some(target))
             }),
-            "block" => children(stmt)
-                .last()
-                .is_some_and(|l| leaves_loop(*l, lp, src)),
-            "statement_list" => children(stmt).into_iter().any(|s| leaves_loop(s, lp, src)),
+            "block" => named(stmt).last().is_some_and(|l| leaves_loop(*l, lp, src)),
+            "statement_list" => named(stmt).into_iter().any(|s| leaves_loop(s, lp, src)),
             "if_statement" => {
                 let cons = stmt.child_by_field_name("consequence");
                 let alt = stmt.child_by_field_name("alternative");
@@ -914,7 +645,7 @@ pub(crate) mod locals {
                 return false;
             }
             if anc.kind() == "statement_list" {
-                let after = children(anc)
+                let after = named(anc)
                     .into_iter()
                     .filter(|s| s.start_byte() >= child.start_byte());
                 for s in after {
@@ -931,7 +662,7 @@ pub(crate) mod locals {
     /// Whether a `for` loop never ends: no condition (or a range over a ticker or timer
     /// channel), and no `return`, `break` or `goto` out of it.
     pub(crate) fn is_endless(lp: Node<'_>, src: &str) -> bool {
-        let header = children(lp)
+        let header = named(lp)
             .into_iter()
             .find(|c| c.kind() != "block" && c.kind() != "comment");
         let forever = match header {
@@ -991,7 +722,7 @@ pub(crate) mod locals {
     /// The package clause's name of the file holding `node`.
     pub(crate) fn package_name<'a>(node: Node<'_>, src: &'a str) -> Option<&'a str> {
         let root = syntax::ancestors(node).last().unwrap_or(node);
-        children(root)
+        named(root)
             .into_iter()
             .find(|c| c.kind() == "package_clause")
             .and_then(|c| c.named_child(0))
@@ -1080,7 +811,7 @@ pub(crate) mod locals {
             return None;
         }
         // Another statement after it on the same line (`a; b`): keep it simple.
-        let next_on_line = children(parent).into_iter().any(|s| {
+        let next_on_line = named(parent).into_iter().any(|s| {
             s.start_byte() >= stmt.end_byte() && s.start_position().row == stmt.end_position().row
         });
         if next_on_line {
@@ -1134,7 +865,7 @@ pub(crate) mod locals {
         let e = unparen(expr);
         match e.kind() {
             "identifier" => {
-                let Some(decl) = resolve(e, src) else {
+                let Some(decl) = declaring_ident(e, src) else {
                     return;
                 };
                 for value in assigned_values(decl, e, src) {
@@ -1156,7 +887,7 @@ pub(crate) mod locals {
                 let Some(f) = e.child_by_field_name("function").map(unparen) else {
                     return;
                 };
-                if f.kind() == "identifier" && resolve(f, src).is_none() {
+                if f.kind() == "identifier" && declaring_ident(f, src).is_none() {
                     let name = text(f, src);
                     if matches!(name, "make" | "new" | "append") {
                         push_unique(out, loc(file.path(), syntax::statement_of(e)));
@@ -1172,6 +903,22 @@ pub(crate) mod locals {
                 // `context.WithValue`): its allocations are charged to this line.
                 push_unique(out, loc(file.path(), syntax::statement_of(e)));
                 if f.kind() == "selector_expression" {
+                    // A method of this package (`s.getBuf()`), when one type has it:
+                    // what it allocates is part of the value, inlined or not.
+                    let operand = f.child_by_field_name("operand");
+                    let is_import = operand.is_some_and(|o| {
+                        o.kind() == "identifier"
+                            && declaring_ident(o, src).is_none()
+                            && crate::rules::flow::imports(file)
+                                .iter()
+                                .any(|(n, _)| n == text(o, src))
+                    });
+                    let method = f.child_by_field_name("field").map(|x| text(x, src));
+                    if let (false, Some(m)) = (is_import, method) {
+                        if let Some(body) = package_method_body(pkg, m) {
+                            push_unique(out, body);
+                        }
+                    }
                     let is_with_value = f
                         .child_by_field_name("field")
                         .is_some_and(|x| text(x, src) == "WithValue");
@@ -1215,7 +962,7 @@ pub(crate) mod locals {
                 "short_var_declaration" | "assignment_statement" => {
                     (list_field(holder, "left"), list_field(holder, "right"))
                 }
-                "var_spec" => (field_children(holder, "name"), list_field(holder, "value")),
+                "var_spec" => (field_nodes(holder, "name"), list_field(holder, "value")),
                 _ => continue,
             };
             if left.len() == right.len() {
@@ -1231,14 +978,14 @@ pub(crate) mod locals {
     }
 
     fn list_field<'t>(n: Node<'t>, field: &str) -> Vec<Node<'t>> {
-        list(n.child_by_field_name(field))
+        items(n.child_by_field_name(field))
     }
 
     /// The body of the package-level function `name`, in whichever file declares it.
     pub(crate) fn package_function_body(pkg: &Package, name: &str) -> Option<Location> {
         pkg.program_files().find_map(|f| {
             let root = f.tree.root_node();
-            children(root)
+            named(root)
                 .into_iter()
                 .filter(|d| d.kind() == "function_declaration")
                 .find(|d| syntax::function_name(*d, &f.text) == Some(name))
@@ -1248,6 +995,17 @@ pub(crate) mod locals {
                     span: body_lines(b),
                 })
         })
+    }
+
+    /// The body of the method `name`, when exactly one type of the package has one.
+    pub(crate) fn package_method_body(pkg: &Package, name: &str) -> Option<Location> {
+        match crate::rules::flow::package_methods(pkg, name).as_slice() {
+            [(f, decl)] => decl.child_by_field_name("body").map(|b| Location {
+                file: f.summary.path.clone(),
+                span: body_lines(b),
+            }),
+            _ => None,
+        }
     }
 
     /// The lines strictly inside a block (without its braces' own lines when they hold
@@ -1438,7 +1196,7 @@ func G() { use(v) }
             if !in_use {
                 continue;
             }
-            let to = match super::locals::resolve(id, src) {
+            let to = match super::flow::declaring_ident(id, src) {
                 Some(d) => format!("line {}", d.start_position().row + 1),
                 None => "package level".to_string(),
             };

@@ -4,9 +4,10 @@
 
 use tree_sitter::Node;
 
+use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals;
-use super::{EvidenceKind, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Match, Rule, RuleMeta, SourceFile};
 
 /// The `time-after-in-loop` rule.
 #[derive(Debug)]
@@ -24,7 +25,7 @@ impl Rule for TimeAfterInLoop {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         // From Go 1.23 (the go line of go.mod decides) an unreferenced timer is collected
         // at once, fired or not: the pattern no longer leaks.
         if pkg.go_version.is_some_and(|v| v.at_least(1, 23)) {
@@ -33,7 +34,7 @@ impl Rule for TimeAfterInLoop {
         for file in pkg.program_files() {
             let src: &str = &file.text;
             let root = file.tree.root_node();
-            let Some(time) = locals::import_name(root, src, "time") else {
+            let Some(time) = flow::import_name(root, src, "time") else {
                 continue;
             };
             for call in syntax::descendants_of_kind(root, "call_expression") {
@@ -51,13 +52,13 @@ impl Rule for TimeAfterInLoop {
 /// The `select` case that receives from `expr` directly (`case <-expr:` or
 /// `case v := <-expr:`), if any.
 fn receiving_case<'t>(expr: Node<'t>, src: &str) -> Option<Node<'t>> {
-    let recv = locals::parent_skipping_parens(expr)?;
+    let recv = flow::parent_skipping_parens(expr)?;
     if recv.kind() != "unary_expression"
         || recv.child_by_field_name("operator").map(|o| text(o, src)) != Some("<-")
     {
         return None;
     }
-    let mut stmt = locals::parent_skipping_parens(recv)?;
+    let mut stmt = flow::parent_skipping_parens(recv)?;
     if stmt.kind() == "expression_list" {
         stmt = stmt.parent()?;
     }
@@ -77,7 +78,7 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
         None => {
             let b = locals::binding_of(call)?;
             let target = b.target()?;
-            let decl = locals::resolve(target, src)?;
+            let decl = flow::declaring_ident(target, src)?;
             let case = locals::references_after(decl, b.stmt, src)
                 .into_iter()
                 .filter(|r| !locals::in_nested_literal(*r, decl))
@@ -97,7 +98,7 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
     // Timers pile up only when another case wins and the loop goes on: a select whose
     // only case is the timer waits for it to fire, and one whose other cases all leave
     // the loop strands at most one timer.
-    let keeps_looping = locals::children(select)
+    let keeps_looping = flow::named(select)
         .into_iter()
         .filter(|c| *c != case && matches!(c.kind(), "communication_case" | "default_case"))
         .any(|c| !case_leaves(c, lp, src));
@@ -128,7 +129,7 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
 
 /// Whether a `select` case always leaves the loop: a statement of its body does.
 fn case_leaves(case: Node<'_>, lp: Node<'_>, src: &str) -> bool {
-    locals::children(case)
+    flow::named(case)
         .into_iter()
         .filter(|c| c.kind() == "statement_list")
         .any(|l| locals::leaves_loop(l, lp, src))

@@ -4,8 +4,9 @@
 
 use tree_sitter::Node;
 
-use self::maps::{function_label, join_labels, list_items, tidy, PkgIndex, Target, UseKind};
-use super::{EvidenceKind, Fix, Match, Package, Related, Rule, RuleMeta, TextEdit};
+use self::maps::{function_label, join_labels, list_items, tidy, Target, UseKind};
+use super::flow::{self, PackageIndex};
+use super::{Context, EvidenceKind, Fix, Match, Package, Related, Rule, RuleMeta, TextEdit};
 
 /// The `unbounded-global-map` rule.
 #[derive(Debug)]
@@ -27,8 +28,8 @@ impl Rule for UnboundedGlobalMap {
         &META
     }
 
-    fn check(&self, pkg: &Package, out: &mut Vec<Match>) {
-        let idx = PkgIndex::new(pkg);
+    fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        let idx = pkg.index();
         if idx.files.is_empty() {
             return;
         }
@@ -64,7 +65,7 @@ impl Rule for UnboundedGlobalMap {
                 })
                 .filter(|&(fi, index, stmt)| {
                     !idx.runs_once(fi, stmt)
-                        && !constant_key(&idx, fi, index)
+                        && !constant_key(idx, fi, index)
                         && idx.len_guarded(fi, stmt, &target).is_none()
                         && !idx.panics_on_duplicate(fi, stmt, &target)
                 })
@@ -84,7 +85,7 @@ impl Rule for UnboundedGlobalMap {
             let mut related = Vec::new();
             for (i, &(fi, index, stmt)) in writes.iter().enumerate() {
                 evidence.push(idx.location(fi, stmt));
-                stored_values(&idx, fi, index, stmt, &mut evidence);
+                stored_values(idx, fi, index, stmt, &mut evidence);
                 if i > 0 {
                     related.push(Related {
                         location: idx.location(fi, index),
@@ -94,7 +95,7 @@ impl Rule for UnboundedGlobalMap {
             }
             tidy(&mut evidence);
             let (fi, index, _) = writes[0];
-            let fixes = lru_fix(pkg, &idx, name).into_iter().collect();
+            let fixes = lru_fix(pkg, idx, name).into_iter().collect();
             out.push(Match {
                 rule: META.id,
                 location: idx.location(fi, index),
@@ -114,7 +115,7 @@ impl Rule for UnboundedGlobalMap {
 }
 
 /// Whether a write's key is a constant (a fixed set of entries).
-pub(crate) fn constant_key(idx: &PkgIndex<'_>, fi: usize, index: Node<'_>) -> bool {
+pub(crate) fn constant_key(idx: &PackageIndex<'_>, fi: usize, index: Node<'_>) -> bool {
     index.kind() == "index_expression"
         && index
             .child_by_field_name("index")
@@ -123,7 +124,7 @@ pub(crate) fn constant_key(idx: &PkgIndex<'_>, fi: usize, index: Node<'_>) -> bo
 
 /// Adds the allocation sites of the value and the key a write stores.
 pub(crate) fn stored_values<'p>(
-    idx: &PkgIndex<'p>,
+    idx: &PackageIndex<'p>,
     fi: usize,
     index: Node<'p>,
     stmt: Node<'p>,
@@ -165,7 +166,7 @@ pub(crate) fn stored_values<'p>(
 /// the package is one the cache's methods express: `m[k] = v` (`Add`), `v := m[k]` and
 /// `v, ok := m[k]` (`Get`), `delete(m, k)` (`Remove`) and `len(m)` (`Len`). A range over
 /// the map, passing it around, a reset or a compound write make the rewrite unsafe.
-fn lru_fix(pkg: &Package, prog: &PkgIndex<'_>, name: &str) -> Option<Fix> {
+fn lru_fix(pkg: &Package, prog: &PackageIndex<'_>, name: &str) -> Option<Fix> {
     if pkg.go_version.is_some_and(|v| !v.at_least(1, 18)) {
         return None;
     }
@@ -180,7 +181,7 @@ fn lru_fix(pkg: &Package, prog: &PkgIndex<'_>, name: &str) -> Option<Fix> {
         .iter()
         .filter(|f| &f.summary.package == package_name)
         .collect();
-    let idx = PkgIndex::with_files(files);
+    let idx = PackageIndex::with_files(files);
     let g = *idx.vars.get(name)?;
     if maps::field_nodes(g.spec, "name").len() != 1 {
         return None;
@@ -191,11 +192,9 @@ fn lru_fix(pkg: &Package, prog: &PkgIndex<'_>, name: &str) -> Option<Fix> {
     }
     if let Some(v) = g.value.map(maps::unparen) {
         let empty = match v.kind() {
-            "composite_literal" => v.child_by_field_name("body").is_some_and(|b| {
-                maps::named_children(b)
-                    .iter()
-                    .all(|c| c.kind() == "comment")
-            }),
+            "composite_literal" => v
+                .child_by_field_name("body")
+                .is_some_and(|b| flow::named(b).iter().all(|c| c.kind() == "comment")),
             "call_expression" => idx.is_builtin_call(g.file, v, "make"),
             _ => false,
         };
@@ -251,7 +250,7 @@ fn lru_fix(pkg: &Package, prog: &PkgIndex<'_>, name: &str) -> Option<Fix> {
 
 /// The edits turning one use of the map into the LRU cache's method, or `None` when the
 /// use has no equivalent.
-fn use_edits(idx: &PkgIndex<'_>, name: &str, u: &maps::Use<'_>) -> Option<Vec<TextEdit>> {
+fn use_edits(idx: &PackageIndex<'_>, name: &str, u: &maps::Use<'_>) -> Option<Vec<TextEdit>> {
     if u.node.kind() != "identifier" {
         return None;
     }
@@ -343,10 +342,10 @@ fn use_edits(idx: &PkgIndex<'_>, name: &str, u: &maps::Use<'_>) -> Option<Vec<Te
 
 /// The edit importing the LRU package into file `fi`: into the last parenthesized import
 /// block as its own group, after the last single import, or after the package clause.
-fn import_edit(idx: &PkgIndex<'_>, fi: usize) -> Option<TextEdit> {
+fn import_edit(idx: &PackageIndex<'_>, fi: usize) -> Option<TextEdit> {
     let f = idx.files.get(fi)?;
     let root = f.tree.root_node();
-    let items = maps::named_children(root);
+    let items = flow::named(root);
     let decls: Vec<Node<'_>> = items
         .iter()
         .copied()
@@ -354,7 +353,7 @@ fn import_edit(idx: &PkgIndex<'_>, fi: usize) -> Option<TextEdit> {
         .collect();
     let spec = format!("lru \"{LRU_PATH}\"");
     let block = decls.iter().rev().find_map(|d| {
-        maps::named_children(*d)
+        flow::named(*d)
             .into_iter()
             .find(|c| c.kind() == "import_spec_list")
     });
@@ -389,177 +388,15 @@ pub(crate) mod maps {
 
     use tree_sitter::Node;
 
+    use crate::rules::flow::{self, named, BindKind, GlobalVar, PackageIndex};
+    pub(crate) use crate::rules::flow::{field_nodes, has_token, list_items, specs, unparen};
     use crate::rules::syntax;
-    use crate::rules::{Location, Package, SourceFile};
+    use crate::rules::Location;
 
     /// How deep value and alias chains are followed.
     const MAX_DEPTH: u32 = 4;
 
-    /// A package-level `var`.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) struct GlobalVar<'p> {
-        /// Index into [`PkgIndex::files`].
-        pub file: usize,
-        pub spec: Node<'p>,
-        pub name: Node<'p>,
-        /// The declared type, when written.
-        pub ty: Option<Node<'p>>,
-        /// This name's initializer, when it has its own.
-        pub value: Option<Node<'p>>,
-    }
-
-    /// The program files of a package (no tests, no generated files) with indexes of its
-    /// package-level names and of every identifier, built once per rule run.
-    #[derive(Debug)]
-    pub(crate) struct PkgIndex<'p> {
-        pub files: Vec<&'p SourceFile>,
-        /// The package clause's name.
-        pub package_name: &'p str,
-        /// Top-level functions (not methods) by name.
-        pub funcs: HashMap<&'p str, Vec<(usize, Node<'p>)>>,
-        /// Methods by method name.
-        pub methods: HashMap<&'p str, Vec<(usize, Node<'p>)>>,
-        pub vars: HashMap<&'p str, GlobalVar<'p>>,
-        pub consts: HashSet<&'p str>,
-        /// Package-level type specs by name.
-        pub types: HashMap<&'p str, Node<'p>>,
-        /// Every `identifier` node by its text.
-        pub idents: HashMap<&'p str, Vec<(usize, Node<'p>)>>,
-        /// Per file: import path by the name it binds.
-        pub imports: Vec<HashMap<&'p str, &'p str>>,
-        /// Types used as the type of a typed constant (`const A Kind = iota`).
-        pub const_types: HashSet<&'p str>,
-    }
-
-    impl<'p> PkgIndex<'p> {
-        pub(crate) fn new(pkg: &'p Package) -> PkgIndex<'p> {
-            Self::with_files(pkg.program_files().collect())
-        }
-
-        /// An index over the given files (all of one package).
-        pub(crate) fn with_files(files: Vec<&'p SourceFile>) -> PkgIndex<'p> {
-            let mut idx = PkgIndex {
-                package_name: files
-                    .first()
-                    .map(|f| f.summary.package.as_str())
-                    .unwrap_or(""),
-                files,
-                funcs: HashMap::new(),
-                methods: HashMap::new(),
-                vars: HashMap::new(),
-                consts: HashSet::new(),
-                types: HashMap::new(),
-                idents: HashMap::new(),
-                imports: Vec::new(),
-                const_types: HashSet::new(),
-            };
-            let files = idx.files.clone();
-            for (fi, f) in files.iter().enumerate() {
-                let src: &'p str = &f.text;
-                let root = f.tree.root_node();
-                let mut imports = HashMap::new();
-                for item in named_children(root) {
-                    match item.kind() {
-                        "function_declaration" => {
-                            if let Some(n) = item.child_by_field_name("name") {
-                                idx.funcs
-                                    .entry(syntax::text(n, src))
-                                    .or_default()
-                                    .push((fi, item));
-                            }
-                        }
-                        "method_declaration" => {
-                            if let Some(n) = item.child_by_field_name("name") {
-                                idx.methods
-                                    .entry(syntax::text(n, src))
-                                    .or_default()
-                                    .push((fi, item));
-                            }
-                        }
-                        "var_declaration" => {
-                            for spec in specs(item, "var_spec") {
-                                let names = field_nodes(spec, "name");
-                                let values = spec
-                                    .child_by_field_name("value")
-                                    .map(list_items)
-                                    .unwrap_or_default();
-                                for (i, name) in names.iter().enumerate() {
-                                    let value = if values.len() == names.len() {
-                                        values.get(i).copied()
-                                    } else {
-                                        None
-                                    };
-                                    idx.vars
-                                        .entry(syntax::text(*name, src))
-                                        .or_insert(GlobalVar {
-                                            file: fi,
-                                            spec,
-                                            name: *name,
-                                            ty: spec.child_by_field_name("type"),
-                                            value,
-                                        });
-                                }
-                            }
-                        }
-                        "const_declaration" => {
-                            for spec in specs(item, "const_spec") {
-                                for name in field_nodes(spec, "name") {
-                                    idx.consts.insert(syntax::text(name, src));
-                                }
-                                if let Some(t) = spec.child_by_field_name("type") {
-                                    idx.const_types.insert(syntax::text(t, src));
-                                }
-                            }
-                        }
-                        "type_declaration" => {
-                            for spec in named_children(item) {
-                                if matches!(spec.kind(), "type_spec" | "type_alias") {
-                                    if let Some(n) = spec.child_by_field_name("name") {
-                                        idx.types.insert(syntax::text(n, src), spec);
-                                    }
-                                }
-                            }
-                        }
-                        "import_declaration" => {
-                            for spec in syntax::descendants_of_kind(item, "import_spec") {
-                                let Some(path) = spec.child_by_field_name("path") else {
-                                    continue;
-                                };
-                                let path = syntax::text(path, src).trim_matches(['"', '`']);
-                                let name = match spec.child_by_field_name("name") {
-                                    Some(n) => syntax::text(n, src),
-                                    None => default_import_name(path),
-                                };
-                                imports.insert(name, path);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                idx.imports.push(imports);
-                for n in syntax::descendants_of_kind(root, "identifier") {
-                    idx.idents
-                        .entry(syntax::text(n, src))
-                        .or_default()
-                        .push((fi, n));
-                }
-            }
-            idx
-        }
-
-        /// The text of a node of file `fi`.
-        pub(crate) fn text(&self, fi: usize, node: Node<'_>) -> &'p str {
-            self.files
-                .get(fi)
-                .map(|f| syntax::text(node, &f.text))
-                .unwrap_or("")
-        }
-
-        /// The source of file `fi`.
-        pub(crate) fn src(&self, fi: usize) -> &'p str {
-            self.files.get(fi).map(|f| &*f.text).unwrap_or("")
-        }
-
+    impl<'p> PackageIndex<'p> {
         /// A location in file `fi`.
         pub(crate) fn location(&self, fi: usize, node: Node<'_>) -> Location {
             Location {
@@ -1211,7 +1048,7 @@ pub(crate) mod maps {
                 .take_while(|a| !syntax::is_function(a.kind()))
                 .filter(|a| a.kind() == "for_statement")
                 .any(|f| {
-                    named_children(f).into_iter().any(|c| {
+                    named(f).into_iter().any(|c| {
                         c.kind() == "range_clause"
                             && c.child_by_field_name("right")
                                 .and_then(|r| self.resolve(fi, r))
@@ -1827,7 +1664,7 @@ pub(crate) mod maps {
                 "composite_literal" => {
                     out.push(self.location(fi, value));
                     if let Some(body) = value.child_by_field_name("body") {
-                        for el in named_children(body) {
+                        for el in named(body) {
                             let v = match el.kind() {
                                 "keyed_element" => el.child_by_field_name("value"),
                                 _ => Some(el),
@@ -2125,119 +1962,35 @@ pub(crate) mod maps {
         }
     }
 
-    /// Resolves an identifier through the enclosing scopes of its function(s).
+    /// What an identifier refers to: the declaration of the variable it names, in the
+    /// enclosing scopes of its function(s).
     pub(crate) fn binding<'t>(ident: Node<'t>, src: &str) -> Binding<'t> {
-        let name = syntax::text(ident, src);
-        let mut child = ident;
-        let mut cur = ident.parent();
-        while let Some(anc) = cur {
-            match anc.kind() {
-                "function_declaration" | "method_declaration" | "func_literal" => {
-                    if let Some(b) = function_binding(anc, name, src) {
-                        return b;
-                    }
-                }
-                "source_file" => return Binding::Package,
-                "type_switch_statement" => {
-                    let alias = anc.child_by_field_name("alias");
-                    let in_case = matches!(child.kind(), "type_case" | "default_case");
-                    if in_case
-                        && alias.is_some_and(|a| {
-                            list_items(a).iter().any(|n| syntax::text(*n, src) == name)
-                        })
-                    {
-                        return Binding::Local { decl: anc };
-                    }
-                }
-                _ => {}
-            }
-            let mut c = anc.walk();
-            for sib in anc.named_children(&mut c) {
-                if sib.id() == child.id() || sib.start_byte() >= child.start_byte() {
-                    break;
-                }
-                if declares(sib, name, src) {
-                    return Binding::Local { decl: sib };
-                }
-            }
-            child = anc;
-            cur = anc.parent();
-        }
-        Binding::Package
-    }
-
-    /// Parameters, receiver and named results of a function that declare `name`.
-    fn function_binding<'t>(f: Node<'t>, name: &str, src: &str) -> Option<Binding<'t>> {
-        if let Some(params) = f.child_by_field_name("parameters") {
-            let mut index = 0;
-            for decl in named_children(params) {
-                if !matches!(
-                    decl.kind(),
-                    "parameter_declaration" | "variadic_parameter_declaration"
-                ) {
-                    continue;
-                }
-                let names = field_nodes(decl, "name");
-                if names.is_empty() {
-                    index += 1;
-                }
-                for n in names {
-                    if syntax::text(n, src) == name {
-                        return Some(Binding::Param { func: f, index });
-                    }
-                    index += 1;
-                }
-            }
-        }
-        if let Some(recv) = f.child_by_field_name("receiver") {
-            let declared = syntax::descendants_of_kind(recv, "parameter_declaration")
-                .flat_map(|d| field_nodes(d, "name"))
-                .any(|n| syntax::text(n, src) == name);
-            if declared {
-                return Some(Binding::Receiver { func: f });
-            }
-        }
-        if let Some(result) = f.child_by_field_name("result") {
-            if result.kind() == "parameter_list" {
-                let declared = named_children(result)
-                    .into_iter()
-                    .flat_map(|d| field_nodes(d, "name"))
-                    .any(|n| syntax::text(n, src) == name);
-                if declared {
-                    return Some(Binding::Result { func: f });
-                }
-            }
-        }
-        None
-    }
-
-    /// Whether a statement, spec or clause declares `name` in the enclosing scope.
-    fn declares(node: Node<'_>, name: &str, src: &str) -> bool {
-        let in_list = |n: Option<Node<'_>>| {
-            n.is_some_and(|l| list_items(l).iter().any(|i| syntax::text(*i, src) == name))
+        let Some(b) = flow::resolve_ident(ident, src).map(|b| flow::declaration(b, src)) else {
+            return Binding::Package;
         };
-        match node.kind() {
-            "short_var_declaration" => in_list(node.child_by_field_name("left")),
-            "range_clause" | "receive_statement" => {
-                has_token(node, ":=") && in_list(node.child_by_field_name("left"))
-            }
-            "for_clause" => node
-                .child_by_field_name("initializer")
-                .is_some_and(|i| declares(i, name, src)),
-            "var_declaration" | "const_declaration" => specs(node, "var_spec")
-                .into_iter()
-                .chain(specs(node, "const_spec"))
-                .any(|s| {
-                    field_nodes(s, "name")
-                        .iter()
-                        .any(|n| syntax::text(*n, src) == name)
-                }),
-            "type_declaration" => named_children(node).iter().any(|s| {
-                s.child_by_field_name("name")
-                    .is_some_and(|n| syntax::text(n, src) == name)
-            }),
-            _ => false,
+        if b.kind == BindKind::Param {
+            let Some(func) = b.decl.parent().and_then(|l| l.parent()) else {
+                return Binding::Package;
+            };
+            return match flow::param_list_field(&b) {
+                Some("receiver") => Binding::Receiver { func },
+                Some("result") => Binding::Result { func },
+                _ => match flow::param_position(&b) {
+                    Some(index) => Binding::Param { func, index },
+                    None => Binding::Package,
+                },
+            };
         }
+        // The statement that declares it: the `var`/`const` declaration of a spec, the
+        // type switch of an alias.
+        let decl = match b.decl.kind() {
+            "var_spec" | "const_spec" => syntax::ancestors(b.decl)
+                .find(|a| matches!(a.kind(), "var_declaration" | "const_declaration"))
+                .unwrap_or(b.decl),
+            "expression_list" => b.decl.parent().unwrap_or(b.decl),
+            _ => b.decl,
+        };
+        Binding::Local { decl }
     }
 
     /// The value a declaring statement gives `name` (`x := v`, `var x = v`, `x, err :=
@@ -2275,7 +2028,7 @@ pub(crate) mod maps {
     pub(crate) fn param_type(f: Node<'_>, index: usize) -> Option<Node<'_>> {
         let params = f.child_by_field_name("parameters")?;
         let mut i = 0;
-        for decl in named_children(params) {
+        for decl in named(params) {
             if !matches!(
                 decl.kind(),
                 "parameter_declaration" | "variadic_parameter_declaration"
@@ -2368,7 +2121,7 @@ pub(crate) mod maps {
             if anc.kind() != "for_statement" {
                 continue;
             }
-            let fixed = named_children(anc).into_iter().any(|cl| {
+            let fixed = named(anc).into_iter().any(|cl| {
                 cl.kind() == "range_clause"
                     && cl
                         .child_by_field_name("right")
@@ -2400,82 +2153,6 @@ pub(crate) mod maps {
         text.split('[').next().unwrap_or(text)
     }
 
-    /// The named children of a node.
-    pub(crate) fn named_children(node: Node<'_>) -> Vec<Node<'_>> {
-        let mut c = node.walk();
-        node.named_children(&mut c).collect()
-    }
-
-    /// The children of a node in field `field`.
-    pub(crate) fn field_nodes<'t>(node: Node<'t>, field: &str) -> Vec<Node<'t>> {
-        let mut c = node.walk();
-        node.children_by_field_name(field, &mut c).collect()
-    }
-
-    /// The items of an `expression_list` (or the node itself).
-    pub(crate) fn list_items(node: Node<'_>) -> Vec<Node<'_>> {
-        if node.kind() == "expression_list" {
-            named_children(node)
-                .into_iter()
-                .filter(|n| n.kind() != "comment")
-                .collect()
-        } else {
-            vec![node]
-        }
-    }
-
-    /// The `var_spec`s (or `const_spec`s) of a declaration, grouped or not.
-    pub(crate) fn specs<'t>(decl: Node<'t>, kind: &str) -> Vec<Node<'t>> {
-        let mut out = Vec::new();
-        for c in named_children(decl) {
-            if c.kind() == kind {
-                out.push(c);
-            } else if c.kind().ends_with("_spec_list") {
-                out.extend(named_children(c).into_iter().filter(|s| s.kind() == kind));
-            }
-        }
-        out
-    }
-
-    /// Whether a node has an anonymous child token `tok`.
-    pub(crate) fn has_token(node: Node<'_>, tok: &str) -> bool {
-        let mut c = node.walk();
-        let found = node
-            .children(&mut c)
-            .any(|ch| !ch.is_named() && ch.kind() == tok);
-        found
-    }
-
-    /// Skips parentheses around an expression.
-    pub(crate) fn unparen(mut node: Node<'_>) -> Node<'_> {
-        while node.kind() == "parenthesized_expression" {
-            match node.named_child(0) {
-                Some(inner) => node = inner,
-                None => break,
-            }
-        }
-        node
-    }
-
-    /// The name an import without an explicit name binds: the last path element,
-    /// skipping a `/vN` suffix and a `go-` prefix.
-    fn default_import_name(path: &str) -> &str {
-        let mut parts = path.rsplit('/');
-        let mut last = parts.next().unwrap_or(path);
-        if last.len() > 1 && last.starts_with('v') && last[1..].bytes().all(|b| b.is_ascii_digit())
-        {
-            if let Some(prev) = parts.next() {
-                last = prev;
-            }
-        }
-        if let Some(i) = last.find(".v") {
-            if last[i + 2..].bytes().all(|b| b.is_ascii_digit()) {
-                last = &last[..i];
-            }
-        }
-        last.strip_prefix("go-").unwrap_or(last)
-    }
-
     /// Sorts locations and removes those whose lines another one of the same file
     /// already covers.
     pub(crate) fn tidy(locs: &mut Vec<Location>) {
@@ -2493,14 +2170,7 @@ pub(crate) mod maps {
         });
         let mut out: Vec<Location> = Vec::with_capacity(locs.len());
         for l in locs.drain(..) {
-            let inside = out.iter().any(|o| {
-                o.file == l.file
-                    && o.span.start_line <= l.span.start_line
-                    && l.span.end_line <= o.span.end_line
-            });
-            if !inside {
-                out.push(l);
-            }
+            flow::push_unique(&mut out, l);
         }
         *locs = out;
     }
