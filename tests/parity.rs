@@ -969,7 +969,7 @@ fn top_parity_every_profile_and_sample_type() {
         let labels: BTreeMap<String, &'static str> = agg
             .top(Granularity::Functions, t, false)
             .into_iter()
-            .map(|s| (s.key.function.to_string(), s.inline_label().trim()))
+            .map(|s| (s.key.function.to_string(), s.inline_label(t).trim()))
             .collect();
         let ours = heapspot_ok(&[
             "top".into(),

@@ -242,17 +242,27 @@ impl Mapper {
             } else {
                 self.by_import.get(import_path).cloned().unwrap_or_default()
             };
-            let hits: Vec<(usize, usize)> = candidates
-                .iter()
-                .flat_map(|&fi| {
-                    self.files[fi]
-                        .functions
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| f.name == symbol)
-                        .map(move |(k, _)| (fi, k))
-                })
-                .collect();
+            let hits_for = |name: &str| -> Vec<(usize, usize)> {
+                candidates
+                    .iter()
+                    .flat_map(|&fi| {
+                        self.files[fi]
+                            .functions
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, f)| f.name == name)
+                            .map(move |(k, _)| (fi, k))
+                    })
+                    .collect()
+            };
+            let mut hits = hits_for(&symbol);
+            // A closure renamed by inlining is declared under a shorter name.
+            for name in crate::source::names::inlined_closure_names(&symbol) {
+                if !hits.is_empty() {
+                    break;
+                }
+                hits = hits_for(name);
+            }
             let chosen = match hits.len() {
                 0 => None,
                 1 => Some(hits[0]),

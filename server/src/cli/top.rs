@@ -149,7 +149,7 @@ fn write_rows(
             format_in(s.cum[idx], unit, ou),
             percent(s.cum[idx], total),
             s.key.printable(lines),
-            s.inline_label()
+            s.inline_label(idx)
         )?;
     }
     Ok(())

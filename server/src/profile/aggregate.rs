@@ -36,17 +36,26 @@ pub struct Site {
     pub start_line: i64,
     pub flat: Box<[i64]>,
     pub cum: Box<[i64]>,
-    /// Reached as an inlined frame (pprof marks such nodes `(inline)`).
-    pub called_inline: bool,
-    /// Reached as a physical call from another location.
-    pub called_direct: bool,
+    /// Per sample type (bit `t`, see [`type_bit`]): reached as an inlined frame in a sample
+    /// with a non-zero value of that type (pprof marks such nodes `(inline)`).
+    pub called_inline: u64,
+    /// Per sample type: reached as a physical call from another location.
+    pub called_direct: u64,
+}
+
+/// The bit standing for sample type `t` in the per-type masks (types past 63 share the
+/// last bit).
+pub fn type_bit(t: usize) -> u64 {
+    1u64 << t.min(63)
 }
 
 impl Site {
-    /// pprof's suffix for inlined functions: `(inline)` when every call into the site is
-    /// inlined, `(partial-inline)` when some are.
-    pub fn inline_label(&self) -> &'static str {
-        match (self.called_inline, self.called_direct) {
+    /// pprof's suffix for inlined functions in a report of sample type `t`: `(inline)` when
+    /// every call into the site is inlined, `(partial-inline)` when some are. pprof skips
+    /// the samples whose value of the reported type is zero, so the label is per type.
+    pub fn inline_label(&self, t: usize) -> &'static str {
+        let b = type_bit(t);
+        match (self.called_inline & b != 0, self.called_direct & b != 0) {
             (true, true) => " (partial-inline)",
             (true, false) => " (inline)",
             _ => "",
@@ -73,8 +82,8 @@ impl SiteTable {
             start_line,
             flat: vec![0; n].into(),
             cum: vec![0; n].into(),
-            called_inline: false,
-            called_direct: false,
+            called_inline: 0,
+            called_direct: 0,
         });
         i
     }
@@ -180,9 +189,10 @@ impl Aggregate {
         let mut f_stamp = vec![0u32; functions.sites.len()];
         let mut l_stamp = vec![0u32; lines.sites.len()];
         let mut stamp = 0u32;
-        // Which locations were seen in a sample, and which had a caller below them.
-        let mut loc_used = vec![false; p.locations.len()];
-        let mut loc_called = vec![false; p.locations.len()];
+        // Per location, the sample types (bits) of the samples it was seen in with a
+        // non-zero value, and of those in which it had a caller below it.
+        let mut loc_used = vec![0u64; p.locations.len()];
+        let mut loc_called = vec![0u64; p.locations.len()];
         p.for_each_sample(|locs, values| {
             if values.iter().all(|&v| v == 0) {
                 return;
@@ -196,11 +206,16 @@ impl Aggregate {
             for (t, v) in values.iter().enumerate() {
                 total[t] += v.abs();
             }
+            let mask = values
+                .iter()
+                .enumerate()
+                .filter(|&(_, &v)| v != 0)
+                .fold(0u64, |m, (t, _)| m | type_bit(t));
             if let Some((&root, callees)) = locs.split_last() {
-                loc_used[root as usize] = true;
+                loc_used[root as usize] |= mask;
                 for &li in callees {
-                    loc_used[li as usize] = true;
-                    loc_called[li as usize] = true;
+                    loc_used[li as usize] |= mask;
+                    loc_called[li as usize] |= mask;
                 }
             }
             for &li in locs {
@@ -221,18 +236,18 @@ impl Aggregate {
             }
         })?;
         for (li, nodes) in loc_nodes.iter().enumerate() {
-            if !loc_used[li] {
+            let used = loc_used[li];
+            if used == 0 {
                 continue;
             }
             if let Some((&(f, l), inlined)) = nodes.split_last() {
                 for &(fi, lj) in inlined {
-                    functions.sites[fi as usize].called_inline = true;
-                    lines.sites[lj as usize].called_inline = true;
+                    functions.sites[fi as usize].called_inline |= used;
+                    lines.sites[lj as usize].called_inline |= used;
                 }
-                if loc_called[li] {
-                    functions.sites[f as usize].called_direct = true;
-                    lines.sites[l as usize].called_direct = true;
-                }
+                let called = loc_called[li];
+                functions.sites[f as usize].called_direct |= called;
+                lines.sites[l as usize].called_direct |= called;
             }
         }
 

@@ -2,6 +2,34 @@
 //! package and symbol, normalizing generic instantiations to `[...]`, and the package-wide
 //! renumbering of `init.N` functions and `init.funcN` closures.
 
+/// The names a closure may be declared under when the compiler invented its recorded name
+/// by inlining: a closure of `inner` inlined into `outer` is recorded as
+/// `outer.inner.func1` although the source declares it in `inner` as `inner.func1`. Yields
+/// the candidates from the longest to the shortest, each still naming a closure (`….funcN`),
+/// for use only when the recorded name itself is not declared.
+pub fn inlined_closure_names(symbol: &str) -> impl Iterator<Item = &str> + '_ {
+    let mut depth = 0i32;
+    let cuts: Vec<usize> = symbol
+        .char_indices()
+        .filter_map(|(i, c)| {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '.' if depth == 0 => return Some(i + 1),
+                _ => {}
+            }
+            None
+        })
+        .collect();
+    cuts.into_iter().map(move |i| &symbol[i..]).filter(|rest| {
+        let first = rest.split('.').next().unwrap_or("");
+        let is_closure_segment = first
+            .strip_prefix("func")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        !is_closure_segment && rest.contains(".func")
+    })
+}
+
 /// Rewrites every bracketed group (`[go.shape.string]`, `[go.shape.map[string]int]`,
 /// `[...]`) to `[...]`, so that a profile's instantiated name compares equal to the
 /// summary's name: `Collect[go.shape.*uint8]` becomes `Collect[...]` and
@@ -199,5 +227,23 @@ mod tests {
         assert_eq!(renumber("initialize", 2, 5), None);
         assert_eq!(renumber("init.x", 2, 5), None);
         assert_eq!(renumber("(*T).init", 2, 5), None);
+    }
+
+    #[test]
+    fn closures_renamed_by_inlining_offer_their_declared_names() {
+        fn names(s: &str) -> Vec<&str> {
+            inlined_closure_names(s).collect()
+        }
+        assert_eq!(
+            names("main.inventoryBackend.func1"),
+            ["inventoryBackend.func1"]
+        );
+        assert_eq!(
+            names("(*Server).Run.spawn.func2.1"),
+            ["Run.spawn.func2.1", "spawn.func2.1"]
+        );
+        assert_eq!(names("handler.func1"), Vec::<&str>::new());
+        assert_eq!(names("F.func1.func2"), Vec::<&str>::new());
+        assert_eq!(names("(*List[...]).Push"), Vec::<&str>::new());
     }
 }
