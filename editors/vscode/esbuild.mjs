@@ -10,6 +10,6 @@ await esbuild.build({
   platform: 'node',
   target: 'node18',
   sourcemap: false,
-  minify: false,
+  minify: true,
   logLevel: 'warning',
 });

@@ -129,6 +129,14 @@ function serverCommand(context: vscode.ExtensionContext): { command: string; ori
   }
   const bundled = context.asAbsolutePath(path.join('server', process.platform === 'win32' ? 'heapspot.exe' : 'heapspot'));
   if (fs.existsSync(bundled)) {
+    if (process.platform !== 'win32') {
+      try {
+        fs.accessSync(bundled, fs.constants.X_OK);
+      } catch {
+        // Some unpackers drop the executable bit of the bundled binary.
+        fs.chmodSync(bundled, 0o755);
+      }
+    }
     return { command: bundled, origin: 'bundled' };
   }
   return { command: 'heapspot', origin: 'PATH' };
