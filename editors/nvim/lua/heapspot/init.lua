@@ -277,7 +277,7 @@ local function define_commands()
   end
   local function report_status(status)
     M.status = status
-    notify(M.statusline())
+    vim.notify(M.statusline(), vim.log.levels.INFO)
     refresh_all_lenses()
   end
 
