@@ -312,6 +312,28 @@ try {
   await shot('03-problems');
   await page.keyboard.press('Control+Shift+m');
 
+  // Show Top Sites: the server's top rows in a quick pick; picking one opens its file at its line.
+  await runCommand('heapspot: Show Top Sites');
+  const topRow = `${relFile}:${expect.topLine}`;
+  const topRows = await waitFor('top sites', async () => {
+    const texts = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent));
+    return texts.some((t) => t.includes(topRow)) ? texts : undefined;
+  }, 15000);
+  check(Boolean(topRows), `Show Top Sites lists ${topRow}`, JSON.stringify((topRows || []).slice(0, 3)));
+  await shot('03b-top-sites');
+  if (topRows) {
+    await page.keyboard.type(topRow);
+    await page.waitForTimeout(500);
+    await page.keyboard.press('Enter');
+    const at = await waitFor('cursor', async () => {
+      const t = await page.$eval('#status\\.editor\\.selection', (e) => e.textContent.trim());
+      return t.includes(`Ln ${expect.topLine},`) ? t : undefined;
+    }, 10000);
+    check(Boolean(at), `picking the row puts the cursor on line ${expect.topLine}`, at);
+  } else {
+    await page.keyboard.press('Escape');
+  }
+
   // Quick fix: "ignore with a comment" on the want line, saved to disk.
   await page.click('.editor-instance .monaco-editor .view-lines');
   await gotoLine(wantLine);
@@ -348,6 +370,29 @@ try {
       check(Boolean(gone), `the suppressed finding's squiggle goes away`);
     }
     await shot('05-after-quickfix');
+  }
+
+  // The explorer's "Load in heapspot" on a profile loads exactly that profile.
+  const first = path.basename(expect.profiles[0]);
+  await page.keyboard.press('Control+Shift+e');
+  const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: /^profiles$/ });
+  await folder.first().click();
+  const profileRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: first });
+  await profileRow.first().waitFor({ timeout: 10000 });
+  await profileRow.first().click({ button: 'right' });
+  const menuItem = page.locator('.monaco-menu .action-label', { hasText: 'Load in heapspot' });
+  const hasMenu = await menuItem.first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+  check(hasMenu, `the explorer context menu of ${first} offers "Load in heapspot"`);
+  await shot('06-explorer-menu');
+  if (hasMenu) {
+    await menuItem.first().click();
+    const one = await waitFor('one profile', async () => {
+      const texts = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent.trim()));
+      return texts.find((t) => t.includes('heapspot: 1 profile'));
+    }, 15000);
+    check(Boolean(one), 'after "Load in heapspot" the status bar shows "heapspot: 1 profile"', one);
+  } else {
+    await page.keyboard.press('Escape');
   }
 } catch (err) {
   check(false, `test error: ${err && err.stack ? err.stack : err}`);
