@@ -1,6 +1,6 @@
 //! Computes what the editor tests must see on one fixture file, from the heapspot CLI run on the
 //! same profiles: the profiles the server loads from .heapspot.toml, the total of the last
-//! snapshot, the code lens of the file's function holding the most memory, the inlay hint of its
+//! snapshot (raw bytes), the code lens of the file's function holding the most memory, the inlay hint of its
 //! largest allocation line. Usage: node expect.mjs HEAPSPOT WORKSPACE FILE > expect.json
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,16 +25,9 @@ if (profiles.length < 2) {
 }
 const last = profiles[profiles.length - 1];
 
-/** Rows of `heapspot top` text output: { flatText, flatPercent, func, file, line }. */
+/** `heapspot top --format json` on the last snapshot: raw values per function or per line. */
 function top(args) {
-  const text = execFileSync(heapspot, ['top', last, '-n', '100000', ...args], { encoding: 'utf8' });
-  const totalMatch = text.match(/of (\S+) total/);
-  const rows = [];
-  for (const line of text.split('\n')) {
-    const m = line.match(/^\s*(\S+)\s+([\d.]+)%\s+[\d.]+%\s+(\S+)\s+([\d.]+)%\s+(\S+)(?:\s+(\S+):(\d+))?\s*$/);
-    if (m) rows.push({ flatText: m[1], flatPercent: Number(m[2]), cumText: m[3], func: m[5], file: m[6], line: m[7] && Number(m[7]) });
-  }
-  return { totalText: totalMatch && totalMatch[1], rows };
+  return JSON.parse(execFileSync(heapspot, ['top', last, '-n', '100000', '--format', 'json', ...args], { encoding: 'utf8' }));
 }
 
 const source = fs.readFileSync(path.join(workspace, file), 'utf8').split('\n');
@@ -52,21 +45,23 @@ const pkg = path.basename(path.dirname(path.join(workspace, file)));
 const byFunction = top([]);
 const byLine = top(['--lines']);
 const fnRows = functions
-  .map((f) => ({ ...f, row: byFunction.rows.find((r) => r.func.endsWith(`/${pkg}.${f.name}`)) }))
+  .map((f) => ({ ...f, row: byFunction.rows.find((r) => r.function.endsWith(`/${pkg}.${f.name}`)) }))
   .filter((f) => f.row)
-  .sort((a, b) => b.row.flatPercent - a.row.flatPercent);
-const lineRows = byLine.rows.filter((r) => r.file && r.file.endsWith(`/${file}`)).sort((a, b) => b.flatPercent - a.flatPercent);
+  .sort((a, b) => b.row.flat - a.row.flat);
+const lineRows = byLine.rows.filter((r) => r.file && r.file.endsWith(`/${file}`)).sort((a, b) => b.flat - a.flat);
 if (fnRows.length === 0 || lineRows.length === 0) {
   console.error(`expect.mjs: no memory in ${file} in ${last}`);
   process.exit(1);
 }
 
+// Sizes are compared as numbers (the editors parse "1.46MB", "1494.18kB", ... back to bytes),
+// so the check holds whatever unit the server picks, and still tells the lines of this file apart.
 const expectation = {
   file,
   profiles,
-  totalText: byFunction.totalText,
-  lenses: [{ line: fnRows[0].line, function: fnRows[0].name, contains: `heapspot: ${fnRows[0].row.flatText} in use` }],
-  hints: [{ line: lineRows[0].line, contains: lineRows[0].flatText }],
+  total: byFunction.total,
+  lenses: [{ line: fnRows[0].line, function: fnRows[0].name, bytes: fnRows[0].row.flat, prefix: 'heapspot:' }],
+  hints: [{ line: lineRows[0].line, bytes: lineRows[0].flat }],
   hover: ['inuse_space'],
   topLine: lineRows[0].line,
 };

@@ -38,6 +38,20 @@ function check(ok, what, detail) {
   return ok;
 }
 
+/** The first size in a text ("1.46MB", "1494.18kB") in bytes, with the slack its printed precision allows. */
+const UNITS = { B: 1, kB: 1024, KB: 1024, KiB: 1024, MB: 1024 ** 2, MiB: 1024 ** 2, GB: 1024 ** 3, GiB: 1024 ** 3 };
+function parseSize(text) {
+  for (const m of String(text).matchAll(/(\d+(?:\.(\d+))?)\s*([A-Za-z]+)/g)) {
+    const unit = UNITS[m[3]];
+    if (unit) return { value: Number(m[1]) * unit, slack: (m[2] ? 10 ** -m[2].length : 1) / 2 * unit + 1 };
+  }
+  return undefined;
+}
+function sizeMatches(text, bytes) {
+  const size = parseSize(text);
+  return size !== undefined && Math.abs(size.value - bytes) <= size.slack;
+}
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -227,7 +241,7 @@ try {
     45000,
   );
   check(Boolean(statusText), `the status bar shows "heapspot: ${expect.profiles.length} profiles"`, statusText);
-  check(Boolean(statusText) && statusText.includes(expect.totalText), `the status bar shows the total ${expect.totalText}`, statusText);
+  check(Boolean(statusText) && sizeMatches(statusText.split('·').slice(2).join('·'), expect.total), `the status bar shows the total of the last snapshot, ${expect.total} bytes`, statusText);
 
   // Bring the want line to the middle of the editor so lens, hint and hover are all on screen.
   await gotoLine(wantLine);
@@ -247,21 +261,26 @@ try {
     'code lenses',
     async () => {
       const texts = await page.$$eval('.editor-instance .codelens-decoration', (els) => els.map((e) => e.textContent));
-      return expect.lenses.every((l) => texts.some((t) => t.includes(l.contains))) ? texts : undefined;
+      return expect.lenses.every((l) => texts.some((t) => t.startsWith(l.prefix) && sizeMatches(t, l.bytes))) ? texts : undefined;
     },
     30000,
   );
   const lensTexts = lenses || (await page.$$eval('.editor-instance .codelens-decoration', (els) => els.map((e) => e.textContent)));
   for (const l of expect.lenses) {
-    check(lensTexts.some((t) => t.includes(l.contains)), `a code lens contains "${l.contains}"`, JSON.stringify(lensTexts));
+    check(lensTexts.some((t) => t.startsWith(l.prefix) && sizeMatches(t, l.bytes)), `a code lens "${l.prefix} …" shows ${l.bytes} bytes for ${l.function}`, JSON.stringify(lensTexts));
   }
 
   for (const h of expect.hints) {
     const text = await waitFor('inlay hint', async () => {
       const t = await viewLineText(h.line);
-      return t && t.includes(h.contains) ? t : undefined;
+      if (!t) return undefined;
+      // The rendered line is the source text (tabs shown as four spaces) plus the injected hint.
+      const rendered = t.replace(/\u00a0/g, ' ');
+      const src = source[h.line - 1].replace(/\t/g, '    ').trimEnd();
+      if (!rendered.startsWith(src) || rendered.length <= src.length) return undefined;
+      return sizeMatches(rendered.slice(src.length), h.bytes) ? t : undefined;
     }, 20000);
-    check(Boolean(text), `the inlay hint on line ${h.line} shows "${h.contains}"`, text ?? (await viewLineText(h.line)));
+    check(Boolean(text), `the inlay hint on line ${h.line} shows ${h.bytes} bytes`, text ?? (await viewLineText(h.line)));
   }
   await shot('01-editor');
 
