@@ -430,8 +430,8 @@ fn describe_kinds(le: &LineEvidence) -> String {
     }
 }
 
-/// One sample type of an evidence set, with line lookup.
-struct HeapView<'a> {
+/// One sample type of an evidence set, with line lookup (also used by `annotate`).
+pub(crate) struct HeapView<'a> {
     evidence: &'a Evidence,
     idx: usize,
     unit: String,
@@ -446,7 +446,7 @@ impl<'a> HeapView<'a> {
         HeapView::with_type(e, "inuse_space")
     }
 
-    fn with_type(e: &'a Evidence, ty: &str) -> HeapView<'a> {
+    pub(crate) fn with_type(e: &'a Evidence, ty: &str) -> HeapView<'a> {
         let idx = e
             .type_index(ty)
             .unwrap_or(e.sample_types.len().saturating_sub(1));
@@ -485,7 +485,7 @@ impl<'a> HeapView<'a> {
     }
 
     /// Sums the evidence lines covered by `locations` (each line once).
-    fn summarize(&self, locations: &[Location]) -> EvidenceSummary {
+    pub(crate) fn summarize(&self, locations: &[Location]) -> EvidenceSummary {
         let snaps = self.evidence.snapshots.len();
         let mut seen = BTreeSet::new();
         let mut series = vec![0i64; snaps];

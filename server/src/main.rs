@@ -4,6 +4,17 @@ use clap::Parser;
 
 fn main() {
     let cli = heapspot::cli::Cli::parse();
+    if matches!(cli.command, heapspot::cli::Command::Lsp) {
+        // The protocol owns stdout: it must not be locked here.
+        if let Err(e) = heapspot::cli::run_lsp() {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("heapspot: {}", e.message);
+            }
+            std::process::exit(e.code);
+        }
+        return;
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = heapspot::cli::run(cli, &mut out);

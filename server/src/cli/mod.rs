@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the `top`, `list`, `diff` and `trend` reports.
 //! Reports write to a caller-supplied writer so library code never prints by itself.
 
+mod capture;
 mod check;
 mod index;
 mod list;
@@ -45,6 +46,11 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Load a Go workspace and report what the index holds and what loading it cost.
     Index(index::IndexArgs),
+    /// The language server, over standard input and output (see docs/lsp.md).
+    Lsp,
+    /// Poll a live service's /debug/pprof endpoints and save heap (and goroutine)
+    /// snapshots, printing each saved path.
+    Capture(capture::CaptureArgs),
 }
 
 /// Output format of a report.
@@ -197,7 +203,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Trend(a) => trend::run(&a, out),
         Command::Check(a) => check::run(&a, out),
         Command::Index(a) => index::run(&a, out),
+        Command::Lsp => run_lsp(),
+        Command::Capture(a) => capture::run(&a, out),
     }
+}
+
+/// `heapspot lsp`: serves the protocol over standard input and output, which it then
+/// owns (the caller must not hold the stdout lock).
+pub fn run_lsp() -> Result<(), CliError> {
+    let options = crate::lsp::Options {
+        test_commands: std::env::var("HEAPSPOT_LSP_TEST").is_ok_and(|v| v == "1"),
+    };
+    crate::lsp::run_stdio(options).map_err(|e| CliError {
+        message: format!("lsp: {e}"),
+        code: 1,
+    })
 }
 
 /// Loads and merges profiles (one or several).
