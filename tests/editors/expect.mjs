@@ -63,6 +63,7 @@ const expectation = {
   lenses: [{ line: fnRows[0].line, function: fnRows[0].name, bytes: fnRows[0].row.flat, prefix: 'heapspot:' }],
   hints: [{ line: lineRows[0].line, bytes: lineRows[0].flat }],
   hover: ['inuse_space'],
-  topLine: lineRows[0].line,
+  // heapspot.showTop rows are functions, located at their declaration.
+  topLine: fnRows[0].line,
 };
 process.stdout.write(JSON.stringify(expectation, null, 2) + '\n');

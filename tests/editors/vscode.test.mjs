@@ -426,9 +426,79 @@ try {
   try {
     process.kill(-cs.pid, 'SIGKILL');
   } catch {}
-  fs.writeFileSync(path.join(artifacts, 'vscode-results.txt'), results.join('\n') + '\n');
-  fs.rmSync(root, { recursive: true, force: true });
 }
+
+// Workspace trust: a second code-server with trust on opens a copy of the workspace whose
+// .vscode/settings.json names an endpoint; the user settings name another. In Restricted Mode the
+// server must hear of the user's endpoint only (the status bar tooltip lists the server's endpoints).
+async function trustRun() {
+  const user = path.join(root, 'user-untrusted');
+  const ws = path.join(root, 'service-untrusted');
+  fs.cpSync(path.join(repo, 'tests/fixtures/service'), ws, { recursive: true });
+  const fromWorkspace = 'http://127.0.0.1:9/workspace-setting/debug/pprof/heap';
+  const fromUser = 'http://127.0.0.1:9/user-setting/debug/pprof/heap';
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'heapspot.endpoints': [fromWorkspace], 'heapspot.pollIntervalSeconds': 3600 }));
+  fs.mkdirSync(path.join(user, 'User'), { recursive: true });
+  const settings = JSON.parse(fs.readFileSync(path.join(dirs.user, 'User', 'settings.json'), 'utf8'));
+  Object.assign(settings, {
+    'security.workspace.trust.enabled': true,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.banner': 'never',
+    'heapspot.endpoints': [fromUser],
+  });
+  fs.writeFileSync(path.join(user, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const trustPort = await freePort();
+  const args = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', '--extensions-dir', dirs.ext, '--user-data-dir', user];
+  const proc = spawn(codeServer, [...args, '--bind-addr', `127.0.0.1:${trustPort}`, '--config', path.join(root, 'config.yaml'), ws], {
+    env: childEnv,
+    stdio: ['ignore', csLog, csLog],
+    detached: true,
+  });
+  let trustBrowser;
+  try {
+    await waitFor('code-server', async () => (await fetch(`http://127.0.0.1:${trustPort}/healthz`)).ok, 30000);
+    trustBrowser = await chromium.launch({ executablePath: browserPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    page = await (await trustBrowser.newContext({ viewport: { width: 1400, height: 860 } })).newPage();
+    await page.goto(`http://127.0.0.1:${trustPort}/?folder=${encodeURIComponent(ws)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    const restricted = await waitFor('restricted mode', async () => {
+      const texts = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent.trim()));
+      return texts.some((t) => t.includes('Restricted Mode')) && texts.find((t) => t.includes(`heapspot: ${expect.profiles.length} profiles`));
+    }, 45000);
+    check(Boolean(restricted), 'untrusted workspace: Restricted Mode, and heapspot still loads the profiles', restricted);
+    const item = page.locator('.statusbar-item', { hasText: 'heapspot:' }).first();
+    let tooltip;
+    for (let attempt = 0; attempt < 5 && !tooltip; attempt += 1) {
+      await page.mouse.move(700, 400);
+      await item.hover();
+      tooltip = await waitFor('tooltip', async () => {
+        const t = (await page.$$eval('.monaco-hover, .workbench-hover', (els) => els.map((e) => e.textContent))).join('\n');
+        return t.includes('server:') ? t : undefined;
+      }, 4000);
+    }
+    await shot('07-untrusted-status');
+    const shown = tooltip ? (tooltip.match(/endpoint \S+|\S+ \(bundled\)/g) || []).join(', ') : undefined;
+    check(Boolean(tooltip) && tooltip.includes(fromUser), 'untrusted workspace: the endpoint of the user settings reaches the server', shown);
+    check(Boolean(tooltip) && !tooltip.includes(fromWorkspace), 'untrusted workspace: the endpoint of the workspace settings does not', shown);
+    check(Boolean(tooltip) && tooltip.includes(`${installed[0]}/server/heapspot (bundled)`), 'the status names the bundled server', shown);
+  } catch (err) {
+    check(false, `trust test error: ${err && err.stack ? err.stack : err}`);
+    await shot('error-trust').catch(() => {});
+  } finally {
+    if (trustBrowser) await trustBrowser.close().catch(() => {});
+    try {
+      process.kill(-proc.pid, 'SIGTERM');
+    } catch {}
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      process.kill(-proc.pid, 'SIGKILL');
+    } catch {}
+  }
+}
+await trustRun();
+fs.writeFileSync(path.join(artifacts, 'vscode-results.txt'), results.join('\n') + '\n');
+fs.rmSync(root, { recursive: true, force: true });
 const passed = results.length - failed;
 console.log(`vscode: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
