@@ -643,3 +643,369 @@ async fn a_panicking_request_is_an_error_and_the_server_lives_on() {
     );
     c.shutdown().await;
 }
+
+/// Starts on the service fixture and waits for diagnostics of an opened file.
+async fn open_service(file: &str) -> (tempfile::TempDir, std::path::PathBuf, TestClient, String) {
+    let (tmp, root) = fixture_copy("service");
+    let mut c = start();
+    c.initialize(&root, caps(), json!({})).await;
+    let u = c.open(&root.join(file), 1);
+    c.diagnostics_from(0, &u, |d| !d.is_empty()).await;
+    (tmp, root, c, u)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_lenses_inlay_hints_and_hover() {
+    let (_tmp, root, mut c, u) = open_service("cache/session.go").await;
+    let lenses = c
+        .ok("textDocument/codeLens", json!({"textDocument": {"uri": u}}))
+        .await;
+    let brief: Vec<String> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{} {} -> {}",
+                l["range"]["start"]["line"],
+                l["range"]["start"]["character"],
+                l["command"]["title"].as_str().unwrap(),
+                l["command"]["command"].as_str().unwrap()
+            )
+        })
+        .collect();
+    expect![[r#"
+        30:1 heapspot: 1.46MB in use (13%) ▲ +332.37kB/snapshot -> heapspot.showTop
+        35:0 heapspot: 1.46MB in use (13%) ▲ +332.37kB/snapshot -> heapspot.showTop"#]]
+    .assert_eq(&brief.join("\n"));
+
+    let hints = c
+        .ok(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": u}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 200, "character": 0}}}),
+        )
+        .await;
+    let brief: Vec<String> = hints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            assert_eq!(h["paddingLeft"], true);
+            format!(
+                "{}:{} {}",
+                h["position"]["line"],
+                h["position"]["character"],
+                h["label"].as_str().unwrap()
+            )
+        })
+        .collect();
+    expect![[r#"
+        41:15 138kB ▲
+        45:35 114kB ▲
+        46:33 1.2MB ▲
+        48:47 53kB ▲"#]]
+    .assert_eq(&brief.join("\n"));
+    // A range without allocation lines has no hints.
+    let none = c
+        .ok(
+            "textDocument/inlayHint",
+            json!({"textDocument": {"uri": u}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 10, "character": 0}}}),
+        )
+        .await;
+    assert_eq!(none, json!([]));
+
+    let hover = c
+        .ok(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": u}, "position": {"line": 46, "character": 5}}),
+        )
+        .await;
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    let repo = uri(&Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap());
+    expect![[r#"
+        **heapspot** · 1.16MB inuse_space here (10.67% of total) in `cache.Touch`
+
+        - **error** [unbounded-global-map](file://$REPO/docs/rules/unbounded-global-map.md): package-level map "sessions" is written in Touch and never deleted from; retains 1.46MB (13% of in-use), +332.37kB per snapshot (reported at line 49)
+
+        | sample type | last snapshot | share of total |
+        |---|---:|---:|
+        | alloc_objects | 1188 | 1.89% |
+        | alloc_space | 1.16MB | 3.74% |
+        | inuse_objects | 1188 | 10.13% |
+        | inuse_space (shown) | 1.16MB | 10.67% |
+
+        **Trend** (inuse_space, 4 snapshots): `▁▃▅█` 370.71kB → 628.39kB → 895.12kB → 1.16MB  
+        per snapshot: +257.69kB, +266.73kB, +293.85kB; fitted +272.15kB/snapshot, +15.26MB/minute (r² 1.00, 3/3 steps up): steady growth, a leak by the thresholds
+
+        **Top call paths** (inuse_space, latest snapshot, outermost first):
+        1. 1.02MB (87.83% of the line): `main.simulateTraffic` → `main.simulateTraffic.func1` → `http.(*ServeMux).ServeHTTP` → `http.HandlerFunc.ServeHTTP` → `main.(*app).handleProduct` → `cache.Touch`
+        2. 144.67kB (12.17% of the line): `main.simulateTraffic` → `main.simulateTraffic.func1` → `http.(*ServeMux).ServeHTTP` → `http.HandlerFunc.ServeHTTP` → `main.(*app).handleCheckout` → `cache.Touch`
+    "#]].assert_eq(&hover["contents"]["value"].as_str().unwrap().replace(&repo, "file://$REPO"));
+    let nothing = c
+        .ok(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": u}, "position": {"line": 0, "character": 0}}),
+        )
+        .await;
+    assert_eq!(nothing, Value::Null);
+
+    // Switched off by settings.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"codeLens": false, "inlayHints": false}}),
+    );
+    let mut off = false;
+    for _ in 0..50 {
+        let l = c
+            .ok("textDocument/codeLens", json!({"textDocument": {"uri": u}}))
+            .await;
+        if l == json!([]) {
+            off = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(off, "code lenses stay on after codeLens: false");
+    let _ = root;
+    c.shutdown().await;
+}
+
+/// Applies the edits of a code action for `path` to its text.
+fn apply_action(action: &Value, path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let edits = action["edit"]["changes"][uri(path)]
+        .as_array()
+        .unwrap()
+        .clone();
+    client::apply_edits(&text, &edits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_fixes_edit_the_text() {
+    let (_tmp, root, mut c, u) = open_service("ingest/ingest.go").await;
+    let path = root.join("ingest/ingest.go");
+    let actions = c
+        .ok(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": u},
+                   "range": {"start": {"line": 58, "character": 0}, "end": {"line": 58, "character": 0}},
+                   "context": {"diagnostics": []}}),
+        )
+        .await;
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    expect![[r#"
+        Store a copy: strings.Clone(title)
+        Ignore substring-retains-string here with a comment
+        Bound "titles" with an LRU cache (github.com/hashicorp/golang-lru/v2, capacity 10000)
+        Ignore unbounded-global-map here with a comment"#]]
+    .assert_eq(&titles.join("\n"));
+    for a in actions.as_array().unwrap() {
+        assert_eq!(a["kind"], "quickfix");
+        assert_eq!(a["diagnostics"].as_array().unwrap().len(), 1);
+    }
+
+    // strings.Clone: the stored title is a copy.
+    let clone = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("strings.Clone"))
+        .unwrap();
+    let edited = apply_action(clone, &path);
+    let line = edited.lines().nth(58).unwrap();
+    expect![
+        "	titles[id] = strings.Clone(title) // want substring-retains-string unbounded-global-map"
+    ]
+    .assert_eq(line);
+
+    // The LRU fix rewrites the declaration, the write and the imports.
+    let lru = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().contains("LRU"))
+        .unwrap();
+    let edited = apply_action(lru, &path);
+    assert!(
+        edited.contains("\"github.com/hashicorp/golang-lru/v2\""),
+        "{edited}"
+    );
+    let changed: Vec<&str> = edited
+        .lines()
+        .filter(|l| l.contains("lru") || l.contains("titles"))
+        .collect();
+    expect![[r#"
+        	lru "github.com/hashicorp/golang-lru/v2"
+        	// titles keeps the title line of every imported document for search
+        	titles, _ = lru.New[string, string](10000) // Bounded: tune the capacity to the working set.
+        // titles map keeps every imported document alive in full, although only
+        	titles.Add(id, title) // want substring-retains-string unbounded-global-map
+        	return len(headers), titles.Len()"#]].assert_eq(&changed.join("\n"));
+
+    // Ignore with a comment: the line above, indented like the line; once typed, the
+    // finding is gone before the file is saved.
+    let ignore = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Ignore unbounded-global-map here with a comment")
+        .unwrap();
+    let edited = apply_action(ignore, &path);
+    let lines: Vec<&str> = edited.lines().collect();
+    assert_eq!(
+        lines[58],
+        "\t//heapspot:ignore unbounded-global-map reason: explain why this is not a leak"
+    );
+    assert_eq!(
+        lines[59].trim(),
+        "titles[id] = title // want substring-retains-string unbounded-global-map"
+    );
+    let mark = c.seen.len();
+    let edits: Vec<Value> = ignore["edit"]["changes"][&u]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| json!({"range": e["range"], "text": e["newText"]}))
+        .collect();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": edits}),
+    );
+    let d = c
+        .diagnostics_from(mark, &u, |d| {
+            d.iter().any(|d| d["range"]["start"]["line"] == 59)
+        })
+        .await;
+    let at: Vec<&str> = d
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == 59)
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(at, ["substring-retains-string"]);
+    c.shutdown().await;
+}
+
+const NON_ASCII: &str = "package cache\n\nvar greetings = map[string]string{}\n\nfunc Greet(k string) {\n\t_ = \"héllo 🌍\"; greetings[k] = k\n}\n";
+
+/// The range of the finding on a write that follows non-ASCII text, in the negotiated
+/// encoding; then an edit at the write's column (inserting a `delete`) must land there,
+/// which makes the finding go away.
+async fn greet_range(encodings: Value) -> (Value, Value) {
+    let (_tmp, root) = fixture_copy("service");
+    std::fs::write(root.join("cache/greet.go"), NON_ASCII).unwrap();
+    let mut c = start();
+    let init = c
+        .initialize(
+            &root,
+            json!({"general": {"positionEncodings": encodings}}),
+            json!({}),
+        )
+        .await;
+    let u = c.open(&root.join("cache/greet.go"), 1);
+    let d = c
+        .diagnostics_from(0, &u, |d| {
+            d.iter().any(|d| d["code"] == "unbounded-global-map")
+        })
+        .await;
+    let range = d
+        .into_iter()
+        .find(|d| d["code"] == "unbounded-global-map")
+        .unwrap()["range"]
+        .clone();
+    let at = range["start"].clone();
+    let mark = c.seen.len();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [
+            {"range": {"start": at, "end": at}, "text": "delete(greetings, k); "}]}),
+    );
+    c.diagnostics_from(mark, &u, |d| {
+        !d.iter().any(|d| d["code"] == "unbounded-global-map")
+    })
+    .await;
+    c.shutdown().await;
+    (init["capabilities"]["positionEncoding"].clone(), range)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn positions_in_utf16_and_utf8_on_non_ascii_lines() {
+    // `\t_ = "héllo 🌍"; greetings[k]`: the write starts after 17 UTF-16 code units or
+    // 20 bytes.
+    let (enc, r) = greet_range(json!(["utf-16"])).await;
+    assert_eq!(enc, "utf-16");
+    assert_eq!(r["start"], json!({"line": 5, "character": 17}), "{r}");
+    assert_eq!(r["end"], json!({"line": 5, "character": 29}), "{r}");
+    let (enc, r) = greet_range(json!(["utf-8", "utf-16"])).await;
+    assert_eq!(enc, "utf-8");
+    assert_eq!(r["start"], json!({"line": 5, "character": 20}), "{r}");
+    assert_eq!(r["end"], json!({"line": 5, "character": 32}), "{r}");
+    let (enc, r) = greet_range(Value::Null).await;
+    assert_eq!(enc, "utf-16");
+    assert_eq!(r["start"]["character"], 17);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_apply_in_version_order_and_old_results_are_dropped() {
+    let (_tmp, root, mut c, u) = open_service("cache/session.go").await;
+    let at = |v: i32, text: &str| {
+        json!({"textDocument": {"uri": u, "version": v}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": text}]})
+    };
+    // Version 3 arrives before version 2; both insert at the top. In version order the
+    // text starts "// two\n// three\n"? No: 3 inserts above 2's line.
+    let mark = c.seen.len();
+    c.notify("textDocument/didChange", at(3, "// three\n"));
+    c.notify("textDocument/didChange", at(2, "// two\n"));
+    let d = c
+        .diagnostics_from(mark, &u, |d| {
+            d.iter().any(|d| d["code"] == "unbounded-global-map")
+        })
+        .await;
+    let p = c
+        .wait_from(
+            mark,
+            "textDocument/publishDiagnostics",
+            |p| p["uri"] == u.as_str(),
+            client::TIMEOUT,
+        )
+        .await;
+    // Every publication after the edits is for version 3, with the map write two lines
+    // further down.
+    for n in c.seen[mark..]
+        .iter()
+        .filter(|n| n["params"]["uri"] == u.as_str())
+    {
+        assert_eq!(n["params"]["version"], 3, "{n}");
+    }
+    assert_eq!(p["version"], 3);
+    let line = d
+        .iter()
+        .find(|d| d["code"] == "unbounded-global-map")
+        .unwrap()["range"]["start"]["line"]
+        .clone();
+    assert_eq!(line, 50);
+    // The hover reads the text of version 3: line 51 (0-based 50) is the write.
+    let h = c
+        .ok(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": u}, "position": {"line": 50, "character": 3}}),
+        )
+        .await;
+    assert!(
+        h["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("unbounded-global-map"),
+        "{h}"
+    );
+    let _ = root;
+    c.shutdown().await;
+}

@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+use crate::annotate::{Annotations, CallPaths};
 use crate::config::{expand, Config};
 use crate::evidence::{gather, Evidence};
 use crate::findings::{analyze, ignores, Finding, Inputs as FindingInputs};
@@ -102,6 +103,8 @@ pub struct Analysis {
     /// Problems a user must see, each naming its file or pattern.
     pub errors: Vec<String>,
     disk: Mutex<HashMap<PathBuf, Option<Arc<LineIndex>>>>,
+    /// Call paths into lines of the last snapshot, built on first use (hover).
+    paths: OnceLock<Option<CallPaths>>,
 }
 
 impl Analysis {
@@ -125,6 +128,7 @@ impl Analysis {
             sample_type: None,
             errors: Vec::new(),
             disk: Mutex::new(HashMap::new()),
+            paths: OnceLock::new(),
         }
     }
 
@@ -166,6 +170,32 @@ impl Analysis {
             return Some("inuse_space".into());
         }
         types.last().cloned()
+    }
+
+    /// The annotations input for the selected sample type; `None` without heap evidence.
+    pub fn annotations(&self) -> Option<Annotations<'_>> {
+        let heap = self.heap.as_ref()?;
+        let sample = heap.type_index(&self.sample_type_name()?)?;
+        Some(Annotations {
+            evidence: heap,
+            sample,
+            findings: &self.findings,
+            thresholds: &self.config.thresholds,
+            base: self.base.as_ref(),
+        })
+    }
+
+    /// The call paths of the last snapshot for the selected sample type (built once;
+    /// call from the blocking pool).
+    pub fn call_paths(&self) -> Option<&CallPaths> {
+        self.paths
+            .get_or_init(|| {
+                let last = self.heap_profiles.last()?;
+                let mapper = self.mapper.as_ref()?;
+                let idx = last.sample_index(self.sample_type_name().as_deref()).ok()?;
+                CallPaths::build(mapper, last, idx).ok()
+            })
+            .as_ref()
     }
 
     /// The sample types of the heap profiles.
@@ -348,5 +378,6 @@ pub fn run(inputs: Inputs) -> Analysis {
         sample_type: inputs.sample_type.clone(),
         errors,
         disk: Mutex::new(HashMap::new()),
+        paths: OnceLock::new(),
     }
 }

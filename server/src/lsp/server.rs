@@ -11,7 +11,9 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{LanguageServer, LspService, Server};
 
-use super::handlers::{code_action, commands, diagnostics, documents, lifecycle, watch};
+use super::handlers::{
+    code_action, code_lens, commands, diagnostics, documents, hover, inlay_hints, lifecycle, watch,
+};
 use super::state::{Inner, Options};
 
 /// The language server.
@@ -107,6 +109,30 @@ impl LanguageServer for Backend {
         let inner = Arc::clone(&self.inner);
         guard("textDocument/codeAction", async move {
             code_action::code_action(&inner, params).await
+        })
+        .await
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let inner = Arc::clone(&self.inner);
+        guard("textDocument/codeLens", async move {
+            code_lens::code_lens(&inner, params).await
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let inner = Arc::clone(&self.inner);
+        guard("textDocument/inlayHint", async move {
+            inlay_hints::inlay_hint(&inner, params).await
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let inner = Arc::clone(&self.inner);
+        guard("textDocument/hover", async move {
+            hover::hover(&inner, params).await
         })
         .await
     }

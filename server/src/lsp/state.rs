@@ -134,6 +134,9 @@ pub struct Shared {
     pub sample_type: Option<String>,
     pub live_heap: Vec<PathBuf>,
     pub live_goroutine: Vec<PathBuf>,
+    /// Stored live snapshots named at or before this stamp are not shown (set by a
+    /// clear or a load by command).
+    pub live_floor: Option<String>,
     pub endpoints: Vec<EndpointStatus>,
     pub generation: u64,
     /// Files that currently carry published diagnostics.
@@ -186,6 +189,7 @@ impl Inner {
                 sample_type: None,
                 live_heap: Vec::new(),
                 live_goroutine: Vec::new(),
+                live_floor: None,
                 endpoints: Vec::new(),
                 generation: 0,
                 published: HashSet::new(),

@@ -125,6 +125,7 @@ pub async fn execute(inner: &Arc<Inner>, params: ExecuteCommandParams) -> Result
                     return Err(e);
                 }
             };
+            live::set_floor_now(inner);
             {
                 let mut s = inner.lock();
                 let heap: Vec<PathBuf> = loaded
@@ -204,6 +205,7 @@ pub async fn execute(inner: &Arc<Inner>, params: ExecuteCommandParams) -> Result
             })))
         }
         CLEAR_PROFILES => {
+            live::set_floor_now(inner);
             {
                 let mut s = inner.lock();
                 s.heap_override = Some(Vec::new());
