@@ -54,6 +54,22 @@ if (fnRows.length === 0 || lineRows.length === 0) {
   process.exit(1);
 }
 
+// The hover on the first want line: its own value, every sample type the profile has, a sparkline.
+const wantLine = source.findIndex((text) => /\/\/ want \S/.test(text)) + 1;
+const wantRow = byLine.rows.find((r) => r.file && r.file.endsWith(`/${file}`) && r.line === wantLine);
+if (wantLine === 0 || !wantRow) {
+  console.error(`expect.mjs: ${file} has no want line with memory in ${last}`);
+  process.exit(1);
+}
+const sampleTypes = ['alloc_objects', 'alloc_space', 'inuse_objects', 'inuse_space'].filter((type) => {
+  try {
+    execFileSync(heapspot, ['top', last, '-n', '1', '--sample-index', type], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
 // Sizes are compared as numbers (the editors parse "1.46MB", "1494.18kB", ... back to bytes),
 // so the check holds whatever unit the server picks, and still tells the lines of this file apart.
 const expectation = {
@@ -62,7 +78,7 @@ const expectation = {
   total: byFunction.total,
   lenses: [{ line: fnRows[0].line, function: fnRows[0].name, bytes: fnRows[0].row.flat, prefix: 'heapspot:' }],
   hints: [{ line: lineRows[0].line, bytes: lineRows[0].flat }],
-  hover: ['inuse_space'],
+  hover: { line: wantLine, bytes: wantRow.flat, sampleTypes },
   // heapspot.showTop rows are functions, located at their declaration.
   topLine: fnRows[0].line,
 };

@@ -203,7 +203,7 @@ try {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   await page.goto(`${base}/?folder=${encodeURIComponent(dirs.ws)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
@@ -301,15 +301,29 @@ try {
   if (check(Boolean(box), `the squiggle on line ${wantLine} has a box to hover`)) {
     await page.mouse.move(box.x - 30, box.y - 30);
     await page.mouse.move(box.x, box.y, { steps: 5 });
+    // The server's hover section starts with "heapspot ·" and the line's own value.
+    const hoverOk = (t) => {
+      const at = t.indexOf('heapspot ·');
+      const own = at >= 0 ? t.slice(at + 'heapspot ·'.length) : '';
+      return {
+        value: at >= 0 && sizeMatches(own, expect.hover.bytes),
+        types: expect.hover.sampleTypes.every((type) => t.includes(type)),
+        sparkline: /[▁▂▃▄▅▆▇█]{2,}/.test(t),
+        paths: t.includes('call paths'),
+      };
+    };
     hoverText = await waitFor('hover', async () => {
       const texts = await page.$$eval('.monaco-hover:not(.hidden)', (els) => els.map((e) => e.textContent));
       const t = texts.join('\n');
-      return expect.hover.every((h) => t.includes(h)) ? t : undefined;
+      return Object.values(hoverOk(t)).every(Boolean) ? t : undefined;
     }, 15000);
     const shown = hoverText ?? (await page.$$eval('.monaco-hover', (els) => els.map((e) => e.textContent).join('\n')));
-    for (const h of expect.hover) {
-      check(Boolean(hoverText), `the hover shows "${h}"`, shown.slice(0, 300));
-    }
+    const got = hoverOk(shown);
+    check(expect.hover.line === wantLine, `the hover expectations are for line ${wantLine}`);
+    check(got.value, `the hover shows the line's ${expect.hover.bytes} bytes`, shown.slice(shown.indexOf('heapspot ·'), shown.indexOf('heapspot ·') + 80));
+    check(got.types, `the hover lists every sample type (${expect.hover.sampleTypes.join(', ')})`);
+    check(got.sparkline, 'the hover has a trend sparkline');
+    check(got.paths, 'the hover has the top call paths');
     check(wants.filter((w) => w.line === wantLine).every((w) => shown.includes(w.rule)), `the hover names the rule ${wants[0].rule}`);
     await shot('02-hover');
     await page.screenshot({ path: path.join(artifacts, 'screenshot.png') });

@@ -252,6 +252,41 @@ local function run()
     say(string.format('  hint line %d: %s', line, label))
   end
 
+  -- Hover on the want line: the server's markdown, as vim.lsp.buf.hover() would show it.
+  local hover_line = expect.hover.line
+  local col = (vim.api.nvim_buf_get_lines(bufnr, hover_line - 1, hover_line, false)[1] or ''):find('%S') or 1
+  local hover_params = {
+    textDocument = vim.lsp.util.make_text_document_params(bufnr),
+    position = { line = hover_line - 1, character = col - 1 },
+  }
+  local hover_text = ''
+  for _, response in pairs(vim.lsp.buf_request_sync(bufnr, 'textDocument/hover', hover_params, 5000) or {}) do
+    local contents = response.result and response.result.contents
+    if type(contents) == 'table' then
+      hover_text = hover_text .. (contents.value or '')
+    elseif type(contents) == 'string' then
+      hover_text = hover_text .. contents
+    end
+  end
+  local own_at = hover_text:find('heapspot** ·', 1, true)
+  check(own_at ~= nil and size_matches(hover_text:sub(own_at), expect.hover.bytes),
+    string.format("the hover on line %d shows the line's %d bytes (got %q)", hover_line, expect.hover.bytes,
+      own_at and hover_text:sub(own_at, own_at + 60) or hover_text:sub(1, 80)))
+  local all_types = true
+  for _, sample_type in ipairs(expect.hover.sampleTypes) do
+    if not hover_text:find(sample_type, 1, true) then
+      all_types = false
+    end
+  end
+  check(all_types, 'the hover lists every sample type')
+  local sparkline = false
+  for _, bar in ipairs({ '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█' }) do
+    if hover_text:find(bar, 1, true) then
+      sparkline = true
+    end
+  end
+  check(sparkline, 'the hover has a trend sparkline')
+
   -- :HeapspotTop fills the quickfix list with workspace locations.
   vim.fn.setqflist({}, 'r')
   vim.cmd('HeapspotTop 10')
