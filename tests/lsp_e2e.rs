@@ -407,5 +407,39 @@ async fn live_endpoint_growth_shows_without_reopening() {
             .ends_with('▲'),
         "{labels:?}\n{d:?}"
     );
+
+    // One capture by command, from the base URL: saved in the store.
+    let r = c
+        .ok(
+            "workspace/executeCommand",
+            json!({"command": "heapspot.captureProfile", "arguments": [svc.base_url]}),
+        )
+        .await;
+    let saved = Path::new(r["path"].as_str().unwrap()).to_path_buf();
+    assert!(
+        saved.is_file() && saved.starts_with(root.join(".heapspot/snapshots")),
+        "{r}"
+    );
+    let st = c
+        .ok(
+            "workspace/executeCommand",
+            json!({"command": "heapspot.status"}),
+        )
+        .await;
+    assert!(
+        st["profiles"].as_array().unwrap().contains(&json!(saved)),
+        "{st}"
+    );
+    let e = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "heapspot.captureProfile", "arguments": ["http://127.0.0.1:1/debug/pprof/heap"]}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e["message"].as_str().unwrap().contains("127.0.0.1:1"),
+        "{e}"
+    );
     c.shutdown().await;
 }
