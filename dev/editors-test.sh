@@ -108,9 +108,28 @@ python3 -m zipfile -l "$vsix" | grep -E 'extension/(server/heapspot|dist/extensi
 
 # --- expectations from the CLI ----------------------------------------------------------------
 step "expectations (heapspot CLI)"
+# The editors work on a copy of the fixture workspace: quick fixes and captures write to it.
+scratch=$(mktemp -d)
+cleanup() {
+	if [[ -n ${http_pid:-} ]]; then kill "$http_pid" 2>/dev/null || true; fi
+	rm -rf "$scratch"
+}
+trap cleanup EXIT
+workspace=$scratch/service
+cp -r tests/fixtures/service "$workspace"
 expect=$artifacts/expect.json
-node tests/editors/expect.mjs "$server" tests/fixtures/service cache/session.go >"$expect"
+node tests/editors/expect.mjs "$server" "$workspace" cache/session.go >"$expect"
 cat "$expect"
+
+# A local stand-in for a service's /debug/pprof endpoints, serving a fixture snapshot, for
+# :HeapspotCapture.
+mkdir -p "$scratch/http/debug/pprof"
+cp tests/fixtures/service/profiles/heap-1.pb.gz "$scratch/http/debug/pprof/heap"
+cp tests/fixtures/service/profiles/goroutine-1.pb.gz "$scratch/http/debug/pprof/goroutine"
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$scratch/http" >"$artifacts/http.log" 2>&1 &
+http_pid=$!
+capture_url=http://127.0.0.1:$http_port
 
 # --- the runs ---------------------------------------------------------------------------------
 passed=0
@@ -127,9 +146,13 @@ record() { # NAME STATUS
 nvim_run() { # NAME NVIM
 	local name=$1 nvim=$2 status=0
 	local out=$artifacts/$name.txt
+	# Each Neovim gets its own copy of the workspace.
+	rm -rf "$scratch/$name"
+	cp -r tests/fixtures/service "$scratch/$name"
 	HEAPSPOT_REPO=$repo HEAPSPOT_BIN=$server HEAPSPOT_TEST_OUT=$out HEAPSPOT_EXPECT=$expect \
+		HEAPSPOT_CAPTURE_URL=$capture_url \
 		timeout 120 "$nvim" --headless -u NONE -i NONE -n \
-		-c "luafile tests/editors/nvim/test.lua" tests/fixtures/service/cache/session.go \
+		-c "luafile tests/editors/nvim/test.lua" "$scratch/$name/cache/session.go" \
 		</dev/null >"$artifacts/$name.log" 2>&1 || status=$?
 	cat "$out" 2>/dev/null || echo "(no result file; see $artifacts/$name.log)"
 	record "$name" "$status"

@@ -427,6 +427,27 @@ try {
   } else {
     await page.keyboard.press('Escape');
   }
+
+  // Select Sample Type: the server's sample types in a quick pick; the choice reaches the status bar.
+  await runCommand('heapspot: Select Sample Type');
+  const typeRows = await waitFor('sample types', async () => {
+    const texts = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.textContent));
+    return expect.hover.sampleTypes.every((type) => texts.some((t) => t.startsWith(type))) ? texts : undefined;
+  }, 10000);
+  check(Boolean(typeRows), `Select Sample Type offers ${expect.hover.sampleTypes.join(', ')}`, JSON.stringify(typeRows));
+  const otherType = expect.hover.sampleTypes.find((type) => type !== 'inuse_space');
+  if (typeRows && otherType) {
+    await page.keyboard.type(otherType);
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    const switched = await waitFor('sample type', async () => {
+      const texts = await page.$$eval('.statusbar-item', (els) => els.map((e) => e.textContent.trim()));
+      return texts.find((t) => t.startsWith('heapspot:') && t.includes(otherType));
+    }, 10000);
+    check(Boolean(switched), `after choosing ${otherType} the status bar shows it`, switched);
+  } else {
+    await page.keyboard.press('Escape');
+  }
 } catch (err) {
   check(false, `test error: ${err && err.stack ? err.stack : err}`);
   await shot('error').catch(() => {});

@@ -314,8 +314,32 @@ local function run()
   check(top_line, string.format(':HeapspotTop lists %s:%d', file, expect.topLine))
   vim.cmd('cclose')
 
+  -- :HeapspotCapture saves a snapshot from the endpoint into the workspace's snapshot store,
+  -- and it joins the loaded series.
+  local root = file:sub(1, #file - #expect.file - 1)
+  local capture_url = env.HEAPSPOT_CAPTURE_URL
+  check(capture_url ~= nil, 'HEAPSPOT_CAPTURE_URL names an endpoint to capture from')
+  if capture_url then
+    local store = root .. '/.heapspot/snapshots/*'
+    local before = #vim.fn.glob(store, false, true)
+    heapspot.status = nil
+    vim.cmd('HeapspotCapture ' .. capture_url)
+    vim.wait(15000, function()
+      return #vim.fn.glob(store, false, true) > before and heapspot.status ~= nil
+    end, 50)
+    local saved = vim.fn.glob(store, false, true)
+    check(#saved == before + 1, string.format(':HeapspotCapture %s saves one snapshot in .heapspot/snapshots (%d)', capture_url, #saved))
+    local joined = false
+    for _, p in ipairs((heapspot.status or {}).profiles or {}) do
+      if saved[#saved] and p == saved[#saved] then
+        joined = true
+      end
+    end
+    check(joined, 'the captured snapshot joins the loaded profiles')
+  end
+
   -- :HeapspotLoad replaces the profiles and the server reports the new set.
-  local first = expect.profiles[1]
+  local first = root .. '/profiles/' .. vim.fn.fnamemodify(expect.profiles[1], ':t')
   heapspot.status = nil
   vim.cmd('HeapspotLoad ' .. vim.fn.fnameescape(first))
   vim.wait(10000, function()
