@@ -9,7 +9,7 @@ mod client;
 use std::path::Path;
 use std::process::Stdio;
 
-use client::{fixture_copy, uri, TestClient};
+use client::{apply_action, fixture_copy, rules_at, uri, wants, TestClient};
 use serde_json::{json, Value};
 
 /// Starts `heapspot lsp` with test commands on; the child dies with the test.
@@ -27,28 +27,6 @@ fn start(root: &Path) -> (tokio::process::Child, TestClient) {
     let stdin = child.stdin.take().unwrap();
     let stdout = child.stdout.take().unwrap();
     (child, TestClient::start(stdout, stdin))
-}
-
-fn rules_at(diags: &[Value], line0: u64) -> Vec<String> {
-    let mut v: Vec<String> = diags
-        .iter()
-        .filter(|d| d["range"]["start"]["line"] == line0)
-        .map(|d| d["code"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-fn wants(path: &Path) -> Vec<(u64, Vec<String>)> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let w = l.split("// want ").nth(1)?;
-            Some((i as u64, w.split_whitespace().map(str::to_string).collect()))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,9 +250,7 @@ async fn apply_fix(c: &mut TestClient, path: &Path, line: u64, title: &str) {
         .iter()
         .find(|a| a["title"].as_str().unwrap().contains(title))
         .unwrap_or_else(|| panic!("no {title:?} fix at line {line}: {actions}"));
-    let text = std::fs::read_to_string(path).unwrap();
-    let edits = a["edit"]["changes"][&u].as_array().unwrap();
-    std::fs::write(path, client::apply_edits(&text, edits)).unwrap();
+    std::fs::write(path, apply_action(a, path)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ mod client;
 
 use std::path::Path;
 
-use client::{fixture_copy, redact, uri, TestClient};
+use client::{apply_action, fixture_copy, redact, rules_at, uri, wants, TestClient};
 use expect_test::expect;
 use serde_json::{json, Value};
 
@@ -57,31 +57,6 @@ fn brief(diags: &[Value]) -> String {
         .collect();
     lines.sort();
     lines.join("\n")
-}
-
-fn rules_at(diags: &[Value], line0: u64) -> Vec<String> {
-    let mut v: Vec<String> = diags
-        .iter()
-        .filter(|d| d["range"]["start"]["line"] == line0)
-        .map(|d| d["code"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The `// want RULE...` markers of a file: (0-based line, rule ids).
-fn wants(path: &Path) -> Vec<(u64, Vec<String>)> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let w = l.split("// want ").nth(1)?;
-            let mut ids: Vec<String> = w.split_whitespace().map(str::to_string).collect();
-            ids.sort();
-            Some((i as u64, ids))
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -775,15 +750,6 @@ async fn code_lenses_inlay_hints_and_hover() {
 }
 
 /// Applies the edits of a code action for `path` to its text.
-fn apply_action(action: &Value, path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
-    let edits = action["edit"]["changes"][uri(path)]
-        .as_array()
-        .unwrap()
-        .clone();
-    client::apply_edits(&text, &edits)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quick_fixes_edit_the_text() {
     let (_tmp, root, mut c, u) = open_service("ingest/ingest.go").await;

@@ -357,3 +357,39 @@ pub fn redact(v: &Value, root: &Path) -> String {
     s.replace(&uri(root), "file://$ROOT")
         .replace(&root.display().to_string(), "$ROOT")
 }
+
+/// The text of `path` with a code action's edits to it applied.
+pub fn apply_action(action: &Value, path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let edits = action["edit"]["changes"][uri(path)]
+        .as_array()
+        .unwrap()
+        .clone();
+    apply_edits(&text, &edits)
+}
+
+/// The rule ids of the diagnostics starting on a (0-based) line, sorted.
+pub fn rules_at(diags: &[Value], line0: u64) -> Vec<String> {
+    let mut v: Vec<String> = diags
+        .iter()
+        .filter(|d| d["range"]["start"]["line"] == line0)
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `// want RULE...` markers of a file: (0-based line, sorted rule ids).
+pub fn wants(path: &Path) -> Vec<(u64, Vec<String>)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let w = l.split("// want ").nth(1)?;
+            let mut ids: Vec<String> = w.split_whitespace().map(str::to_string).collect();
+            ids.sort();
+            Some((i as u64, ids))
+        })
+        .collect()
+}
