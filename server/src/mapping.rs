@@ -256,12 +256,12 @@ impl Mapper {
                     .collect()
             };
             let mut hits = hits_for(&symbol);
-            // A closure renamed by inlining is declared under a shorter name.
-            for name in crate::source::names::inlined_closure_names(&symbol) {
-                if !hits.is_empty() {
-                    break;
-                }
-                hits = hits_for(name);
+            if hits.is_empty() {
+                // A closure renamed by inlining is declared under a shorter name.
+                hits = crate::source::names::inlined_closure_names(&symbol)
+                    .map(hits_for)
+                    .find(|h| !h.is_empty())
+                    .unwrap_or_default();
             }
             let chosen = match hits.len() {
                 0 => None,
