@@ -25,9 +25,10 @@ use heapspot::annotate::{
     inlay_hints, Annotations, CallPaths, MAX_PATHS_PER_LINE, MIN_BYTES, MIN_SHARE,
 };
 use heapspot::config::Config;
-use heapspot::evidence::{gather, Evidence};
-use heapspot::findings::{analyze, Finding, Inputs};
+use heapspot::evidence::Evidence;
+use heapspot::findings::Finding;
 use heapspot::mapping::{AllocKind, Mapper};
+use heapspot::pipeline::{self, Request};
 use heapspot::profile::{Limits, Profile};
 use heapspot::source::index::Workspace;
 
@@ -82,16 +83,18 @@ impl Case {
             .iter()
             .map(|p| Profile::from_path(p, Limits::default()).unwrap())
             .collect();
-        let evidence = gather(&mapper, &profiles).unwrap();
-        let matches = heapspot::rules::run(&ws, &|id| config.rule_enabled(id), &[]);
-        let findings = analyze(Inputs {
+        let outcome = pipeline::run(Request {
             root: &root,
             config: &config,
-            matches,
-            heap: Some(&evidence),
-            goroutines: None,
+            ws: &ws,
+            mapper: &mapper,
+            heap: &profiles,
+            goroutines: &[],
             base: None,
+            overrides: &[],
         });
+        assert!(outcome.errors.is_empty(), "{name}: {:?}", outcome.errors);
+        let (evidence, findings) = (outcome.heap.unwrap(), outcome.findings);
         let (i, _) = profiles
             .iter()
             .enumerate()

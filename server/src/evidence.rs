@@ -3,6 +3,7 @@
 //! sample types in each snapshot and the producers below it. Sites that cannot be placed
 //! are kept as stale, with their reason, so a report can say so instead of guessing.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
@@ -77,8 +78,12 @@ impl Evidence {
 
 /// Attributes the samples of snapshots (of one kind, ordered here by time) to workspace
 /// lines.
-pub fn gather(mapper: &Mapper, profiles: &[Profile]) -> Result<Evidence, ProfileError> {
-    let Some(first) = profiles.first() else {
+pub fn gather<P: Borrow<Profile>>(
+    mapper: &Mapper,
+    profiles: &[P],
+) -> Result<Evidence, ProfileError> {
+    let profiles: Vec<&Profile> = profiles.iter().map(Borrow::borrow).collect();
+    let Some(&first) = profiles.first() else {
         return Ok(Evidence::default());
     };
     for p in &profiles[1..] {
@@ -94,7 +99,7 @@ pub fn gather(mapper: &Mapper, profiles: &[Profile]) -> Result<Evidence, Profile
     }
     let n = first.sample_types.len();
     let default_idx = first.sample_index(None)?;
-    let mut order: Vec<&Profile> = profiles.iter().collect();
+    let mut order: Vec<&Profile> = profiles.clone();
     order.sort_by_key(|p| p.time_nanos);
     let snaps = order.len();
 

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod findings;
 pub mod lsp;
 pub mod mapping;
+pub mod pipeline;
 pub mod profile;
 pub mod report;
 pub mod rules;

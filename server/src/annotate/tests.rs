@@ -10,8 +10,9 @@ use expect_test::{expect, Expect};
 use super::*;
 use crate::config::Config;
 use crate::evidence::{gather, Evidence};
-use crate::findings::{analyze, Finding, Inputs};
+use crate::findings::Finding;
 use crate::mapping::Mapper;
+use crate::pipeline::{self, Request};
 use crate::profile::{Limits, Profile};
 use crate::source::index::Workspace;
 
@@ -55,16 +56,18 @@ impl Case {
             .iter()
             .map(|p| Profile::from_path(p, Limits::default()).unwrap())
             .collect();
-        let evidence = gather(&mapper, &profiles).unwrap();
-        let matches = crate::rules::run(&ws, &|id| config.rule_enabled(id), &[]);
-        let findings = analyze(Inputs {
+        let outcome = pipeline::run(Request {
             root: &root,
             config: &config,
-            matches,
-            heap: Some(&evidence),
-            goroutines: None,
+            ws: &ws,
+            mapper: &mapper,
+            heap: &profiles,
+            goroutines: &[],
             base: None,
+            overrides: &[],
         });
+        assert!(outcome.errors.is_empty(), "{name}: {:?}", outcome.errors);
+        let (evidence, findings) = (outcome.heap.unwrap(), outcome.findings);
         let sample = evidence.type_index("inuse_space").unwrap();
         let latest = profiles.iter().max_by_key(|p| p.time_nanos).unwrap();
         let paths = CallPaths::build(&mapper, latest, sample).unwrap();

@@ -11,12 +11,11 @@ use clap::{Args, ValueEnum};
 
 use super::{CliError, EXIT_USAGE};
 use crate::config::Config;
-use crate::evidence::{gather, Evidence};
-use crate::findings::{analyze, Inputs, Severity};
+use crate::findings::Severity;
 use crate::mapping::Mapper;
+use crate::pipeline::{self, Request};
 use crate::profile::{Limits, Profile};
 use crate::report::{self, CheckReport};
-use crate::rules;
 use crate::source::index::Workspace;
 
 /// Output format of `check`.
@@ -119,29 +118,25 @@ pub(super) fn run(a: &CheckArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .map(|b| Profile::from_path(&resolve(&root, b), Limits::default()))
         .transpose()?;
 
-    let evidence = |ps: &[Profile]| -> Result<Option<Evidence>, CliError> {
-        if ps.is_empty() {
-            Ok(None)
-        } else {
-            Ok(Some(gather(&mapper, ps)?))
-        }
-    };
-    let heap = evidence(&heap_profiles)?;
-    let goroutines = evidence(&goroutine_profiles)?;
-    let base = match &base_profile {
-        Some(b) => Some(gather(&mapper, std::slice::from_ref(b))?),
-        None => None,
-    };
-
-    let matches = rules::run(&ws, &|id| config.rule_enabled(id), &[]);
-    let findings = analyze(Inputs {
+    let outcome = pipeline::run(Request {
         root: &root,
         config: &config,
-        matches,
-        heap: heap.as_ref(),
-        goroutines: goroutines.as_ref(),
-        base: base.as_ref(),
+        ws: &ws,
+        mapper: &mapper,
+        heap: &heap_profiles,
+        goroutines: &goroutine_profiles,
+        base: base_profile.as_ref(),
+        overrides: &[],
     });
+    if let Some(e) = outcome.errors.into_iter().next() {
+        return Err(e.into());
+    }
+    let (heap, goroutines, base, findings) = (
+        outcome.heap,
+        outcome.goroutines,
+        outcome.base,
+        outcome.findings,
+    );
 
     let rep = CheckReport {
         root: &root,

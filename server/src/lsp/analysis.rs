@@ -10,11 +10,11 @@ use std::time::SystemTime;
 
 use crate::annotate::{Annotations, CallPaths};
 use crate::config::{expand, Config};
-use crate::evidence::{gather, Evidence};
-use crate::findings::{analyze, ignores, Finding, Inputs as FindingInputs};
+use crate::evidence::Evidence;
+use crate::findings::{ignores, Finding};
 use crate::mapping::Mapper;
+use crate::pipeline::{self, Request};
 use crate::profile::{Limits, Profile};
-use crate::rules;
 use crate::source::index::Workspace;
 
 use super::convert::LineIndex;
@@ -309,34 +309,25 @@ pub fn run(inputs: Inputs) -> Analysis {
     for (p, t) in &overrides {
         mapper.set_text(p, Arc::clone(t));
     }
-    let mut evidence = |ps: &[(PathBuf, Arc<Profile>)]| -> Option<Evidence> {
-        if ps.is_empty() {
-            return None;
-        }
-        let owned: Vec<Profile> = ps.iter().map(|(_, p)| (**p).clone()).collect();
-        match gather(&mapper, &owned) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                errors.push(e.to_string());
-                None
-            }
-        }
-    };
-    let heap_ev = evidence(&heap);
-    let gor_ev = evidence(&gor);
-    let base_ev = base
-        .as_ref()
-        .and_then(|b| evidence(&[(PathBuf::new(), Arc::clone(b))]));
-
-    let matches = rules::run(ws, &|id| config.rule_enabled(id), &overrides);
-    let mut findings = analyze(FindingInputs {
+    let heap_profiles: Vec<&Profile> = heap.iter().map(|(_, p)| &**p).collect();
+    let gor_profiles: Vec<&Profile> = gor.iter().map(|(_, p)| &**p).collect();
+    let outcome = pipeline::run(Request {
         root: &root,
         config,
-        matches,
-        heap: heap_ev.as_ref(),
-        goroutines: gor_ev.as_ref(),
-        base: base_ev.as_ref(),
+        ws,
+        mapper: &mapper,
+        heap: &heap_profiles,
+        goroutines: &gor_profiles,
+        base: base.as_deref(),
+        overrides: &overrides,
     });
+    errors.extend(outcome.errors.iter().map(ToString::to_string));
+    let (heap_ev, gor_ev, base_ev, mut findings) = (
+        outcome.heap,
+        outcome.goroutines,
+        outcome.base,
+        outcome.findings,
+    );
     // Suppression comments typed in an open document count before it is saved.
     let docs: HashMap<PathBuf, DocInput> = inputs
         .docs
