@@ -201,6 +201,22 @@ async fn diagnostics_for_open_files_and_the_workspace() {
                 "uri": "file://$ROOT/cache/session.go"
               },
               "message": "53.32kB in use here"
+            },
+            {
+              "location": {
+                "range": {
+                  "end": {
+                    "character": 46,
+                    "line": 49
+                  },
+                  "start": {
+                    "character": 1,
+                    "line": 49
+                  }
+                },
+                "uri": "file://$ROOT/handlers.go"
+              },
+              "message": "4.01kB in use here"
             }
           ],
           "severity": 1,

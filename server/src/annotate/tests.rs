@@ -151,9 +151,9 @@ fn service_lenses() {
     check(
         render_lenses(c, &a, "cache/store.go"),
         expect![[r#"
-        8:124 [Store.items] heapspot: 1.91MB in use (18%) ▲ +488.60kB/snapshot
-        29:693 [(*Store).Put] heapspot: 1.91MB in use (18%) ▲ +488.60kB/snapshot
-    "#]],
+            8:124 [Store.items] heapspot: 1.95MB in use (18%) ▲ +502.30kB/snapshot
+            29:693 [(*Store).Put] heapspot: 1.91MB in use (18%) ▲ +488.60kB/snapshot
+        "#]],
     );
     check(
         render_lenses(c, &a, "ingest/ingest.go"),

@@ -94,7 +94,7 @@ impl Rule for CacheNoEviction {
                         idx.alloc_sites(sf, arg, &mut evidence);
                     }
                 } else {
-                    stored_values(idx, sf, at, stmt, &mut evidence);
+                    stored_values(pkg, idx, sf, at, stmt, &mut evidence);
                 }
                 if i > 0 {
                     related.push(Related {

@@ -713,15 +713,30 @@ fn capture_sites(
     let head = lit.child_by_field_name("parameters").unwrap_or(lit);
     out.push(idx.location(fi, head));
     for id in captured {
-        if let Binding::Local { decl } = binding(*id, idx.src(fi)) {
-            let name = idx.text(fi, *id);
-            if let Some(v) =
-                super::unbounded_global_map::maps::declared_value(decl, name, idx.src(fi))
-            {
-                idx.alloc_sites(fi, v, out);
-            } else {
-                idx.alloc_sites(fi, *id, out);
+        match binding(*id, idx.src(fi)) {
+            Binding::Local { decl } => {
+                let name = idx.text(fi, *id);
+                if let Some(v) =
+                    super::unbounded_global_map::maps::declared_value(decl, name, idx.src(fi))
+                {
+                    idx.alloc_sites(fi, v, out);
+                } else {
+                    idx.alloc_sites(fi, *id, out);
+                }
             }
+            // What the callers pass.
+            Binding::Param { .. } => idx.alloc_sites(fi, *id, out),
+            // A captured receiver keeps the object alive: where the package makes its type.
+            Binding::Receiver { func } => {
+                let Some(ty) = super::flow::receiver_type(func, idx.src(fi)) else {
+                    continue;
+                };
+                let types: HashSet<String> = std::iter::once(ty.to_string()).collect();
+                for f in &idx.files {
+                    super::flow::type_allocations(f, f.tree.root_node(), &types, out);
+                }
+            }
+            Binding::Result { .. } | Binding::Package => {}
         }
     }
 }
@@ -993,16 +1008,23 @@ func (s *Session) Start() {
 	s.hub.OnNamed("x", func(m string) { s.buf = nil })
 	hub.Register(func() { s.buf = nil })
 }
+
+func NewSession(h *hub.Hub) *Session {
+	return &Session{
+		hub: h,
+		buf: make([]byte, 0, 4096),
+	}
+}
 "#,
             expect![[r#"
                 relay/session.go:11 closure-registry-leak [Hub.listeners] callback capturing "s" is added to registry field "Hub.listeners" of package hub by (hub.Hub).OnBroadcast in (*Session).Start and never removed
                   declared hub/hub.go:4
                   related hub/hub.go:9 (hub.Hub).OnBroadcast adds the callback here
-                  evidence hub/hub.go:9 relay/session.go:11
+                  evidence hub/hub.go:9 relay/session.go:11 relay/session.go:19-22
                 relay/session.go:15 closure-registry-leak [global] callback capturing "s" is added to package-level registry "global" of package hub by hub.Register in (*Session).Start and never removed
                   declared hub/hub.go:20
                   related hub/hub.go:23 hub.Register adds the callback here
-                  evidence hub/hub.go:23 relay/session.go:15
+                  evidence hub/hub.go:23 relay/session.go:15 relay/session.go:19-22
             "#]],
         );
     }

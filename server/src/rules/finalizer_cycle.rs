@@ -356,6 +356,10 @@ fn check_call(
     };
     let mut evidence = Vec::new();
     flow::alloc_sites(pkg, ctx.file, *obj, &mut evidence);
+    // The bound method value that closes the cycle is allocated at its store.
+    if let Some(store) = self_store {
+        flow::push_unique(&mut evidence, ctx.loc(store));
+    }
     // The other members of the cycle made in the same function, and, for a receiver or
     // parameter, every place the package makes the object's type.
     let members: HashSet<String> = match (&cycle, &ty) {
@@ -369,7 +373,7 @@ fn check_call(
         _ => HashSet::new(),
     };
     if let Some(decl) = syntax::enclosing_declaration(call) {
-        type_allocations(ctx, decl, &members, &mut evidence);
+        flow::type_allocations(ctx.file, decl, &members, &mut evidence);
     }
     let from_param = flow::unparen(*obj).kind() == "identifier"
         && flow::resolve_ident(flow::unparen(*obj), src).is_some_and(|b| b.kind == BindKind::Param);
@@ -377,8 +381,7 @@ fn check_call(
         if let Some(t) = &ty {
             let one: HashSet<String> = std::iter::once(t.clone()).collect();
             for f in pkg.program_files() {
-                let fctx = FileCtx::new(f);
-                type_allocations(&fctx, f.tree.root_node(), &one, &mut evidence);
+                flow::type_allocations(f, f.tree.root_node(), &one, &mut evidence);
             }
         }
     }
@@ -400,39 +403,6 @@ fn check_call(
         fixes: Vec::new(),
         version_note: None,
     })
-}
-
-/// Composite literals and `new` calls of the given types under `node`.
-fn type_allocations(
-    ctx: &FileCtx<'_>,
-    node: Node<'_>,
-    types: &HashSet<String>,
-    out: &mut Vec<Location>,
-) {
-    if types.is_empty() {
-        return;
-    }
-    let src = ctx.src;
-    for n in syntax::descendants(node) {
-        let ty = match n.kind() {
-            "composite_literal" => n.child_by_field_name("type"),
-            "call_expression" if syntax::callee(n, src) == Some("new") => {
-                syntax::call_args(n).first().copied()
-            }
-            _ => None,
-        };
-        let Some(name) = ty.and_then(|t| flow::base_type_name(t, src)) else {
-            continue;
-        };
-        if types.contains(name) {
-            // `&T{...}` is allocated as a whole at the `&`.
-            let at = n
-                .parent()
-                .filter(|p| p.kind() == "unary_expression" && flow::operator(*p, src) == "&")
-                .unwrap_or(n);
-            flow::push_unique(out, ctx.loc(at));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -679,7 +649,7 @@ func (c *Conn) finalize() {}
             expect![[r#"
                 rpc.go:15 finalizer-cycle [Conn] runtime.SetFinalizer is set on "c" in Dial, which stores a function value bound to "c" in "c" itself (line 14): an object with a finalizer in a reference cycle is never freed
                   declared rpc.go:5
-                  evidence rpc.go:13
+                  evidence rpc.go:13 rpc.go:14
             "#]],
         );
     }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::Node;
 
 use crate::rules::syntax::{self, ancestors, descendants, text};
-use crate::rules::{Location, Package, SourceFile, TextEdit};
+use crate::rules::{Context, Location, Package, SourceFile, TextEdit};
 use crate::source::model::{Decl, DeclKind};
 
 // ---------------------------------------------------------------------------------------
@@ -1280,6 +1280,46 @@ fn literal_values(
     }
 }
 
+/// Composite literals and `new` calls of the given types under `node` (`&T{...}` is
+/// allocated as a whole at the `&`).
+pub(crate) fn type_allocations(
+    file: &SourceFile,
+    node: Node<'_>,
+    types: &HashSet<String>,
+    out: &mut Vec<Location>,
+) {
+    if types.is_empty() {
+        return;
+    }
+    let src: &str = &file.text;
+    for n in descendants(node) {
+        let ty = match n.kind() {
+            "composite_literal" => n.child_by_field_name("type"),
+            "call_expression" if syntax::callee(n, src) == Some("new") => {
+                syntax::call_args(n).first().copied()
+            }
+            _ => None,
+        };
+        let Some(name) = ty.and_then(|t| base_type_name(t, src)) else {
+            continue;
+        };
+        if types.contains(name) {
+            let at = n
+                .parent()
+                .filter(|p| p.kind() == "unary_expression" && operator(*p, src) == "&")
+                .unwrap_or(n);
+            push_unique(out, file.location(at));
+        }
+    }
+}
+
+/// The type a method's receiver names (`T` for `func (s *T) M()`).
+pub(crate) fn receiver_type<'s>(method: Node<'_>, src: &'s str) -> Option<&'s str> {
+    let recv = method.child_by_field_name("receiver")?;
+    let decl = named(recv).into_iter().next()?;
+    base_type_name(decl.child_by_field_name("type")?, src)
+}
+
 /// Adds a location unless a location of the same file already covers its lines.
 pub(crate) fn push_unique(out: &mut Vec<Location>, loc: Location) {
     let covered = out.iter().any(|l| {
@@ -1941,6 +1981,101 @@ pub(crate) fn callers<'p>(
         }
     }
     out
+}
+
+/// Calls of a function or method of the context's package from the other workspace
+/// packages: `pkg.F(...)` in a file importing the package for a function, `x.M(...)`
+/// (not qualified by an import) in a package importing it for a method. Without types a
+/// method is matched by name, so a caller may be a method of the same name of another
+/// type. `visit` gets each call with its package and file and returns `false` to stop.
+pub(crate) fn calls_from_other_packages(
+    cx: &Context<'_>,
+    func: Node<'_>,
+    src: &str,
+    visit: &mut dyn FnMut(&Package, &SourceFile, Node<'_>) -> bool,
+) {
+    let Some(name) = syntax::function_name(func, src) else {
+        return;
+    };
+    let method = func.kind() == "method_declaration";
+    for path in cx.packages_calling(name) {
+        let Some(other) = cx.other_package(&path) else {
+            continue;
+        };
+        let quals: Vec<Option<&str>> = other
+            .program_files()
+            .map(|f| import_name(f.tree.root_node(), &f.text, &cx.import_path))
+            .collect();
+        if quals.iter().all(Option::is_none) {
+            continue;
+        }
+        for (file, qual) in other.program_files().zip(&quals) {
+            let fsrc: &str = &file.text;
+            if !method && qual.is_none() {
+                continue;
+            }
+            for call in syntax::descendants_of_kind(file.tree.root_node(), "call_expression") {
+                let Some(f) = call.child_by_field_name("function").map(unparen) else {
+                    continue;
+                };
+                if f.kind() != "selector_expression"
+                    || f.child_by_field_name("field")
+                        .is_none_or(|fl| syntax::text(fl, fsrc) != name)
+                {
+                    continue;
+                }
+                let qualified = f
+                    .child_by_field_name("operand")
+                    .map(unparen)
+                    .is_some_and(|o| {
+                        o.kind() == "identifier"
+                            && Some(syntax::text(o, fsrc)) == *qual
+                            && resolve_ident(o, fsrc).is_none()
+                    });
+                if qualified != method && !visit(&other, file, call) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// For a value that is a parameter of a function or method (`func (m *Memo) Put(k K, v
+/// V)`), the allocation sites of the arguments the other workspace packages pass for it
+/// (the callers in the package itself are followed by the rules' own value flow).
+pub(crate) fn param_alloc_sites_in_callers(
+    cx: &Context<'_>,
+    file: &SourceFile,
+    value: Node<'_>,
+    out: &mut Vec<Location>,
+) {
+    let src: &str = &file.text;
+    let Some(b) = resolve_ident(unparen(value), src) else {
+        return;
+    };
+    let Some(pos) = param_position(&b) else {
+        return;
+    };
+    let Some(func) = b.decl.parent().and_then(|l| l.parent()) else {
+        return;
+    };
+    if !matches!(func.kind(), "function_declaration" | "method_declaration") {
+        return;
+    }
+    // A variadic parameter takes the arguments from its position on.
+    let variadic = b.decl.kind() == "variadic_parameter_declaration";
+    calls_from_other_packages(cx, func, src, &mut |pkg, f, call| {
+        let args = syntax::call_args(call);
+        let taken = if variadic {
+            args.get(pos..).unwrap_or_default()
+        } else {
+            args.get(pos..=pos).unwrap_or_default()
+        };
+        for arg in taken {
+            alloc_sites(pkg, f, *arg, out);
+        }
+        true
+    });
 }
 
 /// Test support: writes `go.mod` (module `example.com/app`, `go` version as given)

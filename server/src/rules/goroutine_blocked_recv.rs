@@ -203,8 +203,6 @@ fn returned_never_closed(cx: &Context<'_>, chan: &Chan<'_>) -> Option<Vec<Locati
         return None;
     }
     let src: &str = &chan.file.text;
-    let name = syntax::function_name(func, src)?;
-    let method = func.kind() == "method_declaration";
     let mut calls: Vec<Location> = Vec::new();
     for (file, call) in flow::callers(cx, func, src) {
         match caller_use(file, call) {
@@ -212,42 +210,16 @@ fn returned_never_closed(cx: &Context<'_>, chan: &Chan<'_>) -> Option<Vec<Locati
             _ => return None,
         }
     }
-    for path in cx.packages_calling(name) {
-        let Some(other) = cx.other_package(&path) else {
-            continue;
-        };
-        for file in other.program_files() {
-            let fsrc: &str = &file.text;
-            let root = file.tree.root_node();
-            let Some(qual) = flow::import_name(root, fsrc, &cx.import_path) else {
-                continue;
-            };
-            for call in syntax::descendants_of_kind(root, "call_expression") {
-                let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
-                    continue;
-                };
-                if f.kind() != "selector_expression"
-                    || f.child_by_field_name("field")
-                        .is_none_or(|fl| syntax::text(fl, fsrc) != name)
-                {
-                    continue;
-                }
-                let operand = f.child_by_field_name("operand").map(flow::unparen);
-                let qualified = operand.is_some_and(|o| {
-                    o.kind() == "identifier"
-                        && syntax::text(o, fsrc) == qual
-                        && flow::resolve_ident(o, fsrc).is_none()
-                });
-                // `pkg.F(...)` for a function; `x.M(...)` (not `pkg.X`) for a method.
-                if qualified == method {
-                    continue;
-                }
-                match caller_use(file, call) {
-                    CallerUse::Keeps => calls.push(file.location(call)),
-                    _ => return None,
-                }
-            }
+    let mut passed_on = false;
+    flow::calls_from_other_packages(cx, func, src, &mut |_, file, call| {
+        match caller_use(file, call) {
+            CallerUse::Keeps => calls.push(file.location(call)),
+            _ => passed_on = true,
         }
+        !passed_on
+    });
+    if passed_on {
+        return None;
     }
     (!calls.is_empty()).then_some(calls)
 }

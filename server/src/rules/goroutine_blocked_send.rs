@@ -1436,10 +1436,21 @@ pub(super) mod chans {
             let Some(callee) = value.child_by_field_name("function").map(unparen) else {
                 continue;
             };
-            if callee.kind() != "identifier" {
-                continue;
-            }
-            if let Some((cfile, cfunc)) = funcs.get(syntax::text(callee, src)) {
+            let built_by = match callee.kind() {
+                "identifier" => funcs.get(syntax::text(callee, src)),
+                // `p.fetch(id)`: a method of the package (not `pkg.F` of an import).
+                "selector_expression" => callee
+                    .child_by_field_name("operand")
+                    .map(unparen)
+                    .filter(|o| {
+                        o.kind() != "identifier"
+                            || crate::rules::flow::resolve_ident(*o, src).is_some()
+                    })
+                    .and(callee.child_by_field_name("field"))
+                    .and_then(|f| funcs.method(syntax::text(f, src))),
+                _ => None,
+            };
+            if let Some((cfile, cfunc)) = built_by {
                 push(
                     cfile.location(cfunc),
                     "builds the value the blocked goroutine holds",
@@ -1574,6 +1585,49 @@ func deliver(msg string) error { return nil }
                   related notify/notify.go:16 this case ends the wait without receiving
                   related notify/notify.go:21 builds the value the blocked goroutine holds
                   evidence notify/notify.go:11
+                  fix: Give "result" a buffer of one so the goroutine's send never blocks
+            "#]],
+        );
+    }
+
+    #[test]
+    fn the_value_sent_is_built_by_a_method() {
+        check_send(
+            r#"
+-- presence/presence.go --
+package presence
+
+import "time"
+
+type Service struct{ timeout time.Duration }
+
+func (p *Service) Lookup(id string) []byte {
+	result := make(chan []byte)
+	go func() {
+		result <- p.fetch(id)
+	}()
+	select {
+	case b := <-result:
+		return b
+	case <-time.After(p.timeout):
+		return nil
+	}
+}
+
+func (p *Service) fetch(id string) []byte {
+	card := make([]byte, 2048)
+	copy(card, id)
+	return card
+}
+"#,
+            expect![[r#"
+                presence/presence.go:10 goroutine-blocked-send [result] goroutine started in (*Service).Lookup sends on unbuffered channel "result", and (*Service).Lookup stops receiving when another case of the select wins, so the send blocks forever
+                  declared presence/presence.go:8
+                  related presence/presence.go:9 starts the goroutine that blocks
+                  related presence/presence.go:8 makes channel "result"
+                  related presence/presence.go:15 this case ends the wait without receiving
+                  related presence/presence.go:20 builds the value the blocked goroutine holds
+                  evidence presence/presence.go:10
                   fix: Give "result" a buffer of one so the goroutine's send never blocks
             "#]],
         );

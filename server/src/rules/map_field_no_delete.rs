@@ -175,7 +175,7 @@ impl Rule for MapFieldNoDelete {
             let mut related = Vec::new();
             for (i, &(fi, index, stmt)) in writes.iter().enumerate() {
                 evidence.push(idx.location(fi, stmt));
-                stored_values(idx, fi, index, stmt, &mut evidence);
+                stored_values(pkg, idx, fi, index, stmt, &mut evidence);
                 if i > 0 {
                     related.push(Related {
                         location: idx.location(fi, index),
@@ -277,6 +277,74 @@ func (r *Registry) Add(id string, gen int) {
                 registry/registry.go:19 map-field-no-delete [Registry.instances] map field "Registry.instances" is written in (*Registry).Add and nothing deletes from it
                   declared registry/registry.go:10
                   evidence registry/registry.go:16 registry/registry.go:17 registry/registry.go:19
+            "#]],
+        );
+    }
+
+    #[test]
+    fn values_passed_in_by_other_packages_are_evidence() {
+        // `Put` stores its parameters; what the main package passes for them is what
+        // the map keeps. A `Put` of another type in a package that does not import memo
+        // is not a caller.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- memo/memo.go --
+package memo
+
+type Memo[K comparable, V any] struct {
+	items map[K]V
+}
+
+func New[K comparable, V any]() *Memo[K, V] {
+	return &Memo[K, V]{items: map[K]V{}}
+}
+
+func (m *Memo[K, V]) Put(k K, v V) {
+	m.items[k] = v
+}
+-- main.go --
+package main
+
+import "example.com/app/memo"
+
+type Result struct {
+	ID  int
+	Out []byte
+}
+
+type app struct {
+	results *memo.Memo[int, *Result]
+}
+
+func (a *app) submit(id int) {
+	out := make([]byte, 256)
+	r := &Result{ID: id, Out: out}
+	a.results.Put(id, r)
+}
+
+func main() {
+	a := &app{results: memo.New[int, *Result]()}
+	a.submit(1)
+}
+-- other/other.go --
+package other
+
+type Set struct{ m map[string]bool }
+
+func (s *Set) Put(k string) { s.m[k] = true }
+
+func Fill(s *Set) {
+	s.Put(string(make([]byte, 10)))
+}
+"#,
+            expect![[r#"
+                memo/memo.go:12 map-field-no-delete [Memo.items] map field "Memo.items" is written in (*Memo).Put and nothing deletes from it
+                  declared memo/memo.go:4
+                  evidence main.go:15 main.go:16 memo/memo.go:12
+                other/other.go:5 map-field-no-delete [Set.m] map field "Set.m" is written in (*Set).Put and nothing deletes from it
+                  declared other/other.go:3
+                  evidence other/other.go:5 other/other.go:8
             "#]],
         );
     }

@@ -85,7 +85,7 @@ impl Rule for UnboundedGlobalMap {
             let mut related = Vec::new();
             for (i, &(fi, index, stmt)) in writes.iter().enumerate() {
                 evidence.push(idx.location(fi, stmt));
-                stored_values(idx, fi, index, stmt, &mut evidence);
+                stored_values(pkg, idx, fi, index, stmt, &mut evidence);
                 if i > 0 {
                     related.push(Related {
                         location: idx.location(fi, index),
@@ -122,8 +122,10 @@ pub(crate) fn constant_key(idx: &PackageIndex<'_>, fi: usize, index: Node<'_>) -
             .is_some_and(|k| idx.is_bounded_key(fi, k))
 }
 
-/// Adds the allocation sites of the value and the key a write stores.
+/// Adds the allocation sites of the value and the key a write stores; for a parameter,
+/// those of the arguments callers in the package and in other packages pass for it.
 pub(crate) fn stored_values<'p>(
+    cx: &Context<'_>,
     idx: &PackageIndex<'p>,
     fi: usize,
     index: Node<'p>,
@@ -133,6 +135,9 @@ pub(crate) fn stored_values<'p>(
     if index.kind() == "index_expression" {
         if let Some(k) = index.child_by_field_name("index") {
             idx.alloc_sites(fi, k, out);
+            if let Some(f) = idx.files.get(fi) {
+                flow::param_alloc_sites_in_callers(cx, f, k, out);
+            }
         }
     }
     if stmt.kind() != "assignment_statement" {
@@ -159,6 +164,9 @@ pub(crate) fn stored_values<'p>(
     };
     if let Some(v) = value {
         idx.alloc_sites(fi, *v, out);
+        if let Some(f) = idx.files.get(fi) {
+            flow::param_alloc_sites_in_callers(cx, f, *v, out);
+        }
     }
 }
 
