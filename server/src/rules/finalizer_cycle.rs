@@ -499,7 +499,7 @@ func NewEntry(r Registry, key string) *Entry {
                 tree.go:23 finalizer-cycle [Node] runtime.SetFinalizer is set on "n" in Track, and Node can reach itself through Node.parent; an object with a finalizer in a reference cycle is never freed
                   declared tree.go:5
                   evidence tree.go:16-18
-                tree.go:29 finalizer-cycle [Entry] runtime.SetFinalizer is set on "e" in Entry.watch, and Entry can reach itself through Entry.owner → Registry; an object with a finalizer in a reference cycle is never freed
+                tree.go:29 finalizer-cycle [Entry] runtime.SetFinalizer is set on "e" in (*Entry).watch, and Entry can reach itself through Entry.owner → Registry; an object with a finalizer in a reference cycle is never freed
                   declared tree.go:12
                   evidence tree.go:33
             "#]],

@@ -880,8 +880,8 @@ pub(crate) fn package_methods<'p>(pkg: &'p Package, name: &str) -> Vec<(&'p Sour
     out
 }
 
-/// How a function is named in messages: `Batch`, `Store.Put`, or a package-level
-/// function literal.
+/// How a function is named in messages, as pprof names it: `Batch`, `(*Store).Put`,
+/// `Store.Len`, or a package-level function literal.
 pub(crate) fn function_label(node: Node<'_>, src: &str) -> String {
     let Some(decl) = syntax::enclosing_declaration(node).or_else(|| {
         syntax::is_function(node.kind())
@@ -892,12 +892,14 @@ pub(crate) fn function_label(node: Node<'_>, src: &str) -> String {
     };
     let name = syntax::function_name(decl, src).unwrap_or("?");
     if decl.kind() == "method_declaration" {
-        let recv = decl
+        let ty = decl
             .child_by_field_name("receiver")
             .and_then(|r| named(r).into_iter().next())
-            .and_then(|p| p.child_by_field_name("type"))
-            .and_then(|t| base_type_name(t, src));
-        if let Some(recv) = recv {
+            .and_then(|p| p.child_by_field_name("type"));
+        if let Some(recv) = ty.and_then(|t| base_type_name(t, src)) {
+            if ty.is_some_and(|t| t.kind() == "pointer_type") {
+                return format!("(*{recv}).{name}");
+            }
             return format!("{recv}.{name}");
         }
     }

@@ -63,9 +63,10 @@ impl Rule for GlobalSliceAppend {
 }
 
 /// `x.f = append(x.f, v)` where `f` is a slice field of a struct type `T` of the
-/// package that the package keeps for the life of the process (a package-level variable
-/// holds a `T`, or a map or slice that only grows holds them), and nothing in the package
-/// ever truncates, resets, reslices or takes the address of a field `f`.
+/// package that lives for the life of the process (a package-level variable holds a `T`,
+/// `T` is shared between goroutines, or a map or slice that only grows holds them), and
+/// nothing in the package ever truncates, resets, reslices or takes the address of a
+/// field `f`.
 fn field_appends(pkg: &Context<'_>, out: &mut Vec<Match>) {
     let idx = pkg.index();
     // Slice fields by name: the struct types declaring them and the declaration.
@@ -224,11 +225,16 @@ fn field_reset_anywhere(pkg: &Package, field: &str) -> bool {
 }
 
 /// Why values of struct type `ty` live as long as the process, if they do: a
-/// package-level variable holds one, or a package-level variable or a struct field of
-/// map or slice type holds them and is never deleted from, cleared or reset.
+/// package-level variable holds one, the type has a `sync` or `sync/atomic` field (it is
+/// made to be shared between goroutines, like a service's state), or a package-level
+/// variable or a struct field of map or slice type holds them and is never deleted
+/// from, cleared or reset.
 fn long_lived(pkg: &Package, idx: &flow::PackageIndex<'_>, ty: &str) -> Option<String> {
     if let Some(v) = idx.holders_of(ty).first() {
         return Some(format!("package-level variable \"{v}\" holds"));
+    }
+    if let Some(f) = idx.shared_state_field(ty) {
+        return Some(format!("is shared between goroutines (field `{f}`)"));
     }
     let holds = |t: Node<'_>, src: &str| -> bool {
         let elem = match t.kind() {
@@ -789,12 +795,54 @@ var current = &journal{}
 func (j *journal) Add(e string) {
 	j.entries = append(j.entries, "entry: "+e)
 }
+-- audit/audit.go --
+package audit
+
+import "sync"
+
+type Record struct{ Body []byte }
+
+// Log is shared by the request handlers; its records are never flushed.
+type Log struct {
+	mu      sync.Mutex
+	records []Record
+}
+
+func (l *Log) Record(body []byte) {
+	rec := Record{Body: append([]byte(nil), body...)}
+	l.mu.Lock()
+	l.records = append(l.records, rec)
+	l.mu.Unlock()
+}
+
+// Batch is shared too, but its flush resets the slice.
+type Batch struct {
+	mu    sync.Mutex
+	items []string
+}
+
+func (b *Batch) Add(s string) {
+	b.mu.Lock()
+	b.items = append(b.items, s)
+	b.mu.Unlock()
+}
+
+func (b *Batch) Flush() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.items
+	b.items = nil
+	return out
+}
 "#,
             expect![[r#"
-                stats/collector.go:22 global-slice-append [clientStats.latencies] slice field "latencies" of clientStats, which map field "Collector.clients" keeps and never shrinks, is appended to in Collector.Observe and never truncated or reset
+                audit/audit.go:16 global-slice-append [Log.records] slice field "records" of Log, which is shared between goroutines (field `mu sync.Mutex`), is appended to in (*Log).Record and never truncated or reset
+                  declared audit/audit.go:10
+                  evidence audit/audit.go:16 audit/audit.go:14
+                stats/collector.go:22 global-slice-append [clientStats.latencies] slice field "latencies" of clientStats, which map field "Collector.clients" keeps and never shrinks, is appended to in (*Collector).Observe and never truncated or reset
                   declared stats/collector.go:7
                   evidence stats/collector.go:22
-                stats/collector.go:32 global-slice-append [journal.entries] slice field "entries" of journal, which package-level variable "current" holds, is appended to in journal.Add and never truncated or reset
+                stats/collector.go:32 global-slice-append [journal.entries] slice field "entries" of journal, which package-level variable "current" holds, is appended to in (*journal).Add and never truncated or reset
                   declared stats/collector.go:26
                   evidence stats/collector.go:32
             "#]],

@@ -644,15 +644,15 @@ func (c *Cache) Observe(r io.Reader, name string) {
                   related store.go:39 buffer "buf" is allocated here
                   evidence store.go:39 store.go:42
                   fix: Store a copy: bytes.Clone(buf[:n])
-                store.go:48 subslice-retains-backing-array [c.last] a sub-slice of buffer "raw" (from io.ReadAll) is assigned to "c.last" in Cache.Observe, which keeps the whole backing array alive
+                store.go:48 subslice-retains-backing-array [c.last] a sub-slice of buffer "raw" (from io.ReadAll) is assigned to "c.last" in (*Cache).Observe, which keeps the whole backing array alive
                   related store.go:47 buffer "raw" is allocated here
                   evidence store.go:47 store.go:48
                   fix: Store a copy: bytes.Clone(raw[8:])
-                store.go:49 subslice-retains-backing-array [c.byName] a sub-slice of buffer "raw" (from io.ReadAll) is stored in "c.byName" in Cache.Observe, which keeps the whole backing array alive
+                store.go:49 subslice-retains-backing-array [c.byName] a sub-slice of buffer "raw" (from io.ReadAll) is stored in "c.byName" in (*Cache).Observe, which keeps the whole backing array alive
                   related store.go:47 buffer "raw" is allocated here
                   evidence store.go:47 store.go:49
                   fix: Store a copy: bytes.Clone(raw[:8])
-                store.go:50 subslice-retains-backing-array [tags] a sub-slice of buffer "raw" (from io.ReadAll) is sent on channel "tags" in Cache.Observe, which keeps the whole backing array alive
+                store.go:50 subslice-retains-backing-array [tags] a sub-slice of buffer "raw" (from io.ReadAll) is sent on channel "tags" in (*Cache).Observe, which keeps the whole backing array alive
                   declared store.go:21
                   related store.go:47 buffer "raw" is allocated here
                   evidence store.go:47 store.go:50

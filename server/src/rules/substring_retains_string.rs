@@ -717,16 +717,16 @@ func (x *Index) Header(id int, body []byte) {
                   related idx.go:32 string "line" is allocated here
                   evidence idx.go:32 idx.go:33
                   fix: Store a copy: strings.Clone(line[:8])
-                idx.go:42 substring-retains-string [names] a part of strings.Cut of "msg" (from fmt.Sprintf) is appended to package-level slice "names" in Index.Header, which keeps the whole string alive
+                idx.go:42 substring-retains-string [names] a part of strings.Cut of "msg" (from fmt.Sprintf) is appended to package-level slice "names" in (*Index).Header, which keeps the whole string alive
                   declared idx.go:18
                   related idx.go:39 string "msg" is allocated here
                   evidence idx.go:39 idx.go:42
                   fix: Store a copy: strings.Clone(name)
-                idx.go:45 substring-retains-string [x.first] an element of strings.Split of "msg" (from fmt.Sprintf) is assigned to "x.first" in Index.Header, which keeps the whole string alive
+                idx.go:45 substring-retains-string [x.first] an element of strings.Split of "msg" (from fmt.Sprintf) is assigned to "x.first" in (*Index).Header, which keeps the whole string alive
                   related idx.go:39 string "msg" is allocated here
                   evidence idx.go:39 idx.go:45
                   fix: Store a copy: strings.Clone(parts[0])
-                idx.go:46 substring-retains-string [x.hosts] a substring of "msg" (from fmt.Sprintf) is used as a key of "x.hosts" in Index.Header, which keeps the whole string alive
+                idx.go:46 substring-retains-string [x.hosts] a substring of "msg" (from fmt.Sprintf) is used as a key of "x.hosts" in (*Index).Header, which keeps the whole string alive
                   related idx.go:39 string "msg" is allocated here
                   evidence idx.go:39 idx.go:46
                   fix: Store a copy: strings.Clone(strings.TrimSpace(msg[2:10]))

@@ -650,7 +650,7 @@ func (e *Encoder) Encode(fields []string) int {
 }
 "#,
             expect![[r#"
-                enc.go:24 sync-pool-oversized-buffer [Encoder.scratch] byte slices are put back into sync.Pool "Encoder.scratch" in Encoder.Encode without a size check, so the pool keeps each one at its peak capacity
+                enc.go:24 sync-pool-oversized-buffer [Encoder.scratch] byte slices are put back into sync.Pool "Encoder.scratch" in (*Encoder).Encode without a size check, so the pool keeps each one at its peak capacity
                   declared enc.go:6
                   evidence enc.go:24 enc.go:20 enc.go:10-13
             "#]],

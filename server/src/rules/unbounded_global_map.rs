@@ -1167,21 +1167,7 @@ pub(crate) mod maps {
             let Some(spec) = self.types.get(ty).copied() else {
                 return false;
             };
-            let Some(sf) = self.file_of(spec) else {
-                return false;
-            };
-            let shared_state = spec
-                .child_by_field_name("type")
-                .map(|t| syntax::descendants_of_kind(t, "field_declaration").collect::<Vec<_>>())
-                .unwrap_or_default()
-                .iter()
-                .any(|f| {
-                    f.child_by_field_name("type").is_some_and(|t| {
-                        let t = self.text(sf, t).trim_start_matches('*');
-                        t.starts_with("sync.") || t.starts_with("atomic.")
-                    })
-                });
-            if shared_state {
+            if self.file_of(spec).is_none() || self.shared_state_field(ty).is_some() {
                 return false;
             }
             let held_globally = self.vars.values().any(|g| {
@@ -1196,6 +1182,28 @@ pub(crate) mod maps {
                 && sites
                     .iter()
                     .all(|&(fi, site)| !self.escapes(fi, site, true))
+        }
+
+        /// A field of the struct type `ty` of a `sync` or `sync/atomic` type (its text,
+        /// e.g. `mu sync.Mutex`): values of the type are shared between goroutines, so
+        /// they outlive a request.
+        pub(crate) fn shared_state_field(&self, ty: &str) -> Option<String> {
+            let spec = self.types.get(ty).copied()?;
+            let sf = self.file_of(spec)?;
+            let st = spec.child_by_field_name("type")?;
+            syntax::descendants_of_kind(st, "field_declaration")
+                .find(|f| {
+                    f.child_by_field_name("type").is_some_and(|t| {
+                        let t = self.text(sf, t).trim_start_matches('*');
+                        t.starts_with("sync.") || t.starts_with("atomic.")
+                    })
+                })
+                .map(|f| {
+                    self.text(sf, f)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
         }
 
         /// The package-level variables holding a value of the struct type `ty`.
@@ -2087,20 +2095,7 @@ pub(crate) mod maps {
 
     /// The name of a function or method declaration as pprof writes it.
     fn declaration_label(decl: Node<'_>, src: &str) -> String {
-        let name = syntax::function_name(decl, src).unwrap_or("?");
-        if decl.kind() == "method_declaration" {
-            let pointer = decl
-                .child_by_field_name("receiver")
-                .and_then(|r| syntax::descendants_of_kind(r, "parameter_declaration").next())
-                .and_then(|d| d.child_by_field_name("type"))
-                .is_some_and(|t| t.kind() == "pointer_type");
-            let base = receiver_type(decl, src).map(|(t, _)| t).unwrap_or("?");
-            if pointer {
-                return format!("(*{base}).{name}");
-            }
-            return format!("{base}.{name}");
-        }
-        name.to_string()
+        super::flow::function_label(decl, src)
     }
 
     /// `A`, `A and B`, `A, B and C` of distinct labels in order.
