@@ -732,6 +732,7 @@ func main() {
             expect![[r#"
                 export.go:16 goroutine-blocked-recv [t.C] goroutine started in NewExporter ranges over ticker channel t.C, which is never closed, so it never ends: every start leaves one more running
                   declared export.go:14
+                  related export.go:8 allocated here and kept alive by the blocked goroutine
                   evidence export.go:16
                 export.go:23 goroutine-blocked-recv [time.Tick(d)] goroutine started in StartTicking ranges over ticker channel time.Tick(d), which is never closed, so it never ends: every start leaves one more running
                   evidence export.go:23
@@ -785,6 +786,7 @@ func worker(in <-chan string) {
                 index/index.go:29 goroutine-blocked-recv [ch] goroutine started in Start ranges over channel "ch", which is never closed, so it blocks forever once the sends stop
                   declared index/index.go:21
                   related index/index.go:22 starts the goroutine that blocks
+                  related index/index.go:21 allocated here and kept alive by the blocked goroutine
                   evidence index/index.go:29
             "#]],
         );
@@ -1307,6 +1309,7 @@ func Hand(sink func(chan<- int)) {
                 pipeline/fanout.go:13 goroutine-blocked-recv [ch] goroutine started in (*Fanout).Attach ranges over channel "ch", which is returned to callers that never close it, so it blocks forever once the sends stop
                   declared pipeline/fanout.go:7
                   related pipeline/fanout.go:8 starts the goroutine that blocks
+                  related pipeline/fanout.go:7 allocated here and kept alive by the blocked goroutine
                   related server/server.go:8 receives the channel and never closes it
                   evidence pipeline/fanout.go:13
             "#]],

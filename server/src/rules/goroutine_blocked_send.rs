@@ -605,6 +605,21 @@ pub(super) mod chans {
             Some((*self.idx.files.get(fi)?, f))
         }
 
+        /// The index of a program file of the package.
+        pub fn file_index(&self, file: &SourceFile) -> Option<usize> {
+            self.idx.files.iter().position(|f| std::ptr::eq(*f, file))
+        }
+
+        /// The allocation sites of a value, as the map rules follow them.
+        pub fn alloc_sites(
+            &self,
+            fi: usize,
+            value: Node<'a>,
+            out: &mut Vec<crate::rules::Location>,
+        ) {
+            self.idx.alloc_sites(fi, value, out);
+        }
+
         /// The method of the package with this name, when exactly one type has it.
         pub fn method(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
             match self.idx.methods.get(name).map(Vec::as_slice) {
@@ -1365,6 +1380,20 @@ pub(super) mod chans {
         match function.kind() {
             "func_literal" => Some((site.file, function)),
             "identifier" => funcs.get(syntax::text(function, src)),
+            // `go w.run()`: a method of the package (not `pkg.F` of an import).
+            "selector_expression"
+                if function
+                    .child_by_field_name("operand")
+                    .map(unparen)
+                    .is_some_and(|o| {
+                        o.kind() != "identifier"
+                            || crate::rules::flow::resolve_ident(o, src).is_some()
+                    }) =>
+            {
+                function
+                    .child_by_field_name("field")
+                    .and_then(|f| funcs.method(syntax::text(f, src)))
+            }
             _ => syntax::call_args(call)
                 .into_iter()
                 .find(|a| a.kind() == "func_literal")
@@ -1383,6 +1412,36 @@ pub(super) mod chans {
         sent: &[Node<'a>],
     ) -> Vec<(crate::rules::Location, &'static str)> {
         let mut out: Vec<(crate::rules::Location, &'static str)> = Vec::new();
+        // What `go f(args)` or `go x.m(args)` hands the goroutine: the receiver and the
+        // arguments, made in the function with the `go` statement.
+        if let (Some(call), Some(fi)) = (
+            named(site.node).into_iter().next().map(unparen),
+            funcs.file_index(site.file),
+        ) {
+            let operand = call
+                .child_by_field_name("function")
+                .map(unparen)
+                .filter(|f| f.kind() == "selector_expression")
+                .and_then(|f| f.child_by_field_name("operand"));
+            let mut sites = Vec::new();
+            if site.node.kind() == "go_statement" && call.kind() == "call_expression" {
+                for v in operand.into_iter().chain(syntax::call_args(call)) {
+                    if unparen(v).kind() != "func_literal" {
+                        funcs.alloc_sites(fi, v, &mut sites);
+                    }
+                }
+            }
+            let mut unique = Vec::new();
+            for loc in sites {
+                crate::rules::flow::push_unique(&mut unique, loc);
+            }
+            for loc in unique {
+                out.push((
+                    loc,
+                    "allocated here and kept alive by the blocked goroutine",
+                ));
+            }
+        }
         let Some((file, func)) = goroutine_body(funcs, site) else {
             return out;
         };
@@ -1681,6 +1740,7 @@ func fetchQuote(sym string, out chan<- Quote) {
                   related fetch.go:11 starts the goroutine that blocks
                   related fetch.go:10 makes channel "ch"
                   related fetch.go:15 this case ends the wait without receiving
+                  related fetch.go:20 allocated here and kept alive by the blocked goroutine
                   evidence fetch.go:20
                   fix: Give "ch" a buffer of one so the goroutine's send never blocks
                 fetch.go:35 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
