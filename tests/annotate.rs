@@ -207,10 +207,16 @@ fn bytes(tok: &str) -> i64 {
 /// Flat and cum per (recorded file, line).
 type Listed = BTreeMap<(String, u32), (i64, i64)>;
 
-/// `go tool pprof -list`: the total and, per (recorded file, line), flat and cum summed
-/// over the routines listed.
-fn list(profile: &Path, regex: &str) -> (i64, Listed) {
-    let text = pprof(&[&format!("-list={regex}"), profile.to_str().unwrap()]);
+/// `go tool pprof -list`: the total and, per (file relative to the case root, line), flat
+/// and cum summed over the routines listed. pprof reads the sources from the fixture
+/// directory: the recorded build directory is trimmed and `root` searched instead.
+fn list(profile: &Path, regex: &str, case: &str, root: &Path) -> (i64, Listed) {
+    let text = pprof(&[
+        &format!("-list={regex}"),
+        &format!("-trim_path={BUILD_ROOT}/{case}"),
+        &format!("-source_path={}", root.display()),
+        profile.to_str().unwrap(),
+    ]);
     let mut total = 0;
     let mut file = String::new();
     let mut out = Listed::new();
@@ -221,6 +227,8 @@ fn list(profile: &Path, regex: &str) -> (i64, Listed) {
             file = r.rsplit_once(" in ").unwrap().1.to_string();
         } else if line.ends_with("of Total") {
             continue;
+        } else if line.trim_start().starts_with("Error:") {
+            panic!("go tool pprof -list: {line}");
         } else {
             let mut it = line.split_whitespace();
             let (Some(f), Some(c), Some(n)) = (it.next(), it.next(), it.next()) else {
@@ -334,8 +342,8 @@ fn hints_match_pprof_list() {
         let c = Case::load(case);
         let a = c.annotations();
         for (rel, regex) in files {
-            let (total, listed) = list(&c.last, regex);
-            let recorded = format!("{BUILD_ROOT}/{case}/{rel}");
+            let (total, listed) = list(&c.last, regex, case, &c.root);
+            let recorded = rel.to_string();
             let path = c.root.join(rel);
             let hints = inlay_hints(&a, &path);
             assert!(!hints.is_empty(), "{case}/{rel}: no hints");

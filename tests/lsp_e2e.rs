@@ -151,6 +151,12 @@ fn pprof_flat(profile: &Path, regex: &str, line: u32) -> i64 {
             "-sample_index=inuse_space",
             "-unit=B",
             &format!("-list={regex}"),
+            // The sources are read from the copied workspace, not the recorded build path.
+            "-trim_path=/tmp/heapspot-fixture-build/service",
+            &format!(
+                "-source_path={}",
+                profile.parent().unwrap().parent().unwrap().display()
+            ),
             profile.to_str().unwrap(),
         ],
     );
@@ -160,6 +166,7 @@ fn pprof_flat(profile: &Path, regex: &str, line: u32) -> i64 {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(" Error: "), "go tool pprof -list: {text}");
     text.lines()
         .filter_map(|l| {
             let mut it = l.split_whitespace();
