@@ -280,6 +280,57 @@ fn a_rewritten_body_is_stale_not_misplaced() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// A deferred call runs at the `return` that ends the call, so a profile records
+/// `Thumbnail`'s `return data, nil` line (the deferred `putBuffer`); the same line in a
+/// body that no longer defers cannot allocate, so the frame is stale.
+#[test]
+fn a_return_line_allocates_only_through_a_defer() {
+    let case = "blind2-clean-thumbnailer";
+    let func = "example.com/thumbnailer/thumb.(*Service).Thumbnail";
+    let returns_in_frames = |root: &Path| {
+        let ws = Workspace::load(root).unwrap();
+        let mapper = Mapper::from_workspace(&ws, Vec::new());
+        let mut out = Vec::new();
+        for p in profiles(case) {
+            for (f, file, line, start) in frames(&p) {
+                let text = std::fs::read_to_string(root.join("thumb/service.go")).unwrap();
+                let is_return = text
+                    .lines()
+                    .nth(line as usize - 1)
+                    .is_some_and(|l| l.trim_start().starts_with("return"));
+                if f == func && is_return {
+                    out.push(mapper.resolve(&f, &file, line, start));
+                }
+            }
+        }
+        out
+    };
+    let root = scratch("deferred-return");
+    copy_sources(&fixtures().join(case), &root);
+    let deferred = returns_in_frames(&root);
+    assert!(!deferred.is_empty(), "no frame at a return line of {func}");
+    for r in &deferred {
+        assert!(matches!(r, Resolution::Mapped(_)), "{r:?}");
+    }
+    let path = root.join("thumb/service.go");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\tdefer putBuffer(buf)\n"));
+    std::fs::write(
+        &path,
+        text.replace("\tdefer putBuffer(buf)\n", "\tputBuffer(buf)\n"),
+    )
+    .unwrap();
+    let undeferred = returns_in_frames(&root);
+    assert_eq!(undeferred.len(), deferred.len());
+    for r in &undeferred {
+        assert!(
+            matches!(r, Resolution::Stale { reason, .. } if reason.contains("cannot allocate")),
+            "{r:?}"
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 #[test]
 fn two_modules_under_go_work() {
     let root = scratch("gowork");

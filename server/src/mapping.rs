@@ -437,9 +437,18 @@ impl Mapper {
             };
         }
         // Deferred calls run at the function's end, and the runtime records them at its
-        // closing brace, so that line is always a plausible place.
+        // closing brace or at the `return` that ends the call, so those lines are
+        // plausible places in a function that defers.
         let closing = new_line == now_end;
-        if let Some(text) = (!closing)
+        let deferred_return = || {
+            self.line_text(&f.path, new_line as u32)
+                .is_some_and(|t| t.trim_start().starts_with("return"))
+                && (now_start..=now_end).any(|n| {
+                    self.line_text(&f.path, n as u32)
+                        .is_some_and(|t| t.trim_start().starts_with("defer "))
+                })
+        };
+        if let Some(text) = (!closing && !deferred_return())
             .then(|| self.implausible(&f.path, new_line as u32))
             .flatten()
         {
