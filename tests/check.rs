@@ -3,6 +3,9 @@
 //! planted leak (a `// want RULE-ID` comment on its cause line) is reported as an error
 //! or warning on that line, `clean-*` and `*-clean-*` programs get no error or warning, the SARIF output
 //! validates against the SARIF 2.1.0 schema, and the exit status follows `--fail-on`.
+//! A planted leak heapspot does not yet report on its cause line is marked
+//! `// miss RULE-ID: why` instead; the test fails when such a miss starts being reported,
+//! so the marker becomes a `// want` and the gap list stays true.
 
 // Test helpers fail the test on any error, which is what unwrap does.
 #![allow(clippy::unwrap_used)]
@@ -78,6 +81,19 @@ fn check(ws: &Path, extra: &[&str]) -> (i32, String) {
 
 /// The `// want RULE-ID` markers of a workspace: (relative file, line, rule).
 fn wants(ws: &Path) -> BTreeSet<(String, u32, String)> {
+    markers(ws, "// want ")
+}
+
+/// The `// miss RULE-ID: why` markers: planted leaks heapspot is known not to report on
+/// their cause line yet, each with the reason.
+fn misses(ws: &Path) -> BTreeSet<(String, u32, String)> {
+    markers(ws, "// miss ")
+        .into_iter()
+        .map(|(f, l, r)| (f, l, r.trim_end_matches(':').to_string()))
+        .collect()
+}
+
+fn markers(ws: &Path, tag: &str) -> BTreeSet<(String, u32, String)> {
     let mut out = BTreeSet::new();
     let mut stack = vec![ws.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -92,8 +108,11 @@ fn wants(ws: &Path) -> BTreeSet<(String, u32, String)> {
             } else if p.extension().is_some_and(|x| x == "go") {
                 let text = std::fs::read_to_string(&p).unwrap();
                 for (i, line) in text.lines().enumerate() {
-                    if let Some(pos) = line.find("// want ") {
-                        for rule in line[pos + 8..].split_whitespace() {
+                    if let Some(pos) = line.find(tag) {
+                        let rules = line[pos + tag.len()..].split_whitespace();
+                        // A miss names one rule, then says why.
+                        let take = if tag == "// want " { usize::MAX } else { 1 };
+                        for rule in rules.take(take) {
                             let rel = p.strip_prefix(ws).unwrap().to_string_lossy().into_owned();
                             out.insert((rel, i as u32 + 1, rule.to_string()));
                         }
@@ -131,14 +150,16 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
         .collect();
     cases.sort();
     let mut planted = 0;
+    let mut known_misses = 0;
     let mut clean = 0;
     let mut problems = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let want = wants(case);
+        let miss = misses(case);
         // `clean-*` and `*-clean-*` programs (e.g. `blind-clean-batcher`) plant nothing.
         let is_clean = name.starts_with("clean-") || name.contains("-clean-");
-        if want.is_empty() && !is_clean {
+        if want.is_empty() && miss.is_empty() && !is_clean {
             continue;
         }
         let ws = root.join(&name);
@@ -152,6 +173,16 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
                 problems.push(format!("{name}: a clean program got {got:?}"));
             }
             continue;
+        }
+        // A known miss that is now reported must become a `want`.
+        for m in &miss {
+            known_misses += 1;
+            if got.contains(m) {
+                problems.push(format!(
+                    "{name}: {}:{} {} is marked as a known miss but is now reported: make it a `// want`",
+                    m.0, m.1, m.2
+                ));
+            }
         }
         for w in &want {
             planted += 1;
@@ -167,7 +198,9 @@ fn planted_leaks_are_reported_and_clean_programs_are_quiet() {
             }
         }
     }
-    eprintln!("{planted} planted leaks, {clean} clean programs checked");
+    eprintln!(
+        "{planted} planted leaks reported, {known_misses} known misses, {clean} clean programs checked"
+    );
     assert!(
         planted >= 24,
         "the fixtures plant at least 24 leaks, found {planted}"
