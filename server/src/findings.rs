@@ -201,6 +201,8 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         .map(|e| HeapView::with_type(e, "goroutine"));
     let mut texts = Texts::default();
     let mut covered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
+    // Goroutine lines a goroutine rule explains.
+    let mut gcovered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
     let mut out = Vec::new();
 
     for m in inputs.matches {
@@ -213,6 +215,15 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
             EvidenceKind::Goroutine => gor.as_ref(),
         };
         let ev = view.map(|v| v.summarize(&m.evidence));
+        // A pattern that leaks only under load counts only when the profiles show it.
+        let grows = ev.as_ref().is_some_and(|e| {
+            kind == EvidenceKind::Heap
+                && (e.grows(t, t.growth_min_bytes)
+                    || e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio))
+        });
+        if m.needs_growth && !grows {
+            continue;
+        }
         // The heap lines a match explains: a heap rule's evidence; for a goroutine rule,
         // the related allocation sites its blocked goroutines keep alive.
         let explained: Vec<&Location> = match kind {
@@ -222,6 +233,13 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         for l in explained {
             for n in l.lines() {
                 covered.insert((l.file.clone(), n));
+            }
+        }
+        if kind == EvidenceKind::Goroutine {
+            for l in &m.evidence {
+                for n in l.lines() {
+                    gcovered.insert((l.file.clone(), n));
+                }
             }
         }
         let (mut severity, mut reason) = match (&ev, kind) {
@@ -416,6 +434,67 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         }
     }
 
+    // A line where goroutines park in climbing numbers is a goroutine leak even when the
+    // heap looks calm and no rule knows the pattern.
+    if let Some(g) = &gor {
+        for le in &g.evidence.lines {
+            if gcovered.contains(&(le.file.clone(), le.line)) {
+                continue;
+            }
+            let loc = Location {
+                file: le.file.clone(),
+                span: line_span(le.line),
+            };
+            let ev = g.summarize(std::slice::from_ref(&loc));
+            if !(ev.grows(t, 1) && ev.last() >= t.goroutine_min_count) {
+                continue;
+            }
+            // What the goroutines wait on names the finding when the line says it.
+            let rule = texts
+                .text(&le.file)
+                .and_then(|t| crate::rules::goroutine_wait_at(&t, le.line))
+                .unwrap_or(GROWING_SITE);
+            if texts.suppressed(rule, &loc) {
+                continue;
+            }
+            let what = match rule {
+                GROWING_SITE => "goroutines wait here in climbing numbers",
+                "goroutine-blocked-send" => {
+                    "goroutines blocked sending on a channel here climb across snapshots; no rule matched the code around it"
+                }
+                _ => "goroutines blocked receiving from a channel here climb across snapshots; no rule matched the code around it",
+            };
+            let mut message = format!("{what}; {}", ev.describe());
+            // The same line growing on the heap too is one finding that says both.
+            if let Some(i) = out
+                .iter()
+                .position(|f| f.rule == GROWING_SITE && f.location == loc)
+            {
+                let heap_finding = out.remove(i);
+                if let Some(h) = &heap_finding.evidence {
+                    message = format!("{message}; the heap here grows too: {}", h.describe());
+                }
+            }
+            let subject = le.functions.first().cloned().unwrap_or_default();
+            let fingerprint = texts.fingerprint(inputs.root, rule, &subject, &loc);
+            out.push(Finding {
+                rule: rule.to_string(),
+                severity: Severity::Warning,
+                message,
+                reason:
+                    "the goroutines waiting here climb across snapshots and no rule explains it"
+                        .to_string(),
+                location: loc,
+                subject,
+                evidence: Some(ev),
+                declaration: None,
+                related: Vec::new(),
+                fixes: Vec::new(),
+                fingerprint,
+            });
+        }
+    }
+
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -605,6 +684,12 @@ impl Texts {
             .map(String::as_str)
     }
 
+    /// A file's whole text, as read for its lines.
+    fn text(&mut self, file: &Path) -> Option<String> {
+        self.line(file, 1)?;
+        Some(self.files.get(file)?.as_ref()?.join("\n"))
+    }
+
     /// `//heapspot:ignore RULE reason` on the location's first line or the line above.
     fn suppressed(&mut self, rule: &str, loc: &Location) -> bool {
         let n = loc.span.start_line;
@@ -661,6 +746,42 @@ mod tests {
         ));
         assert!(!ignores("// heapspot is great", "x"));
         assert!(!ignores("//heapspot:ignore", "x"));
+    }
+
+    #[test]
+    fn load_dependent_matches_need_growth() {
+        let m = |needs_growth| Match {
+            rule: "time-after-in-loop",
+            location: Location {
+                file: PathBuf::from("/w/a.go"),
+                span: line_span(3),
+            },
+            subject: "time.After".into(),
+            message: "a timer per call".into(),
+            declaration: None,
+            related: Vec::new(),
+            evidence: Vec::new(),
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth,
+        };
+        let config = Config::default();
+        let run = |needs_growth| {
+            analyze(Inputs {
+                root: Path::new("/w"),
+                config: &config,
+                matches: vec![m(needs_growth)],
+                heap: None,
+                goroutines: None,
+                base: None,
+            })
+        };
+        assert_eq!(
+            run(false).len(),
+            1,
+            "a plain match is an info without profiles"
+        );
+        assert!(run(true).is_empty(), "no profile, no growth: not reported");
     }
 
     #[test]

@@ -139,6 +139,7 @@ impl Rule for CacheNoEviction {
                 evidence,
                 fixes: Vec::new(),
                 version_note: None,
+                needs_growth: false,
             });
         }
     }

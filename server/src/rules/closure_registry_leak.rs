@@ -136,6 +136,7 @@ impl Rule for ClosureRegistryLeak {
                             evidence,
                             fixes: Vec::new(),
                             version_note: None,
+                            needs_growth: false,
                         });
                     }
                 }
@@ -307,6 +308,7 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
                             evidence,
                             fixes: Vec::new(),
                             version_note: None,
+                            needs_growth: false,
                         });
                     }
                 }
@@ -360,6 +362,7 @@ fn direct_appends(
                     evidence,
                     fixes: Vec::new(),
                     version_note: None,
+                    needs_growth: false,
                 });
             }
         }

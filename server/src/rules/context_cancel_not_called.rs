@@ -212,6 +212,7 @@ fn matched(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     }
 }
 

@@ -242,6 +242,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     })
 }
 
@@ -389,6 +390,43 @@ func Mirror(batches <-chan []string) {
                 nested.go:12 defer-in-loop [f] defer f.Close() inside a loop in Mirror runs only when the function returns: every iteration adds a pending call that keeps f alive
                   declared nested.go:8
                   evidence nested.go:12 nested.go:8
+            "#]],
+        );
+    }
+
+    #[test]
+    fn values_from_a_sync_pool_are_made_by_its_new_function() {
+        check(
+            &DeferInLoop,
+            r#"
+-- spool.go --
+package syncer
+
+import "sync"
+
+type spool struct{ buf []byte }
+
+var spoolPool = sync.Pool{New: func() any { return &spool{buf: make([]byte, 0, 16<<10)} }}
+
+func newSpool() *spool {
+	sp := spoolPool.Get().(*spool)
+	sp.buf = sp.buf[:0]
+	return sp
+}
+
+func (sp *spool) Discard() { spoolPool.Put(sp) }
+
+func Run(paths []string) {
+	for range paths {
+		sp := newSpool()
+		defer sp.Discard()
+	}
+}
+"#,
+            expect![[r#"
+                spool.go:20 defer-in-loop [sp] defer sp.Discard() inside a loop in Run runs only when the function returns: every iteration adds a pending call that keeps sp alive
+                  declared spool.go:19
+                  evidence spool.go:20 spool.go:19 spool.go:10-12 spool.go:7
             "#]],
         );
     }

@@ -402,6 +402,7 @@ fn check_call(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     })
 }
 

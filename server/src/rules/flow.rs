@@ -1188,6 +1188,11 @@ fn alloc_walk(
         "binary_expression" if operator(expr, src) == "+" => {
             push_unique(out, file.location(expr));
         }
+        "type_assertion_expression" => {
+            if let Some(o) = expr.child_by_field_name("operand") {
+                alloc_walk(pkg, file, o, depth + 1, seen, out);
+            }
+        }
         "call_expression" => {
             let Some(f) = expr.child_by_field_name("function").map(unparen) else {
                 return;
@@ -1202,6 +1207,7 @@ fn alloc_walk(
                     if let Some(body) = decl.child_by_field_name("body") {
                         push_unique(out, ff.location(body));
                     }
+                    pool_news(pkg, ff, decl, out);
                     return;
                 }
                 // Builtins (`make`, `new`, `append`) and conversions to named types.
@@ -1226,11 +1232,13 @@ fn alloc_walk(
                         if let Some(body) = decl.child_by_field_name("body") {
                             push_unique(out, mf.location(body));
                         }
+                        pool_news(pkg, mf, *decl, out);
                         return;
                     }
                 }
             }
             push_unique(out, file.location(expr));
+            pool_news(pkg, file, expr, out);
         }
         "identifier" => {
             let name = syntax::text(expr, src);
@@ -1279,6 +1287,57 @@ fn literal_values(
             continue;
         };
         alloc_walk(pkg, file, value, depth + 1, seen, out);
+    }
+}
+
+/// For the `p.Get()` calls under `node` on a package-level `sync.Pool` variable `p`
+/// declared with a `New` function (`var bufPool = sync.Pool{New: func() any {...}}`): the
+/// `New` function, where what `Get` hands out is allocated (the profile charges it there).
+pub(crate) fn pool_news(pkg: &Package, file: &SourceFile, node: Node<'_>, out: &mut Vec<Location>) {
+    let src: &str = &file.text;
+    for call in descendants(node).filter(|n| n.kind() == "call_expression") {
+        let Some(f) = call.child_by_field_name("function").map(unparen) else {
+            continue;
+        };
+        if f.kind() != "selector_expression"
+            || f.child_by_field_name("field")
+                .is_none_or(|x| syntax::text(x, src) != "Get")
+        {
+            continue;
+        }
+        let Some(pool) = f
+            .child_by_field_name("operand")
+            .map(unparen)
+            .filter(|o| o.kind() == "identifier" && resolve_ident(*o, src).is_none())
+        else {
+            continue;
+        };
+        let Some((pf, spec)) = package_spec(pkg, syntax::text(pool, src)) else {
+            continue;
+        };
+        let psrc: &str = &pf.text;
+        let Some(lit) = spec
+            .child_by_field_name("value")
+            .and_then(|v| named(v).into_iter().next())
+            .map(unparen)
+            .filter(|v| v.kind() == "composite_literal")
+        else {
+            continue;
+        };
+        let is_pool = lit
+            .child_by_field_name("type")
+            .is_some_and(|t| syntax::text(t, psrc).ends_with("Pool"));
+        let new = lit.child_by_field_name("body").and_then(|b| {
+            named(b).into_iter().find_map(|el| {
+                let key = el.child_by_field_name("key")?;
+                (syntax::text(key, psrc) == "New")
+                    .then(|| el.child_by_field_name("value"))
+                    .flatten()
+            })
+        });
+        if let (true, Some(new)) = (is_pool, new) {
+            push_unique(out, pf.location(new));
+        }
     }
 }
 

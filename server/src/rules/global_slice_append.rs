@@ -168,6 +168,7 @@ fn field_appends(pkg: &Context<'_>, out: &mut Vec<Match>) {
                 evidence,
                 fixes: Vec::new(),
                 version_note: None,
+                needs_growth: false,
             });
         }
     }
@@ -470,6 +471,7 @@ fn make_match(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     }
 }
 

@@ -474,6 +474,7 @@ fn report<'a>(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     }
 }
 
@@ -535,7 +536,7 @@ fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
             {
                 continue;
             }
-            let Some((subject, decl)) = ticker_channel(tfile, clause) else {
+            let Some((subject, decl)) = ticker_channel(funcs, tfile, clause) else {
                 continue;
             };
             let owner = chans::owner_name(file, go);
@@ -552,6 +553,7 @@ fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
                 evidence: vec![tfile.location(head)],
                 fixes: Vec::new(),
                 version_note: None,
+                needs_growth: false,
             });
         }
     }
@@ -561,6 +563,7 @@ fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
 /// time.NewTicker(d)`, or `time.Tick(d)`): the channel's text and the ticker's
 /// declaration.
 fn ticker_channel<'a>(
+    funcs: &Funcs<'a>,
     file: &'a SourceFile,
     clause: Node<'a>,
 ) -> Option<(String, Option<Node<'a>>)> {
@@ -581,7 +584,17 @@ fn ticker_channel<'a>(
         "selector_expression" => {
             let field = right.child_by_field_name("field")?;
             let operand = flow::unparen(right.child_by_field_name("operand")?);
-            if syntax::text(field, src) != "C" || operand.kind() != "identifier" {
+            if syntax::text(field, src) != "C" {
+                return None;
+            }
+            // `for range f.ticker.C`: a field declared as a `*time.Ticker`.
+            if operand.kind() == "selector_expression" {
+                let name = syntax::text(operand.child_by_field_name("field")?, src);
+                return funcs
+                    .is_ticker_field(name)
+                    .then(|| (syntax::text(right, src).to_string(), None));
+            }
+            if operand.kind() != "identifier" {
                 return None;
             }
             let b = flow::resolve_ident(operand, src)?;
@@ -647,6 +660,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
             evidence: vec![file.location(chans::statement_head(for_stmt))],
             fixes: Vec::new(),
             version_note: None,
+            needs_growth: false,
         });
     }
 }
@@ -660,6 +674,57 @@ mod tests {
 
     fn check_recv(fixture: &str, expect: Expect) {
         check(&GoroutineBlockedRecv, fixture, expect);
+    }
+
+    #[test]
+    fn a_ticker_kept_in_a_struct_field() {
+        // Every Flusher's goroutine ranges over its own ticker forever; a field that is
+        // not a ticker (a channel someone else may close) is no match.
+        check_recv(
+            r#"
+-- flusher.go --
+package agg
+
+import "time"
+
+type Flusher struct {
+	ticker *time.Ticker
+	sent   int
+}
+
+func NewFlusher(every time.Duration) *Flusher {
+	f := &Flusher{ticker: time.NewTicker(every)}
+	go f.loop()
+	return f
+}
+
+func (f *Flusher) loop() {
+	for range f.ticker.C {
+		f.sent++
+	}
+}
+
+type Clock struct{ C chan time.Time }
+
+type Relay struct{ clock *Clock }
+
+func NewRelay(c *Clock) *Relay {
+	r := &Relay{clock: c}
+	go r.run()
+	return r
+}
+
+func (r *Relay) run() {
+	for range r.clock.C {
+	}
+}
+"#,
+            expect![[r#"
+                flusher.go:17 goroutine-blocked-recv [f.ticker.C] goroutine started in NewFlusher ranges over ticker channel f.ticker.C, which is never closed, so it never ends: every start leaves one more running
+                  related flusher.go:11 allocated here and kept alive by the blocked goroutine
+                  evidence flusher.go:17
+            "#]],
+        );
     }
 
     #[test]

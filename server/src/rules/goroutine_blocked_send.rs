@@ -312,6 +312,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         evidence,
         fixes,
         version_note: None,
+        needs_growth: false,
     })
 }
 
@@ -603,6 +604,44 @@ pub(super) mod chans {
         pub fn get(&self, name: &str) -> Option<(&'a SourceFile, Node<'a>)> {
             let (fi, f) = *self.idx.funcs.get(name)?.first()?;
             Some((*self.idx.files.get(fi)?, f))
+        }
+
+        /// Whether every struct field of the package named `name` is declared as a
+        /// `*time.Ticker` (and one is).
+        pub fn is_ticker_field(&self, name: &str) -> bool {
+            let mut found = false;
+            for spec in self.idx.types.values() {
+                let Some(fi) = self.idx.file_of(*spec) else {
+                    continue;
+                };
+                let Some(st) = spec
+                    .child_by_field_name("type")
+                    .filter(|t| t.kind() == "struct_type")
+                else {
+                    continue;
+                };
+                for decl in syntax::descendants_of_kind(st, "field_declaration") {
+                    let named_so = crate::rules::flow::field_nodes(decl, "name")
+                        .iter()
+                        .any(|n| self.idx.text(fi, *n) == name);
+                    if !named_so {
+                        continue;
+                    }
+                    let ty = decl
+                        .child_by_field_name("type")
+                        .map(|t| self.idx.text(fi, t).split_whitespace().collect::<String>());
+                    let time = self
+                        .idx
+                        .imports
+                        .get(fi)
+                        .and_then(|m| m.iter().find(|(_, p)| **p == "time").map(|(n, _)| *n));
+                    match (ty, time) {
+                        (Some(t), Some(time)) if t == format!("*{time}.Ticker") => found = true,
+                        _ => return false,
+                    }
+                }
+            }
+            found
         }
 
         /// The index of a program file of the package.

@@ -199,6 +199,7 @@ impl Rule for MapFieldNoDelete {
                 evidence,
                 fixes: Vec::new(),
                 version_note: None,
+                needs_growth: false,
             });
         }
     }

@@ -124,6 +124,7 @@ impl Rule for MapHighWaterMark {
                 evidence,
                 fixes: Vec::new(),
                 version_note: None,
+                needs_growth: false,
             });
         }
     }

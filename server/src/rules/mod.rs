@@ -333,6 +333,9 @@ pub struct Match {
     /// Set when the module's Go version makes this pattern less harmful (e.g. tickers are
     /// collected from Go 1.23); the severity is lowered and this says why.
     pub version_note: Option<String>,
+    /// The pattern leaks only under load (a timer per call of a function, not per loop
+    /// iteration): it is reported only when the profiles show its memory growing.
+    pub needs_growth: bool,
 }
 
 /// A leak rule.
@@ -340,6 +343,31 @@ pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// Appends the matches found in one package.
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>);
+}
+
+/// What goroutines parked at a line of Go source wait on, as the goroutine rule that
+/// describes it: a channel send (`goroutine-blocked-send`) or a channel receive, plain or
+/// ranged (`goroutine-blocked-recv`). `None` for anything else (a lock, a sleep, a
+/// `select`, which may wait on either). Used to name a climbing goroutine site that no
+/// rule matched.
+pub fn goroutine_wait_at(text: &str, line: u32) -> Option<&'static str> {
+    let tree = crate::source::parse::parse_tree(text, None)?;
+    let row = usize::try_from(line.checked_sub(1)?).ok()?;
+    let mut found = None;
+    for n in syntax::descendants(tree.root_node()) {
+        if n.start_position().row != row {
+            continue;
+        }
+        let kind = match n.kind() {
+            "select_statement" => return None,
+            "send_statement" => "goroutine-blocked-send",
+            "unary_expression" if flow::operator(n, text) == "<-" => "goroutine-blocked-recv",
+            "range_clause" => "goroutine-blocked-recv",
+            _ => continue,
+        };
+        found.get_or_insert(kind);
+    }
+    found
 }
 
 /// Every rule, in catalog order.

@@ -412,6 +412,7 @@ fn make_match(
             .into_iter()
             .collect(),
         version_note: None,
+        needs_growth: false,
     }
 }
 

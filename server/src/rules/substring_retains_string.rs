@@ -228,6 +228,7 @@ fn report(
             evidence,
             fixes: clone_fix(pkg, ctx, sink.value).into_iter().collect(),
             version_note: None,
+            needs_growth: false,
         });
     }
 }

@@ -390,6 +390,7 @@ fn check_put(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     })
 }
 

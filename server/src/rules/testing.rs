@@ -70,6 +70,9 @@ fn render_match(out: &mut String, m: &Match, root: &std::path::Path) {
             .collect();
         let _ = writeln!(out, "  evidence {}", ev.join(" "));
     }
+    if m.needs_growth {
+        out.push_str("  reported only when the profiles show growth\n");
+    }
     if let Some(n) = &m.version_note {
         let _ = writeln!(out, "  version: {n}");
     }

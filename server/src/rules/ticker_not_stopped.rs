@@ -69,6 +69,7 @@ fn matched(file: &SourceFile, call: Node<'_>, subject: String, message: String) 
         evidence: vec![file.location(call)],
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     }
 }
 
@@ -896,6 +897,9 @@ pub(crate) mod locals {
                     if let Some(body) = package_function_body(pkg, name) {
                         push_unique(out, loc(file.path(), syntax::statement_of(e)));
                         push_unique(out, body);
+                        if let Some((ff, decl)) = crate::rules::flow::package_function(pkg, name) {
+                            crate::rules::flow::pool_news(pkg, ff, decl, out);
+                        }
                     }
                     return;
                 }
@@ -917,8 +921,14 @@ pub(crate) mod locals {
                     if let (false, Some(m)) = (is_import, method) {
                         if let Some(body) = package_method_body(pkg, m) {
                             push_unique(out, body);
+                            if let [(mf, decl)] =
+                                crate::rules::flow::package_methods(pkg, m).as_slice()
+                            {
+                                crate::rules::flow::pool_news(pkg, mf, *decl, out);
+                            }
                         }
                     }
+                    crate::rules::flow::pool_news(pkg, file, e, out);
                     let is_with_value = f
                         .child_by_field_name("field")
                         .is_some_and(|x| text(x, src) == "WithValue");

@@ -7,7 +7,7 @@ use tree_sitter::Node;
 use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals;
-use super::{Context, EvidenceKind, Match, Rule, RuleMeta, SourceFile};
+use super::{Context, EvidenceKind, Location, Match, Rule, RuleMeta, SourceFile};
 
 /// The `time-after-in-loop` rule.
 #[derive(Debug)]
@@ -87,7 +87,9 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
         }
     };
     let select = case.parent().filter(|s| s.kind() == "select_statement")?;
-    let lp = locals::loop_around(select)?;
+    let Some(lp) = locals::loop_around(select) else {
+        return per_call(file, call, case, select, declaration, name);
+    };
     // The timer must be created on every iteration, not once before the loop.
     if !(lp.start_byte() <= call.start_byte() && call.end_byte() <= lp.end_byte()) {
         return None;
@@ -106,16 +108,10 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
         return None;
     }
     let where_ = locals::function_label(file, call);
-    let call_text = text(call, src);
-    let subject = match name {
-        Some(n) => n.to_string(),
-        None if call_text.len() > 60 || call_text.contains('\n') => "time.After".to_string(),
-        None => call_text.to_string(),
-    };
     Some(Match {
         rule: META.id,
         location: file.location(call),
-        subject,
+        subject: subject(call, name, src),
         message: format!(
             "time.After in a select inside a loop in {where_} starts a new timer on every iteration; when another case wins, the timer stays alive until it fires"
         ),
@@ -124,7 +120,56 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
         evidence: vec![file.location(call)],
         fixes: Vec::new(),
         version_note: None,
+        needs_growth: false,
     })
+}
+
+/// The timer of a `select` with no loop around it, in a function that runs per call (a
+/// request handler's helper, a goroutine per item): every call another case wins leaves
+/// a timer alive until it fires, so under load they add up to calls × duration. Whether
+/// that is load enough only the profile can say, so the match needs growth to count.
+fn per_call(
+    file: &SourceFile,
+    call: Node<'_>,
+    case: Node<'_>,
+    select: Node<'_>,
+    declaration: Option<Location>,
+    name: Option<&str>,
+) -> Option<Match> {
+    let src: &str = &file.text;
+    if flow::runs_once(select, src) {
+        return None;
+    }
+    let others = flow::named(select)
+        .into_iter()
+        .any(|c| c != case && matches!(c.kind(), "communication_case" | "default_case"));
+    if !others {
+        return None;
+    }
+    let where_ = locals::function_label(file, call);
+    Some(Match {
+        rule: META.id,
+        location: file.location(call),
+        subject: subject(call, name, src),
+        message: format!(
+            "time.After in a select in {where_} starts a timer on every call; when another case wins, the timer stays alive until it fires, and the profiles show these timers adding up"
+        ),
+        declaration,
+        related: Vec::new(),
+        evidence: vec![file.location(call)],
+        fixes: Vec::new(),
+        version_note: None,
+        needs_growth: true,
+    })
+}
+
+fn subject(call: Node<'_>, name: Option<&str>, src: &str) -> String {
+    let call_text = text(call, src);
+    match name {
+        Some(n) => n.to_string(),
+        None if call_text.len() > 60 || call_text.contains('\n') => "time.After".to_string(),
+        None => call_text.to_string(),
+    }
 }
 
 /// Whether a `select` case always leaves the loop: a statement of its body does.
@@ -327,7 +372,8 @@ func Sleep(n int) {
 	}
 }
 
-// The loop is in the caller, not around the select.
+// The loop is in the caller: a timer per call, which counts only when the profiles
+// show such timers growing.
 func Each(items []string, ch chan string) {
 	for _, it := range items {
 		go func() {
@@ -387,7 +433,9 @@ func TestConsume(t *testing.T) {
 }
 "#,
             expect![[r#"
-                no matches
+                ok.go:53 time-after-in-loop [time.After(time.Second)] time.After in a select in Each starts a timer on every call; when another case wins, the timer stays alive until it fires, and the profiles show these timers adding up
+                  evidence ok.go:53
+                  reported only when the profiles show growth
             "#]],
         );
     }

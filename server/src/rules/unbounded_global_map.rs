@@ -109,6 +109,7 @@ impl Rule for UnboundedGlobalMap {
                 evidence,
                 fixes,
                 version_note: None,
+                needs_growth: false,
             });
         }
     }
