@@ -183,14 +183,17 @@ fn capture_sees_a_growing_heap() {
     let port = live.base_url.rsplit(':').next().unwrap();
     assert!(file_name(&heaps[0]).contains(&format!("-127.0.0.1_{port}-")));
 
-    // The growing line holds exactly 256 KiB more in each snapshot.
+    // The growing line holds 256 KiB more in each snapshot: its chunks, plus at most a
+    // few bytes the runtime now and then allocates for itself while serving one of the
+    // line's `make` calls (seen: 112 bytes in one run), which the profile charges to the
+    // same frame. Less than one chunk of slack, so a missing or extra chunk still fails.
     let mut series = Vec::new();
     for (k, p) in heaps.iter().enumerate() {
         let (at, total) = inuse_at(p, &main_go, line);
-        assert_eq!(
-            at,
-            (k as i64 + 1) * GROWTH,
-            "{}: in-use bytes at main.go:{line}",
+        let want = (k as i64 + 1) * GROWTH;
+        assert!(
+            (want..want + 4096).contains(&at),
+            "{}: in-use bytes at main.go:{line}: {at}, want {want} (+ less than one 4096-byte chunk)",
             p.display()
         );
         assert!(total >= at, "total {total} < line {at}");
