@@ -1815,7 +1815,7 @@ fn sinks_walk<'t>(
 
 /// Whether a call is a `strings` or `bytes` trim function, whose result is a part of
 /// its first argument.
-fn is_trim_call(file: &SourceFile, call: Node<'_>) -> bool {
+pub(crate) fn is_trim_call(file: &SourceFile, call: Node<'_>) -> bool {
     FileCtx::new(file)
         .qualified(call)
         .is_some_and(|(path, func)| matches!(path, "strings" | "bytes") && is_trim_func(func))
@@ -1902,7 +1902,7 @@ fn follow<'t>(
 }
 
 /// What an assignment target is.
-enum Target<'t> {
+pub(crate) enum Target<'t> {
     /// Outlives the function.
     Escapes(SinkKind),
     /// A local variable, whose own uses may store the value.
@@ -1911,7 +1911,11 @@ enum Target<'t> {
     None,
 }
 
-fn classify_target<'t>(pkg: &Package, file: &SourceFile, target: Node<'t>) -> Target<'t> {
+pub(crate) fn classify_target<'t>(
+    pkg: &Package,
+    file: &SourceFile,
+    target: Node<'t>,
+) -> Target<'t> {
     let src: &str = &file.text;
     let target = unparen(target);
     match target.kind() {

@@ -17,6 +17,7 @@ pub mod goroutine_blocked_send;
 pub mod http_body_not_closed;
 pub mod map_field_no_delete;
 pub mod map_high_water_mark;
+pub(crate) mod parts;
 pub mod subslice_retains_backing_array;
 pub mod substring_retains_string;
 pub mod sync_pool_oversized_buffer;

@@ -4,6 +4,7 @@
 use tree_sitter::Node;
 
 use super::flow::{self, BindKind, FileCtx, Sink, SinkKind};
+use super::parts::{self, DistantCut};
 use super::syntax;
 use super::{
     Context, EvidenceKind, Fix, GoVersion, Location, Match, Package, Related, Rule, RuleMeta,
@@ -35,6 +36,9 @@ impl Rule for SubsliceRetainsBackingArray {
             for slice in syntax::descendants_of_kind(file.tree.root_node(), "slice_expression") {
                 check_slice(pkg, &ctx, slice, out);
             }
+        }
+        for d in parts::distant_cuts(pkg) {
+            distant(pkg, &d, out);
         }
     }
 }
@@ -87,8 +91,50 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
     }
     let name = syntax::text(operand, src);
     for sink in sinks {
-        out.push(make_match(pkg, ctx, &buffer, name, &sink));
+        out.push(make_match(pkg, ctx, &buffer, name, &sink, None));
     }
+}
+
+/// A sub-slice cut in a helper and stored by another function (see [`parts`]): reported
+/// at the store when the sliced buffer is made in the package and not stored itself.
+fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
+    let cctx = FileCtx::new(d.cut_file);
+    let src = cctx.src;
+    let Some(operand) = d.slice.child_by_field_name("operand").map(flow::unparen) else {
+        return;
+    };
+    if operand.kind() != "identifier" || is_whole(d.slice, operand, src) {
+        return;
+    }
+    // On this path the parent may be one call's argument rather than every caller's.
+    let (origin, kept) = match parts::entry_argument(d, operand) {
+        Some((vf, arg)) => {
+            let vctx = FileCtx::new(vf);
+            let origin = producer(pkg, &vctx, arg, 1);
+            let kept = arg.kind() == "identifier" && flow::stored_itself(pkg, vf, arg);
+            (origin, kept)
+        }
+        None => (
+            buffer_origin(pkg, &cctx, operand, 0),
+            parts::kept_by_callers(pkg, d.cut_file, operand),
+        ),
+    };
+    let Origin::Buffer(buffer) = origin else {
+        return;
+    };
+    if kept || flow::stored_itself(pkg, d.cut_file, operand) {
+        return;
+    }
+    let sctx = FileCtx::new(d.store_file);
+    let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
+    out.push(make_match(
+        pkg,
+        &sctx,
+        &buffer,
+        syntax::text(operand, src),
+        &d.sink,
+        Some(cut),
+    ));
 }
 
 /// Whether a slice expression is the whole operand: `b[:]`, `b[0:]`, `b[:len(b)]`.
@@ -119,6 +165,23 @@ fn buffer_origin(pkg: &Package, ctx: &FileCtx<'_>, operand: Node<'_>, depth: usi
     };
     match b.kind {
         BindKind::Param => param_origin(pkg, ctx, &b, depth),
+        // `for _, part := range bytes.Split(buf, sep)`: each part is a view of `buf`.
+        BindKind::Range if b.index == 1 => {
+            let Some(call) = b.value.map(flow::unparen) else {
+                return Origin::Unknown;
+            };
+            let splits = matches!(
+                ctx.qualified(call),
+                Some((
+                    "bytes",
+                    "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
+                ))
+            );
+            match syntax::call_args(call).first() {
+                Some(buf) if splits => producer(pkg, ctx, *buf, depth + 1),
+                _ => Origin::Unknown,
+            }
+        }
         BindKind::ShortVar | BindKind::Var => {
             let mut values: Vec<Node<'_>> = b.value.into_iter().collect();
             values.extend(flow::assignments(&b, operand.start_byte(), src));
@@ -372,14 +435,21 @@ fn make_match(
     buffer: &Buffer,
     name: &str,
     sink: &Sink<'_>,
+    cut: Option<(Location, String)>,
 ) -> Match {
     let src = ctx.src;
     let func = flow::function_label(sink.stmt, src);
     let (subject, place, declaration) = describe_sink(pkg, ctx, sink, name);
-    let what = if buffer.what == "the caller" {
-        format!("a sub-slice of \"{name}\", a buffer passed in by the caller,")
-    } else {
-        format!("a sub-slice of buffer \"{name}\" (from {})", buffer.what)
+    let what = match (&cut, buffer.what == "the caller") {
+        (None, true) => format!("a sub-slice of \"{name}\", a buffer passed in by the caller,"),
+        (Some((_, f)), true) => {
+            format!("a sub-slice of \"{name}\" cut in {f} (a buffer its caller passes)")
+        }
+        (None, false) => format!("a sub-slice of buffer \"{name}\" (from {})", buffer.what),
+        (Some((_, f)), false) => format!(
+            "a sub-slice of buffer \"{name}\" cut in {f} (from {})",
+            buffer.what
+        ),
     };
     let message = if sink.kind == SinkKind::Return {
         format!("{what} is returned from {func}, which keeps the whole backing array alive")
@@ -388,7 +458,7 @@ fn make_match(
     };
     let mut evidence = buffer.sites.clone();
     flow::push_unique(&mut evidence, ctx.loc(sink.stmt));
-    let related = buffer
+    let mut related: Vec<Related> = buffer
         .sites
         .iter()
         .map(|s| Related {
@@ -400,6 +470,12 @@ fn make_match(
             },
         })
         .collect();
+    if let Some((location, f)) = cut {
+        related.push(Related {
+            location,
+            message: format!("the sub-slice is cut here, in {f}"),
+        });
+    }
     Match {
         rule: META.id,
         location: ctx.loc(sink.stmt),
@@ -658,6 +734,120 @@ func (c *Cache) Observe(r io.Reader, name string) {
                   related store.go:47 buffer "raw" is allocated here
                   evidence store.go:47 store.go:50
                   fix: Store a copy: bytes.Clone(raw[:4])
+            "#]],
+        );
+    }
+
+    /// Cut into a field of a returned struct, passed on twice, appended as a field of a
+    /// literal.
+    #[test]
+    fn sub_slices_cut_in_a_parser_and_stored_two_calls_later() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+type line struct {
+	name  string
+	trace []byte
+}
+
+type Exemplar struct {
+	Key   string
+	Trace []byte
+}
+
+type Agg struct {
+	mu        sync.Mutex
+	exemplars []Exemplar
+}
+
+func (a *Agg) Ingest(r io.Reader) {
+	buf := make([]byte, 1<<20)
+	n, _ := io.ReadFull(r, buf)
+	for _, ln := range bytes.Split(buf[:n], []byte{'\n'}) {
+		l, err := parseLine(ln)
+		if err == nil {
+			a.record(l)
+		}
+	}
+}
+
+func (a *Agg) record(l line) {
+	a.keep(l.name, l)
+}
+
+func (a *Agg) keep(key string, l line) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.exemplars = append(a.exemplars, Exemplar{Key: key, Trace: l.trace})
+}
+
+func parseLine(b []byte) (line, error) {
+	var l line
+	if i := bytes.IndexByte(b, '#'); i >= 0 {
+		l.trace = b[i+1:]
+		b = b[:i]
+	}
+	l.name = string(b)
+	return l, nil
+}
+"#,
+            expect![[r#"
+                a.go:42 subslice-retains-backing-array [a.exemplars] a sub-slice of buffer "b" cut in parseLine (from make) is appended to "a.exemplars" in (*Agg).keep, which keeps the whole backing array alive
+                  related a.go:25 buffer "b" is allocated here
+                  related a.go:48 the sub-slice is cut here, in parseLine
+                  evidence a.go:25 a.go:42
+                  fix: Store a copy: bytes.Clone(l.trace)
+            "#]],
+        );
+    }
+
+    /// A copy in the parser, a small fixed buffer, a buffer the caller keeps whole: the
+    /// stores in `Copy`, `Small` and `Whole` are not reported. (`head`'s own `return
+    /// b[:4]` is the forward walk's finding: a sub-slice of a caller's buffer returned.)
+    #[test]
+    fn parser_copies_small_buffers_and_kept_buffers() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+var kept [][]byte
+var whole [][]byte
+
+func headCopy(b []byte) []byte { return append([]byte(nil), b[:4]...) }
+
+func head(b []byte) []byte { return b[:4] }
+
+func Copy(b []byte) {
+	kept = append(kept, headCopy(b))
+}
+
+func Small() {
+	buf := make([]byte, 64)
+	kept = append(kept, head(buf))
+}
+
+func Whole(n int) {
+	buf := make([]byte, n)
+	whole = append(whole, buf)
+	kept = append(kept, head(buf))
+}
+"#,
+            expect![[r#"
+                a.go:8 subslice-retains-backing-array [b] a sub-slice of "b", a buffer passed in by the caller, is returned from head, which keeps the whole backing array alive
+                  related a.go:20 the caller's buffer is allocated here
+                  evidence a.go:20 a.go:8
+                  fix: Store a copy: bytes.Clone(b[:4])
             "#]],
         );
     }

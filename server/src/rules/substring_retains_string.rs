@@ -5,6 +5,7 @@
 use tree_sitter::Node;
 
 use super::flow::{self, BindKind, FileCtx, Sink, SinkKind};
+use super::parts::{self, DistantCut};
 use super::subslice_retains_backing_array::describe_sink;
 use super::syntax;
 use super::{
@@ -39,6 +40,9 @@ impl Rule for SubstringRetainsString {
                     _ => {}
                 }
             }
+        }
+        for d in parts::distant_cuts(pkg) {
+            distant(pkg, &d, out);
         }
     }
 }
@@ -191,45 +195,123 @@ fn report(
     }
     let parent_name = short(syntax::text(parent, src));
     for sink in sinks {
-        let func = flow::function_label(sink.stmt, src);
-        let (subject, place, declaration) = describe_sink(pkg, ctx, &sink, &parent_name);
-        let part_text = match part {
-            Part::Slice => format!("a substring of \"{parent_name}\""),
-            Part::Element => format!("an element of strings.Split of \"{parent_name}\""),
-            Part::Cut => format!("a part of strings.Cut of \"{parent_name}\""),
-        };
-        let from = if what == "the caller" {
-            ", a string passed in by the caller,".to_string()
-        } else {
-            format!(" (from {what})")
-        };
-        let message =
-            format!("{part_text}{from} {place} in {func}, which keeps the whole string alive");
-        let mut evidence = sites.clone();
-        flow::push_unique(&mut evidence, ctx.loc(sink.stmt));
-        let related = sites
-            .iter()
-            .map(|s| Related {
-                location: s.clone(),
-                message: if what == "the caller" {
-                    "the caller's string is allocated here".to_string()
-                } else {
-                    format!("string \"{parent_name}\" is allocated here")
-                },
-            })
-            .collect();
-        out.push(Match {
-            rule: META.id,
-            location: ctx.loc(sink.stmt),
-            subject,
-            message,
-            declaration,
-            related,
-            evidence,
-            fixes: clone_fix(pkg, ctx, sink.value).into_iter().collect(),
-            version_note: None,
-            needs_growth: false,
+        out.push(make_match(
+            pkg,
+            ctx,
+            &sink,
+            &parent_name,
+            part,
+            &what,
+            &sites,
+            None,
+        ));
+    }
+}
+
+/// A substring cut in a helper and stored by another function (see [`parts`]): reported
+/// at the store when the cut's parent is a made string that is not stored itself.
+fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
+    let cctx = FileCtx::new(d.cut_file);
+    let slice = d.slice;
+    let Some(operand) = slice.child_by_field_name("operand").map(flow::unparen) else {
+        return;
+    };
+    if slice.child_by_field_name("capacity").is_some() || is_whole(slice, operand, cctx.src) {
+        return;
+    }
+    // On this path the parent may be one call's argument rather than every caller's.
+    let (origin, kept) = match parts::entry_argument(d, operand) {
+        Some((vf, arg)) => {
+            let vctx = FileCtx::new(vf);
+            let origin = string_origin(pkg, &vctx, arg, 1);
+            let kept = arg.kind() == "identifier" && flow::stored_itself(pkg, vf, arg);
+            (origin, kept)
+        }
+        None => (
+            string_origin(pkg, &cctx, operand, 0),
+            parts::kept_by_callers(pkg, d.cut_file, operand),
+        ),
+    };
+    let Origin::Made { what, sites } = origin else {
+        return;
+    };
+    if kept || flow::stored_itself(pkg, d.cut_file, operand) {
+        return;
+    }
+    let sctx = FileCtx::new(d.store_file);
+    let parent_name = short(syntax::text(operand, cctx.src));
+    let cut = (cctx.loc(slice), flow::function_label(slice, cctx.src));
+    out.push(make_match(
+        pkg,
+        &sctx,
+        &d.sink,
+        &parent_name,
+        Part::Slice,
+        &what,
+        &sites,
+        Some(cut),
+    ));
+}
+
+/// The match for a substring of `parent_name` stored at `sink` (in `ctx`'s file); `cut`
+/// is where and in which function it was cut when that is another function.
+#[allow(clippy::too_many_arguments)]
+fn make_match(
+    pkg: &Package,
+    ctx: &FileCtx<'_>,
+    sink: &Sink<'_>,
+    parent_name: &str,
+    part: Part,
+    what: &str,
+    sites: &[Location],
+    cut: Option<(Location, String)>,
+) -> Match {
+    let src = ctx.src;
+    let func = flow::function_label(sink.stmt, src);
+    let (subject, place, declaration) = describe_sink(pkg, ctx, sink, parent_name);
+    let part_text = match part {
+        Part::Slice => format!("a substring of \"{parent_name}\""),
+        Part::Element => format!("an element of strings.Split of \"{parent_name}\""),
+        Part::Cut => format!("a part of strings.Cut of \"{parent_name}\""),
+    };
+    let from = match (&cut, what == "the caller") {
+        (None, true) => ", a string passed in by the caller,".to_string(),
+        (Some((_, f)), true) => format!(" cut in {f} (a string its caller passes)"),
+        (None, false) => format!(" (from {what})"),
+        (Some((_, f)), false) => format!(" cut in {f} (from {what})"),
+    };
+    let message =
+        format!("{part_text}{from} {place} in {func}, which keeps the whole string alive");
+    let mut evidence = sites.to_vec();
+    flow::push_unique(&mut evidence, ctx.loc(sink.stmt));
+    let mut related: Vec<Related> = sites
+        .iter()
+        .map(|s| Related {
+            location: s.clone(),
+            message: if what == "the caller" {
+                "the caller's string is allocated here".to_string()
+            } else {
+                format!("string \"{parent_name}\" is allocated here")
+            },
+        })
+        .collect();
+    if let Some((location, f)) = cut {
+        related.push(Related {
+            location,
+            message: format!("the substring is cut here, in {f}"),
         });
+    }
+    Match {
+        rule: META.id,
+        location: ctx.loc(sink.stmt),
+        subject,
+        message,
+        declaration,
+        related,
+        evidence,
+        fixes: clone_fix(pkg, ctx, sink.value).into_iter().collect(),
+        version_note: None,
+        needs_growth: false,
     }
 }
 
@@ -511,7 +593,7 @@ fn param_origin(pkg: &Package, ctx: &FileCtx<'_>, b: &flow::Binding<'_>, depth: 
     let Some(func) = b.decl.parent().and_then(|l| l.parent()) else {
         return Origin::Unknown;
     };
-    if func.kind() == "func_literal" || depth >= 2 {
+    if func.kind() == "func_literal" || depth >= 3 {
         return caller();
     }
     let Some(pos) = flow::param_position(b) else {
@@ -731,6 +813,113 @@ func (x *Index) Header(id int, body []byte) {
                   related idx.go:39 string "msg" is allocated here
                   evidence idx.go:39 idx.go:46
                   fix: Store a copy: strings.Clone(strings.TrimSpace(msg[2:10]))
+            "#]],
+        );
+    }
+
+    /// Cut in a helper, kept in a struct, stored by a method through a parameter.
+    #[test]
+    fn substrings_cut_in_a_helper_and_stored_two_calls_later() {
+        check(
+            &R,
+            r#"
+-- c.go --
+package c
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+)
+
+type Result struct {
+	URL   string
+	Title string
+}
+
+type Crawler struct {
+	mu     sync.Mutex
+	titles map[string]string
+}
+
+func (c *Crawler) Page(u string, buf *bytes.Buffer) Result {
+	page := buf.String()
+	r := Result{URL: u, Title: titleOf(page)}
+	c.remember(u, r.Title)
+	c.note(u, headOf(page))
+	return r
+}
+
+func (c *Crawler) remember(u, title string) {
+	c.mu.Lock()
+	c.titles[u] = title
+	c.mu.Unlock()
+}
+
+func titleOf(page string) string {
+	i := strings.Index(page, "<title>")
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(page[i+7:])
+}
+
+// A copy: nothing of the page is kept.
+func (c *Crawler) note(u, head string) {
+	c.titles["head:"+u] = head
+}
+
+func headOf(page string) string {
+	return strings.Clone(page[:10])
+}
+"#,
+            expect![[r#"
+                c.go:29 substring-retains-string [c.titles] a substring of "page" cut in titleOf (from String()) is stored in "c.titles" in (*Crawler).remember, which keeps the whole string alive
+                  related c.go:20 string "page" is allocated here
+                  related c.go:38 the substring is cut here, in titleOf
+                  evidence c.go:20 c.go:29
+                  fix: Store a copy: strings.Clone(title)
+            "#]],
+        );
+    }
+
+    /// The helper's parent is a constant, the parent is stored too, or the store runs
+    /// once at start-up: nothing is pinned that would not be kept anyway.
+    #[test]
+    fn helper_cuts_of_constants_kept_parents_and_start_up_stores() {
+        check(
+            &R,
+            r#"
+-- c.go --
+package c
+
+const banner = "heapspot: a long constant banner"
+
+var names = map[string]string{}
+var docs = map[string]string{}
+
+func short() string { return banner[:8] }
+
+func Keep(k string) {
+	names[k] = short()
+}
+
+func first(s string) string { return s[:4] }
+
+func KeepBoth(k string, b []byte) {
+	doc := string(b)
+	docs[k] = doc
+	names[k] = first(doc)
+}
+
+func prefix(s string) string { return s[:2] }
+
+func init() {
+	names["x"] = prefix(string([]byte("start-up")))
+}
+"#,
+            expect![[r#"
+                no matches
             "#]],
         );
     }
