@@ -59,6 +59,7 @@ impl Rule for ClosureRegistryLeak {
             return;
         }
         foreign_registrations(pkg, idx, out);
+        registry_side(pkg, idx, out);
         let registries = registries(idx, false);
         if registries.is_empty() {
             return;
@@ -147,6 +148,160 @@ impl Rule for ClosureRegistryLeak {
             .flat_map(|r| r.writes.iter().map(|w| w.id()))
             .collect();
         direct_appends(idx, &registries, &removed, &registering, out);
+    }
+}
+
+/// The registry's own line: a registrar of this package adding callbacks to a registry
+/// that nothing removes from, with no unregister function, which this or another
+/// workspace package calls per request (not once at start-up) with a capturing callback.
+/// The fix belongs here (an unregister function), so the write is a finding of its own,
+/// with every such registration related; the registrations are reported at the callers
+/// too, where the unregister call will go.
+fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>) {
+    let registries = registries(idx, true);
+    if registries.is_empty() {
+        return;
+    }
+    let shrinks = idx.shrinks();
+    for r in registrars(idx, &registries) {
+        let registry = &registries[r.registry];
+        let removed = shrinks.iter().any(|s| s.target.same(&registry.target))
+            || !idx.resets(&registry.target).is_empty();
+        if removed || r.returns_func {
+            continue;
+        }
+        let mut evidence = Vec::new();
+        let mut related = Vec::new();
+        let mut names = Vec::new();
+        // Registrations in this package.
+        for (fi, f) in idx.files.iter().enumerate() {
+            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                if !idx
+                    .callees(fi, call)
+                    .iter()
+                    .any(|(rf, c)| *rf == r.file && c.id() == r.func.id())
+                    || idx.runs_once(fi, call)
+                {
+                    continue;
+                }
+                registration(
+                    idx,
+                    fi,
+                    call,
+                    &r.params,
+                    &mut evidence,
+                    &mut related,
+                    &mut names,
+                );
+            }
+        }
+        // Registrations from the packages that import this one. Without types, a method
+        // call counts where the file names the receiver type qualified (`hub.Hub`), as
+        // in `foreign_registrations`.
+        let recv = (r.func.kind() == "method_declaration")
+            .then(|| super::flow::receiver_type(r.func, idx.src(r.file)))
+            .flatten();
+        let import_path = cx.import_path.clone();
+        super::flow::calls_from_other_packages(
+            cx,
+            r.func,
+            idx.src(r.file),
+            &mut |other, file, call| {
+                if let Some(t) = recv {
+                    let qual =
+                        super::flow::import_name(file.tree.root_node(), &file.text, &import_path);
+                    if qual.is_none_or(|q| !file.text.contains(&format!("{q}.{t}"))) {
+                        return true;
+                    }
+                }
+                let oidx = PackageIndex::new(other);
+                let Some(fi) = oidx.files.iter().position(|f| f.path() == file.path()) else {
+                    return true;
+                };
+                if !oidx.runs_once(fi, call) {
+                    registration(
+                        &oidx,
+                        fi,
+                        call,
+                        &r.params,
+                        &mut evidence,
+                        &mut related,
+                        &mut names,
+                    );
+                }
+                true
+            },
+        );
+        if related.is_empty() {
+            continue;
+        }
+        let src = idx.src(r.file);
+        let registrar = syntax::function_name(r.func, src).unwrap_or("it");
+        let registrar = match super::flow::receiver_type(r.func, src) {
+            Some(t) if r.func.kind() == "method_declaration" => format!("(*{t}).{registrar}"),
+            _ => registrar.to_string(),
+        };
+        for w in &r.writes {
+            let location = idx.location(r.file, *w);
+            let mut evidence = evidence.clone();
+            evidence.push(location.clone());
+            tidy(&mut evidence);
+            out.push(Match {
+                rule: META.id,
+                location,
+                subject: registry.subject.clone(),
+                message: format!(
+                    "{} \"{}\" only grows: {registrar} adds every callback and offers no way to remove one, and callbacks capturing {} are registered per call ({} place{})",
+                    registry.what,
+                    registry.subject,
+                    join_labels(&names),
+                    related.len(),
+                    if related.len() == 1 { "" } else { "s" },
+                ),
+                declaration: Some(registry.declaration.clone()),
+                related: related.clone(),
+                evidence,
+                fixes: Vec::new(),
+                version_note: None,
+                needs_growth: false,
+            });
+        }
+    }
+}
+
+/// One call of a registrar: for each capturing callback it passes at `params`, the
+/// callback's capture sites (evidence), the call (related) and the captured names.
+fn registration(
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    call: Node<'_>,
+    params: &[usize],
+    evidence: &mut Vec<Location>,
+    related: &mut Vec<super::Related>,
+    names: &mut Vec<String>,
+) {
+    let args = syntax::call_args(call);
+    for &p in params {
+        let Some(arg) = args.get(p) else { continue };
+        let Some((lit, captured)) = capturing_callback(idx, fi, *arg) else {
+            continue;
+        };
+        capture_sites(idx, fi, lit, &captured, evidence);
+        let here: Vec<String> = captured
+            .iter()
+            .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+            .collect();
+        related.push(super::Related {
+            location: call
+                .child_by_field_name("function")
+                .map_or_else(|| idx.location(fi, call), |f| idx.location(fi, f)),
+            message: format!(
+                "{} registers a callback capturing {} here",
+                function_label(call, idx.src(fi)),
+                join_labels(&here)
+            ),
+        });
+        names.extend(here);
     }
 }
 
@@ -804,6 +959,11 @@ func track(req []byte) {
 }
 "#,
             expect![[r#"
+                events/events.go:14 closure-registry-leak [listeners] package-level registry "listeners" only grows: OnEvent adds every callback and offers no way to remove one, and callbacks capturing "conn" and "c" are registered per call (2 places)
+                  declared events/events.go:9
+                  related events/events.go:27 handleConn registers a callback capturing "conn" here
+                  related events/events.go:34 watch registers a callback capturing "c" here
+                  evidence events/events.go:14 events/events.go:26 events/events.go:27 events/events.go:33 events/events.go:34 events/events.go:37-39
                 events/events.go:27 closure-registry-leak [listeners] callback capturing "conn" is added to package-level registry "listeners" by OnEvent in handleConn and never removed
                   declared events/events.go:9
                   evidence events/events.go:14 events/events.go:26 events/events.go:27
@@ -847,6 +1007,11 @@ func Serve(topic string) {
 }
 "#,
             expect![[r#"
+                bus/bus.go:14 closure-registry-leak [Bus.subs] registry field "Bus.subs" only grows: (*Bus).Subscribe adds every callback and offers no way to remove one, and callbacks capturing "state" are registered per call (2 places)
+                  declared bus/bus.go:6
+                  related bus/bus.go:19 Serve registers a callback capturing "state" here
+                  related bus/bus.go:21 Serve registers a callback capturing "state" here
+                  evidence bus/bus.go:14 bus/bus.go:18 bus/bus.go:19 bus/bus.go:21
                 bus/bus.go:19 closure-registry-leak [Bus.subs] callback capturing "state" is added to registry field "Bus.subs" by Subscribe in Serve and never removed
                   declared bus/bus.go:6
                   evidence bus/bus.go:14 bus/bus.go:18 bus/bus.go:19
@@ -1020,6 +1185,14 @@ func NewSession(h *hub.Hub) *Session {
 }
 "#,
             expect![[r#"
+                hub/hub.go:9 closure-registry-leak [Hub.listeners] registry field "Hub.listeners" only grows: (*Hub).OnBroadcast adds every callback and offers no way to remove one, and callbacks capturing "s" are registered per call (1 place)
+                  declared hub/hub.go:4
+                  related relay/session.go:11 (*Session).Start registers a callback capturing "s" here
+                  evidence hub/hub.go:9 relay/session.go:11 relay/session.go:19-22
+                hub/hub.go:23 closure-registry-leak [global] package-level registry "global" only grows: Register adds every callback and offers no way to remove one, and callbacks capturing "s" are registered per call (1 place)
+                  declared hub/hub.go:20
+                  related relay/session.go:15 (*Session).Start registers a callback capturing "s" here
+                  evidence hub/hub.go:23 relay/session.go:15 relay/session.go:19-22
                 relay/session.go:11 closure-registry-leak [Hub.listeners] callback capturing "s" is added to registry field "Hub.listeners" of package hub by (hub.Hub).OnBroadcast in (*Session).Start and never removed
                   declared hub/hub.go:4
                   related hub/hub.go:9 (hub.Hub).OnBroadcast adds the callback here
