@@ -39,6 +39,10 @@ pub(crate) struct DistantCut<'p> {
     /// side (its result was followed to the cut), when it did: the cut's parameters are
     /// that call's arguments on this path.
     pub via: Option<(&'p SourceFile, Node<'p>)>,
+    /// The last call the walk went up through (from a parameter to a caller's
+    /// argument): when the cut is in that call's function and no call was entered since,
+    /// the cut leaves its function at this call.
+    pub up: Option<(&'p SourceFile, Node<'p>)>,
 }
 
 /// Every store of the package's program files into a long-lived container whose value
@@ -53,9 +57,9 @@ pub(crate) fn distant_cuts(pkg: &Package) -> Vec<DistantCut<'_>> {
                 seen: HashSet::new(),
                 cuts: Vec::new(),
             };
-            back.value(file, sink.value, None, None, 0);
+            back.value(file, sink.value, None, (None, None), 0);
             let store_fn = function_of(sink.stmt);
-            for (cut_file, slice, via) in back.cuts {
+            for (cut_file, slice, (via, up)) in back.cuts {
                 if store_fn.is_some() && function_of(slice) == store_fn {
                     // Within one function the forward walk reports it.
                     continue;
@@ -66,6 +70,7 @@ pub(crate) fn distant_cuts(pkg: &Package) -> Vec<DistantCut<'_>> {
                     cut_file,
                     slice,
                     via,
+                    up,
                 });
             }
         }
@@ -193,11 +198,15 @@ struct Back<'p> {
     pkg: &'p Package,
     /// (node id, field) pairs already followed.
     seen: HashSet<(usize, Option<String>)>,
-    cuts: Vec<(&'p SourceFile, Node<'p>, Via<'p>)>,
+    cuts: Vec<(&'p SourceFile, Node<'p>, Path<'p>)>,
 }
 
-/// The call a walk entered the current function through, if any.
-type Via<'p> = Option<(&'p SourceFile, Node<'p>)>;
+/// A call and its file.
+type Call<'p> = Option<(&'p SourceFile, Node<'p>)>;
+
+/// The call a walk entered the current function through, and the last call it went up
+/// through, if any.
+type Path<'p> = (Call<'p>, Call<'p>);
 
 impl<'p> Back<'p> {
     /// What `expr` (or its `field`, when given) may be.
@@ -206,7 +215,7 @@ impl<'p> Back<'p> {
         file: &'p SourceFile,
         expr: Node<'p>,
         field: Option<&str>,
-        via: Via<'p>,
+        via: Path<'p>,
         steps: usize,
     ) {
         if steps > MAX_STEPS || !self.seen.insert((expr.id(), field.map(str::to_string))) {
@@ -245,6 +254,16 @@ impl<'p> Back<'p> {
                     self.value(file, operand, Some(&f), via, steps + 1);
                 }
             }
+            ("composite_literal" | "unary_expression", None)
+                if expr.kind() == "composite_literal" || flow::operator(expr, src) == "&" =>
+            {
+                // A whole struct or slice literal stored: each of its values is stored.
+                for part in stored_parts(expr, src) {
+                    if part.id() != expr.id() {
+                        self.value(file, part, None, via, steps + 1);
+                    }
+                }
+            }
             ("composite_literal", Some(f)) => {
                 if let Some(v) = keyed_value(expr, f, src) {
                     self.value(file, v, None, via, steps + 1);
@@ -266,7 +285,7 @@ impl<'p> Back<'p> {
         file: &'p SourceFile,
         ident: Node<'p>,
         field: Option<&str>,
-        via: Via<'p>,
+        via: Path<'p>,
         steps: usize,
     ) {
         let src: &str = &file.text;
@@ -288,7 +307,7 @@ impl<'p> Back<'p> {
                     if let Some(arg) = syntax::call_args(call).get(pos).copied() {
                         if arg.kind() != "variadic_argument" {
                             // Up to the callers: no entry call there.
-                            self.value(cf, arg, field, None, steps + 1);
+                            self.value(cf, arg, field, (None, Some((cf, call))), steps + 1);
                         }
                     }
                 }
@@ -402,7 +421,7 @@ impl<'p> Back<'p> {
                 }
                 let values = flow::items(ret.named_child(0));
                 if let Some(v) = values.get(index).copied() {
-                    self.value(df, v, field, Some((file, call)), steps + 1);
+                    self.value(df, v, field, (Some((file, call)), None), steps + 1);
                 }
             }
         }
@@ -457,4 +476,15 @@ pub(crate) fn entry_argument<'p>(
         .copied()
         .map(flow::unparen)?;
     (arg.kind() != "variadic_argument").then_some((vf, arg))
+}
+
+/// For a distant cut the walk reached by going up from the store's function to callers,
+/// with the cut in the function of the last such call: that call statement, where the
+/// part leaves its function (the place to copy it).
+pub(crate) fn passing_call<'p>(d: &DistantCut<'p>) -> Option<(&'p SourceFile, Node<'p>)> {
+    if d.via.is_some() {
+        return None;
+    }
+    let (f, call) = d.up?;
+    (function_of(call) == function_of(d.slice)).then(|| (f, syntax::statement_of(call)))
 }

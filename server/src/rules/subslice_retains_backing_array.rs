@@ -126,15 +126,42 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         return;
     }
     let sctx = FileCtx::new(d.store_file);
+    let name = syntax::text(operand, src);
+    if let Some((_, stmt)) = parts::passing_call(d) {
+        // Cut here and handed to a call that stores it: reported where it leaves.
+        let mut m = make_match(pkg, &sctx, &buffer, name, &d.sink, None);
+        passed_on(&mut m, &cctx, stmt, d);
+        m.fixes = clone_fix(pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
+            .into_iter()
+            .collect();
+        out.push(m);
+        return;
+    }
     let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
-    out.push(make_match(
-        pkg,
-        &sctx,
-        &buffer,
-        syntax::text(operand, src),
-        &d.sink,
-        Some(cut),
-    ));
+    out.push(make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut)));
+}
+
+/// Moves a match made for the store of a distant cut to the call statement `stmt` (in
+/// `cctx`'s file) that passes the part on: the store becomes a related location.
+pub(crate) fn passed_on(m: &mut Match, cctx: &FileCtx<'_>, stmt: Node<'_>, d: &DistantCut<'_>) {
+    let store = m.location.clone();
+    let at = cctx.loc(stmt);
+    let func = flow::function_label(stmt, cctx.src);
+    let store_func = flow::function_label(d.sink.stmt, &d.store_file.text);
+    m.message = m
+        .message
+        .replacen(" is ", &format!(" is passed on in {func}, and "), 1)
+        .replacen(
+            &format!(" in {store_func},"),
+            &format!(" by {store_func},"),
+            1,
+        );
+    m.related.push(Related {
+        location: store.clone(),
+        message: format!("{store_func} stores it here"),
+    });
+    flow::push_unique(&mut m.evidence, at.clone());
+    m.location = at;
 }
 
 /// Whether a slice expression is the whole operand: `b[:]`, `b[0:]`, `b[:len(b)]`.
@@ -806,6 +833,65 @@ func parseLine(b []byte) (line, error) {
                   related a.go:48 the sub-slice is cut here, in parseLine
                   evidence a.go:25 a.go:42
                   fix: Store a copy: bytes.Clone(l.trace)
+            "#]],
+        );
+    }
+
+    /// Cut in a handler and handed, inside a struct literal, to a method that stores the
+    /// struct: reported on the call, where the copy belongs; a copied envelope is fine.
+    #[test]
+    fn sub_slices_passed_on_to_a_method_that_stores_them() {
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+type Entry struct {
+	Carrier  string
+	Envelope []byte
+}
+
+type AuditLog struct {
+	mu      sync.Mutex
+	entries []Entry
+	next    int
+}
+
+func (l *AuditLog) Record(e Entry) {
+	l.mu.Lock()
+	l.entries[l.next%len(l.entries)] = e
+	l.next++
+	l.mu.Unlock()
+}
+
+type Handler struct{ Audit *AuditLog }
+
+func (h *Handler) Serve(r io.Reader, n int) {
+	body := make([]byte, n)
+	io.ReadFull(r, body)
+	nl := bytes.IndexByte(body, '\n')
+	h.Audit.Record(Entry{Carrier: "x", Envelope: body[:nl]})
+}
+
+func (h *Handler) ServeCopy(r io.Reader, n int) {
+	body := make([]byte, n)
+	io.ReadFull(r, body)
+	h.Audit.Record(Entry{Carrier: "y", Envelope: bytes.Clone(body[:8])})
+}
+"#,
+            expect![[r#"
+                a.go:33 subslice-retains-backing-array [l.entries] a sub-slice of buffer "body" (from make) is passed on in (*Handler).Serve, and stored in "l.entries" by (*AuditLog).Record, which keeps the whole backing array alive
+                  related a.go:30 buffer "body" is allocated here
+                  related a.go:22 (*AuditLog).Record stores it here
+                  evidence a.go:30 a.go:22 a.go:33
+                  fix: Store a copy: bytes.Clone(body[:nl])
             "#]],
         );
     }

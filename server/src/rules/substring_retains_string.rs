@@ -240,6 +240,23 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
     }
     let sctx = FileCtx::new(d.store_file);
     let parent_name = short(syntax::text(operand, cctx.src));
+    if let Some((_, stmt)) = parts::passing_call(d) {
+        // Cut here and handed to a call that stores it: reported where it leaves.
+        let mut m = make_match(
+            pkg,
+            &sctx,
+            &d.sink,
+            &parent_name,
+            Part::Slice,
+            &what,
+            &sites,
+            None,
+        );
+        super::subslice_retains_backing_array::passed_on(&mut m, &cctx, stmt, d);
+        m.fixes = clone_fix(pkg, &cctx, slice).into_iter().collect();
+        out.push(m);
+        return;
+    }
     let cut = (cctx.loc(slice), flow::function_label(slice, cctx.src));
     out.push(make_match(
         pkg,
