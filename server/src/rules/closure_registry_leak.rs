@@ -42,10 +42,13 @@ struct Registrar<'p> {
     registry: usize,
     /// The parameter positions it adds.
     params: Vec<usize>,
-    /// The statements adding them.
-    writes: Vec<Node<'p>>,
+    /// The statements adding them, with their files (a forwarder's are its registrar's).
+    writes: Vec<(usize, Node<'p>)>,
     /// It returns a function (to unregister with).
     returns_func: bool,
+    /// It passes its parameter on to another registrar (whose call was on a holder of
+    /// the registry, if the registry is a field).
+    forwarded: bool,
 }
 
 impl Rule for ClosureRegistryLeak {
@@ -86,7 +89,7 @@ impl Rule for ClosureRegistryLeak {
                         continue;
                     };
                     let registry = &registries[reg.registry];
-                    if !called_on_holder(idx, fi, call, registry) {
+                    if !reg.forwarded && !called_on_holder(idx, fi, call, registry) {
                         continue;
                     }
                     let discarded = reg.returns_func && result_discarded(idx, fi, call);
@@ -104,8 +107,8 @@ impl Rule for ClosureRegistryLeak {
                         let mut evidence = vec![call
                             .child_by_field_name("function")
                             .map_or_else(|| idx.location(fi, call), |f| idx.location(fi, f))];
-                        for w in &reg.writes {
-                            evidence.push(idx.location(rf, *w));
+                        for (wf, w) in &reg.writes {
+                            evidence.push(idx.location(*wf, *w));
                         }
                         capture_sites(idx, fi, lit, &captured, &mut evidence);
                         tidy(&mut evidence);
@@ -145,7 +148,7 @@ impl Rule for ClosureRegistryLeak {
         }
         let registering: Vec<usize> = registrars
             .iter()
-            .flat_map(|r| r.writes.iter().map(|w| w.id()))
+            .flat_map(|r| r.writes.iter().map(|(_, w)| w.id()))
             .collect();
         direct_appends(idx, &registries, &removed, &registering, out);
     }
@@ -163,7 +166,8 @@ fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>)
         return;
     }
     let shrinks = idx.shrinks();
-    for r in registrars(idx, &registries) {
+    let all = registrars(idx, &registries);
+    for r in all.iter().filter(|r| !r.forwarded) {
         let registry = &registries[r.registry];
         let removed = shrinks.iter().any(|s| s.target.same(&registry.target))
             || !idx.resets(&registry.target).is_empty();
@@ -173,54 +177,28 @@ fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>)
         let mut evidence = Vec::new();
         let mut related = Vec::new();
         let mut names = Vec::new();
-        // Registrations in this package.
-        for (fi, f) in idx.files.iter().enumerate() {
-            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
-                if !idx
-                    .callees(fi, call)
-                    .iter()
-                    .any(|(rf, c)| *rf == r.file && c.id() == r.func.id())
-                    || idx.runs_once(fi, call)
-                {
-                    continue;
-                }
-                registration(
-                    idx,
-                    fi,
-                    call,
-                    &r.params,
-                    &mut evidence,
-                    &mut related,
-                    &mut names,
-                );
-            }
-        }
-        // Registrations from the packages that import this one. Without types, a method
-        // call counts where the file names the receiver type qualified (`hub.Hub`), as
-        // in `foreign_registrations`.
-        let recv = (r.func.kind() == "method_declaration")
-            .then(|| super::flow::receiver_type(r.func, idx.src(r.file)))
-            .flatten();
-        let import_path = cx.import_path.clone();
-        super::flow::calls_from_other_packages(
-            cx,
-            r.func,
-            idx.src(r.file),
-            &mut |other, file, call| {
-                if let Some(t) = recv {
-                    let qual =
-                        super::flow::import_name(file.tree.root_node(), &file.text, &import_path);
-                    if qual.is_none_or(|q| !file.text.contains(&format!("{q}.{t}"))) {
-                        return true;
+        // The registrar and the wrappers passing callbacks on to it.
+        let same = |w: &[(usize, Node<'_>)]| {
+            w.iter()
+                .any(|(f, n)| r.writes.iter().any(|(g, m)| f == g && n.id() == m.id()))
+        };
+        for r in all
+            .iter()
+            .filter(|a| a.registry == r.registry && !a.returns_func && same(&a.writes))
+        {
+            // Registrations in this package.
+            for (fi, f) in idx.files.iter().enumerate() {
+                for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                    if !idx
+                        .callees(fi, call)
+                        .iter()
+                        .any(|(rf, c)| *rf == r.file && c.id() == r.func.id())
+                        || idx.runs_once(fi, call)
+                    {
+                        continue;
                     }
-                }
-                let oidx = PackageIndex::new(other);
-                let Some(fi) = oidx.files.iter().position(|f| f.path() == file.path()) else {
-                    return true;
-                };
-                if !oidx.runs_once(fi, call) {
                     registration(
-                        &oidx,
+                        idx,
                         fi,
                         call,
                         &r.params,
@@ -229,9 +207,48 @@ fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>)
                         &mut names,
                     );
                 }
-                true
-            },
-        );
+            }
+            // Registrations from the packages that import this one. Without types, a method
+            // call counts where the file names the receiver type qualified (`hub.Hub`), as
+            // in `foreign_registrations`.
+            let recv = (r.func.kind() == "method_declaration")
+                .then(|| super::flow::receiver_type(r.func, idx.src(r.file)))
+                .flatten();
+            let import_path = cx.import_path.clone();
+            super::flow::calls_from_other_packages(
+                cx,
+                r.func,
+                idx.src(r.file),
+                &mut |other, file, call| {
+                    if let Some(t) = recv {
+                        let qual = super::flow::import_name(
+                            file.tree.root_node(),
+                            &file.text,
+                            &import_path,
+                        );
+                        if qual.is_none_or(|q| !file.text.contains(&format!("{q}.{t}"))) {
+                            return true;
+                        }
+                    }
+                    let oidx = PackageIndex::new(other);
+                    let Some(fi) = oidx.files.iter().position(|f| f.path() == file.path()) else {
+                        return true;
+                    };
+                    if !oidx.runs_once(fi, call) {
+                        registration(
+                            &oidx,
+                            fi,
+                            call,
+                            &r.params,
+                            &mut evidence,
+                            &mut related,
+                            &mut names,
+                        );
+                    }
+                    true
+                },
+            );
+        }
         if related.is_empty() {
             continue;
         }
@@ -241,8 +258,8 @@ fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>)
             Some(t) if r.func.kind() == "method_declaration" => format!("(*{t}).{registrar}"),
             _ => registrar.to_string(),
         };
-        for w in &r.writes {
-            let location = idx.location(r.file, *w);
+        for (wf, w) in &r.writes {
+            let location = idx.location(*wf, *w);
             let mut evidence = evidence.clone();
             evidence.push(location.clone());
             tidy(&mut evidence);
@@ -306,8 +323,10 @@ fn registration(
 }
 
 /// A function or method of another workspace package that adds one of its parameters
-/// to a registry of that package (a package-level one, or a field of its receiver's
-/// struct) that nothing in that package removes from.
+/// to a registry (a package-level one, or a field of its receiver's struct) that nothing
+/// removes from, in its own package or, through wrappers passing the parameter on, in
+/// a package it imports.
+#[derive(Clone)]
 struct ForeignRegistrar {
     /// The method's receiver type, or `None` for a function.
     recv: Option<String>,
@@ -315,12 +334,93 @@ struct ForeignRegistrar {
     params: Vec<usize>,
     subject: String,
     what: &'static str,
+    /// The package the registry belongs to, when it is not the registrar's
+    /// (`hooks`: a wrapper passing the callback on to another package).
+    owner: Option<String>,
     declaration: Location,
+    /// The wrappers' calls passing the callback on (the first `passes`), then the
+    /// statements adding it.
     writes: Vec<Location>,
+    passes: usize,
 }
 
-/// The registrars of another package, with their registries not removed from.
-fn foreign_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
+/// The registrars of other workspace packages, by import path.
+type ForeignCache = HashMap<String, Vec<ForeignRegistrar>>;
+
+/// The registrars of the package at `path` whose registries are not removed from:
+/// its own, and its functions passing a parameter on to a registrar of a package it
+/// imports. Import cycles cannot recurse forever: a package being computed reads as
+/// having none.
+fn foreign_registrars(
+    cx: &Context<'_>,
+    path: &str,
+    cache: &mut ForeignCache,
+) -> Vec<ForeignRegistrar> {
+    if let Some(v) = cache.get(path) {
+        return v.clone();
+    }
+    cache.insert(path.to_string(), Vec::new());
+    let Some(pkg) = cx.other_package(path) else {
+        return Vec::new();
+    };
+    let idx = PackageIndex::new(&pkg);
+    let mut out = own_registrars(&idx);
+    for &(fi, func) in idx.funcs.values().chain(idx.methods.values()).flatten() {
+        let Some(body) = func.child_by_field_name("body") else {
+            continue;
+        };
+        let src = idx.src(fi);
+        let Some(name) = syntax::function_name(func, src) else {
+            continue;
+        };
+        let recv = receiver(func, src);
+        if func.kind() == "method_declaration" && recv.is_none() {
+            continue;
+        }
+        for call in syntax::descendants_of_kind(body, "call_expression") {
+            let passes_param = syntax::call_args(call).iter().any(|a| {
+                let a = unparen(*a);
+                a.kind() == "identifier"
+                    && matches!(binding(a, src), Binding::Param { func: f, .. } if f.id() == func.id())
+            });
+            if !passes_param {
+                continue;
+            }
+            for (qual, reg) in foreign_callees(cx, &idx, fi, call, cache) {
+                let params = forwarded_params(&idx, fi, func, call, &reg.params);
+                if params.is_empty() {
+                    continue;
+                }
+                let mut writes = vec![idx.location(fi, call)];
+                writes.extend(reg.writes.iter().cloned());
+                out.push(ForeignRegistrar {
+                    recv: recv.clone(),
+                    name: name.to_string(),
+                    params,
+                    subject: reg.subject.clone(),
+                    what: reg.what,
+                    owner: Some(reg.owner.clone().unwrap_or(qual)),
+                    declaration: reg.declaration.clone(),
+                    writes,
+                    passes: reg.passes + 1,
+                });
+            }
+        }
+    }
+    cache.insert(path.to_string(), out.clone());
+    out
+}
+
+/// A method's receiver type name; `None` for a function.
+fn receiver(func: Node<'_>, src: &str) -> Option<String> {
+    (func.kind() == "method_declaration")
+        .then(|| super::unbounded_global_map::maps::receiver_type(func, src))
+        .flatten()
+        .map(|(t, _)| t.to_string())
+}
+
+/// A package's own registrars (of its own registries), with their registries not removed from.
+fn own_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
     let registries = registries(idx, true);
     if registries.is_empty() {
         return Vec::new();
@@ -338,10 +438,7 @@ fn foreign_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
         let Some(name) = syntax::function_name(r.func, src) else {
             continue;
         };
-        let recv = (r.func.kind() == "method_declaration")
-            .then(|| super::unbounded_global_map::maps::receiver_type(r.func, src))
-            .flatten()
-            .map(|(t, _)| t.to_string());
+        let recv = receiver(r.func, src);
         if r.func.kind() == "method_declaration" && recv.is_none() {
             continue;
         }
@@ -351,20 +448,80 @@ fn foreign_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
             params: r.params.clone(),
             subject: registry.subject.clone(),
             what: registry.what,
+            owner: None,
             declaration: registry.declaration.clone(),
-            writes: r.writes.iter().map(|w| idx.location(r.file, *w)).collect(),
+            writes: r.writes.iter().map(|(f, w)| idx.location(*f, *w)).collect(),
+            passes: 0,
         });
     }
     out
 }
 
+/// The registrars of other workspace packages that `call` may call, with the name the
+/// file imports their package by: `pkg.F(...)` calls a function of an imported package;
+/// `x.M(...)` may call a method of a type of any imported package that the file names
+/// qualified (`hub.Hub`), since without type information that is how it can hold one.
+fn foreign_callees(
+    cx: &Context<'_>,
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    call: Node<'_>,
+    cache: &mut ForeignCache,
+) -> Vec<(String, ForeignRegistrar)> {
+    let mut out = Vec::new();
+    let Some(func) = call.child_by_field_name("function").map(unparen) else {
+        return out;
+    };
+    if func.kind() != "selector_expression" {
+        return out;
+    }
+    let (Some(operand), Some(field)) = (
+        func.child_by_field_name("operand").map(unparen),
+        func.child_by_field_name("field"),
+    ) else {
+        return out;
+    };
+    let Some(imports) = idx.imports.get(fi) else {
+        return out;
+    };
+    let name = idx.text(fi, field);
+    let direct = operand.kind() == "identifier"
+        && matches!(binding(operand, idx.src(fi)), Binding::Package)
+        && imports.contains_key(idx.text(fi, operand));
+    let candidates: Vec<(&str, &str)> = if direct {
+        let q = idx.text(fi, operand);
+        imports.get(q).map(|p| vec![(q, *p)]).unwrap_or_default()
+    } else {
+        let mut v: Vec<(&str, &str)> = imports.iter().map(|(q, p)| (*q, *p)).collect();
+        v.sort_unstable();
+        v
+    };
+    for (qual, path) in candidates {
+        for reg in foreign_registrars(cx, path, cache) {
+            if reg.name != name {
+                continue;
+            }
+            match (&reg.recv, direct) {
+                (None, true) => {}
+                (Some(t), false) => {
+                    let qualified = format!("{qual}.{t}");
+                    if !idx.files.iter().any(|f| f.text.contains(&qualified)) {
+                        continue;
+                    }
+                }
+                _ => continue,
+            }
+            out.push((qual.to_string(), reg));
+        }
+    }
+    out
+}
+
 /// `x.M(callback)` or `pkg.F(callback)` where `M` or `F` belongs to another workspace
-/// package and adds that parameter to a registry there that is never removed from
-/// (one call deep). A method is matched when the file imports its package and the
-/// package names the receiver type qualified (`hub.Hub`), since without type
-/// information that is how the caller can hold one.
+/// package and adds that parameter to a registry that is never removed from, there or
+/// through wrappers in the packages it imports.
 fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>) {
-    let mut cache: HashMap<String, Vec<ForeignRegistrar>> = HashMap::new();
+    let mut cache = ForeignCache::new();
     for (fi, f) in idx.files.iter().enumerate() {
         let src = idx.src(fi);
         for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
@@ -374,12 +531,6 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             if func.kind() != "selector_expression" {
                 continue;
             }
-            let (Some(operand), Some(field)) = (
-                func.child_by_field_name("operand").map(unparen),
-                func.child_by_field_name("field"),
-            ) else {
-                continue;
-            };
             let args = syntax::call_args(call);
             let callbacks: Vec<(usize, Node<'_>, Vec<Node<'_>>)> = args
                 .iter()
@@ -389,83 +540,56 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             if callbacks.is_empty() || idx.runs_once(fi, call) {
                 continue;
             }
-            let name = idx.text(fi, field);
-            let Some(imports) = idx.imports.get(fi) else {
-                continue;
-            };
-            // `pkg.F(...)` calls a function of an imported package; anything else may
-            // call a method of a type of any imported package.
-            let direct = operand.kind() == "identifier"
-                && matches!(binding(operand, src), Binding::Package)
-                && imports.contains_key(idx.text(fi, operand));
-            let candidates: Vec<(&str, &str)> = if direct {
-                let q = idx.text(fi, operand);
-                imports.get(q).map(|p| vec![(q, *p)]).unwrap_or_default()
-            } else {
-                let mut v: Vec<(&str, &str)> = imports.iter().map(|(q, p)| (*q, *p)).collect();
-                v.sort_unstable();
-                v
-            };
-            for (qual, path) in candidates {
-                let regs = cache.entry(path.to_string()).or_insert_with(|| {
-                    cx.other_package(path)
-                        .map(|p| foreign_registrars(&PackageIndex::new(&p)))
-                        .unwrap_or_default()
-                });
-                for reg in regs.iter().filter(|r| r.name == name) {
-                    match (&reg.recv, direct) {
-                        (None, true) => {}
-                        (Some(t), false) => {
-                            let qualified = format!("{qual}.{t}");
-                            if !idx.files.iter().any(|f| f.text.contains(&qualified)) {
-                                continue;
-                            }
-                        }
-                        _ => continue,
+            for (qual, reg) in foreign_callees(cx, idx, fi, call, &mut cache) {
+                let name = &reg.name;
+                for (p, lit, captured) in &callbacks {
+                    if !reg.params.contains(p) {
+                        continue;
                     }
-                    for (p, lit, captured) in &callbacks {
-                        if !reg.params.contains(p) {
-                            continue;
-                        }
-                        let location = idx.location(fi, func);
-                        let mut evidence = vec![location.clone()];
-                        evidence.extend(reg.writes.iter().cloned());
-                        capture_sites(idx, fi, *lit, captured, &mut evidence);
-                        tidy(&mut evidence);
-                        let names: Vec<String> = captured
+                    let location = idx.location(fi, func);
+                    let mut evidence = vec![location.clone()];
+                    evidence.extend(reg.writes.iter().cloned());
+                    capture_sites(idx, fi, *lit, captured, &mut evidence);
+                    tidy(&mut evidence);
+                    let names: Vec<String> = captured
+                        .iter()
+                        .map(|n| format!("\"{}\"", idx.text(fi, *n)))
+                        .collect();
+                    let callee = match &reg.recv {
+                        Some(t) => format!("({qual}.{t}).{name}"),
+                        None => format!("{qual}.{name}"),
+                    };
+                    let owner = reg.owner.as_deref().unwrap_or(&qual);
+                    out.push(Match {
+                        rule: META.id,
+                        location,
+                        subject: reg.subject.clone(),
+                        message: format!(
+                            "callback capturing {} is added to {} \"{}\" of package {owner} by {callee} in {} and never removed",
+                            join_labels(&names),
+                            reg.what,
+                            reg.subject,
+                            function_label(call, src),
+                        ),
+                        declaration: Some(reg.declaration.clone()),
+                        related: reg
+                            .writes
                             .iter()
-                            .map(|n| format!("\"{}\"", idx.text(fi, *n)))
-                            .collect();
-                        let callee = match &reg.recv {
-                            Some(t) => format!("({qual}.{t}).{name}"),
-                            None => format!("{qual}.{name}"),
-                        };
-                        out.push(Match {
-                            rule: META.id,
-                            location,
-                            subject: reg.subject.clone(),
-                            message: format!(
-                                "callback capturing {} is added to {} \"{}\" of package {qual} by {callee} in {} and never removed",
-                                join_labels(&names),
-                                reg.what,
-                                reg.subject,
-                                function_label(call, src),
-                            ),
-                            declaration: Some(reg.declaration.clone()),
-                            related: reg
-                                .writes
-                                .iter()
-                                .map(|w| super::Related {
-                                    location: w.clone(),
-                                    message: format!("{callee} adds the callback here"),
-                                })
-                                .collect(),
-                            evidence,
-                            fixes: Vec::new(),
-                            version_note: None,
-                            needs_growth: false,
-                        });
-                    }
+                            .enumerate()
+                            .map(|(i, w)| super::Related {
+                                location: w.clone(),
+                                message: if i < reg.passes {
+                                    format!("{callee} passes the callback on here")
+                                } else {
+                                    format!("{callee} adds the callback here")
+                                },
+                            })
+                            .collect(),
+                        evidence,
+                        fixes: Vec::new(),
+                        version_note: None,
+                        needs_growth: false,
+                    });
                 }
             }
         }
@@ -718,38 +842,139 @@ fn registrars<'p>(idx: &PackageIndex<'p>, registries: &[Registry<'p>]) -> Vec<Re
                 if params.is_empty() {
                     continue;
                 }
-                let returns_func = func.child_by_field_name("result").is_some_and(|r| {
-                    r.kind() == "function_type"
-                        || (r.kind() == "parameter_list"
-                            && syntax::descendants_of_kind(r, "parameter_declaration")
-                                .filter_map(|d| d.child_by_field_name("type"))
-                                .any(|t| t.kind() == "function_type"))
-                });
+                let returns_func = returns_function(func);
                 match out
                     .iter_mut()
                     .find(|r| r.func.id() == func.id() && r.registry == ri)
                 {
                     Some(r) => {
                         r.params.extend(params);
-                        r.writes.push(stmt);
+                        r.writes.push((fi, stmt));
                     }
                     None => out.push(Registrar {
                         file: fi,
                         func,
                         registry: ri,
                         params,
-                        writes: vec![stmt],
+                        writes: vec![(fi, stmt)],
                         returns_func,
+                        forwarded: false,
                     }),
                 }
             }
         }
     }
+    forwarders(idx, registries, &mut out);
     for r in &mut out {
         r.params.sort_unstable();
         r.params.dedup();
     }
     out
+}
+
+/// Functions that pass one of their parameters straight on to a registrar of this
+/// package (`func OnClose(fn func()) { register("close", fn) }`) are registrars too,
+/// a few wrappers deep. For a registry field the call passing it on must be made on a
+/// package-level holder of the struct.
+fn forwarders<'p>(
+    idx: &PackageIndex<'p>,
+    registries: &[Registry<'p>],
+    out: &mut Vec<Registrar<'p>>,
+) {
+    let all: Vec<(usize, Node<'p>)> = idx
+        .funcs
+        .values()
+        .chain(idx.methods.values())
+        .flatten()
+        .copied()
+        .collect();
+    for _ in 0..3 {
+        let mut found = Vec::new();
+        for &(fi, func) in &all {
+            let Some(body) = func.child_by_field_name("body") else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(body, "call_expression") {
+                for (rf, callee) in idx.callees(fi, call) {
+                    if callee.id() == func.id() {
+                        continue;
+                    }
+                    for r in out
+                        .iter()
+                        .filter(|r| r.file == rf && r.func.id() == callee.id())
+                    {
+                        if !r.forwarded && !called_on_holder(idx, fi, call, &registries[r.registry])
+                        {
+                            continue;
+                        }
+                        let params = forwarded_params(idx, fi, func, call, &r.params);
+                        if params.is_empty() {
+                            continue;
+                        }
+                        let returns_func = r.returns_func
+                            && !result_discarded(idx, fi, call)
+                            && returns_function(func);
+                        found.push(Registrar {
+                            file: fi,
+                            func,
+                            registry: r.registry,
+                            params,
+                            writes: r.writes.clone(),
+                            returns_func,
+                            forwarded: true,
+                        });
+                    }
+                }
+            }
+        }
+        let before = out.len();
+        for f in found {
+            if !out
+                .iter()
+                .any(|r| r.func.id() == f.func.id() && r.registry == f.registry)
+            {
+                out.push(f);
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+}
+
+/// The positions of `func`'s parameters that `call` passes, unchanged, at `params`.
+fn forwarded_params(
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    func: Node<'_>,
+    call: Node<'_>,
+    params: &[usize],
+) -> Vec<usize> {
+    let args = syntax::call_args(call);
+    let mut out: Vec<usize> = params
+        .iter()
+        .filter_map(|p| args.get(*p))
+        .map(|a| unparen(*a))
+        .filter(|a| a.kind() == "identifier")
+        .filter_map(|a| match binding(a, idx.src(fi)) {
+            Binding::Param { func: f, index } if f.id() == func.id() => Some(index),
+            _ => None,
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether a function's results include a function (an unregister function).
+fn returns_function(func: Node<'_>) -> bool {
+    func.child_by_field_name("result").is_some_and(|r| {
+        r.kind() == "function_type"
+            || (r.kind() == "parameter_list"
+                && syntax::descendants_of_kind(r, "parameter_declaration")
+                    .filter_map(|d| d.child_by_field_name("type"))
+                    .any(|t| t.kind() == "function_type"))
+    })
 }
 
 /// For a registry field, whether the call is `holder.Method(...)` on a package-level
@@ -872,18 +1097,9 @@ fn capture_sites(
     out.push(idx.location(fi, head));
     for id in captured {
         match binding(*id, idx.src(fi)) {
-            Binding::Local { decl } => {
-                let name = idx.text(fi, *id);
-                if let Some(v) =
-                    super::unbounded_global_map::maps::declared_value(decl, name, idx.src(fi))
-                {
-                    idx.alloc_sites(fi, v, out);
-                } else {
-                    idx.alloc_sites(fi, *id, out);
-                }
-            }
-            // What the callers pass.
-            Binding::Param { .. } => idx.alloc_sites(fi, *id, out),
+            // Every value assigned to the local and its fields in the function; for a
+            // parameter, also what the callers pass.
+            Binding::Local { .. } | Binding::Param { .. } => idx.alloc_sites(fi, *id, out),
             // A captured receiver keeps the object alive: where the package makes its type.
             Binding::Receiver { func } => {
                 let Some(ty) = super::flow::receiver_type(func, idx.src(fi)) else {
@@ -1201,6 +1417,85 @@ func NewSession(h *hub.Hub) *Session {
                   declared hub/hub.go:20
                   related hub/hub.go:23 hub.Register adds the callback here
                   evidence hub/hub.go:23 relay/session.go:15 relay/session.go:19-22
+            "#]],
+        );
+    }
+
+    #[test]
+    fn callbacks_passed_on_through_wrappers() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hooks/hooks.go --
+package hooks
+
+type Registry[E any] struct {
+	fns []func(E)
+}
+
+func (r *Registry[E]) Register(fn func(E)) {
+	r.fns = append(r.fns, fn)
+}
+-- broker/broker.go --
+package broker
+
+import "example.com/app/hooks"
+
+type Event struct{ Topic string }
+
+var publishHooks hooks.Registry[Event]
+
+func OnPublish(fn func(Event)) { publishHooks.Register(fn) }
+
+var closers []func()
+
+func register(fn func()) { closers = append(closers, fn) }
+
+func OnClose(fn func()) { register(fn) }
+
+func OnShutdown(fn func()) { OnClose(fn) }
+
+func Serve(id string) {
+	buf := make([]byte, 4096)
+	OnShutdown(func() { _ = id; buf = nil })
+}
+
+func Once(fn func()) { _ = fn }
+-- client/client.go --
+package client
+
+import "example.com/app/broker"
+
+type Client struct {
+	topic    string
+	expected []int
+}
+
+func Connect(topic string) *Client {
+	c := &Client{topic: topic}
+	c.expected = make([]int, 0, 1024)
+	broker.OnPublish(func(ev broker.Event) {
+		if ev.Topic == c.topic {
+			c.expected = append(c.expected, 1)
+		}
+	})
+	broker.Once(func() { c.expected = nil })
+	return c
+}
+"#,
+            expect![[r#"
+                broker/broker.go:13 closure-registry-leak [closers] package-level registry "closers" only grows: register adds every callback and offers no way to remove one, and callbacks capturing "id" and "buf" are registered per call (1 place)
+                  declared broker/broker.go:11
+                  related broker/broker.go:21 Serve registers a callback capturing "id" and "buf" here
+                  evidence broker/broker.go:13 broker/broker.go:20 broker/broker.go:21
+                broker/broker.go:21 closure-registry-leak [closers] callback capturing "id" and "buf" is added to package-level registry "closers" by OnShutdown in Serve and never removed
+                  declared broker/broker.go:11
+                  evidence broker/broker.go:13 broker/broker.go:20 broker/broker.go:21
+                client/client.go:13 closure-registry-leak [Registry.fns] callback capturing "c" is added to registry field "Registry.fns" of package hooks by broker.OnPublish in Connect and never removed
+                  declared hooks/hooks.go:4
+                  related broker/broker.go:9 broker.OnPublish passes the callback on here
+                  related hooks/hooks.go:8 broker.OnPublish adds the callback here
+                  evidence broker/broker.go:9 client/client.go:11 client/client.go:12 client/client.go:13 client/client.go:15 hooks/hooks.go:8
             "#]],
         );
     }
