@@ -68,7 +68,7 @@ fn consequence(func: &str) -> &'static str {
 }
 
 fn check_call(
-    pkg: &Package,
+    pkg: &Context<'_>,
     file: &SourceFile,
     call: Node<'_>,
     context: &str,
@@ -128,6 +128,24 @@ fn check_call(
             let name = text(cancel, src);
             match flow::declaring_ident(cancel, src) {
                 Some(decl) => {
+                    if let Some(fields) = stored_in_fields(decl, b.stmt, src) {
+                        let mut dead = Vec::new();
+                        if fields
+                            .iter()
+                            .any(|f| field_called(pkg, f, cancel, &mut dead))
+                        {
+                            return None;
+                        }
+                        let field = fields.first()?;
+                        let message = format!(
+                            "cancel function \"{name}\" of {what} in {where_} is stored in field \"{field}\" and {}, so the child context \"{subject}\" {}",
+                            uncalled(&dead),
+                            consequence(func)
+                        );
+                        let mut m = matched(pkg, file, call, subject, message);
+                        m.declaration = locals::field_declaration(pkg, field);
+                        return Some(m);
+                    }
                     if local_is_used(decl, b.stmt, src) {
                         return None;
                     }
@@ -166,11 +184,17 @@ fn check_call(
         "selector_expression" => {
             let field = cancel.child_by_field_name("field")?;
             let field = text(field, src);
-            if field_used(pkg, field, cancel) {
+            let mut dead = Vec::new();
+            if field_called(pkg, field, cancel, &mut dead) {
                 return None;
             }
             let message = format!(
-                "cancel function of {what} in {where_} is stored in field \"{field}\" and nothing in the package calls it, so the child context {}",
+                "cancel function of {what} in {where_} is stored in field \"{field}\" and {}, so the child context {}",
+                if dead.is_empty() {
+                    "nothing in the package calls it".to_string()
+                } else {
+                    uncalled(&dead)
+                },
                 consequence(func)
             );
             let mut m = matched(pkg, file, call, subject, message);
@@ -259,16 +283,194 @@ fn package_name_used(pkg: &Package, name: &str, at: Node<'_>) -> bool {
     })
 }
 
-/// Whether a field of this name is read anywhere in the package (called, deferred,
-/// passed on), other than as the target of an assignment.
-fn field_used(pkg: &Package, field: &str, at: Node<'_>) -> bool {
+/// When all that is done with a local cancel function after `stmt` is storing it into
+/// struct fields (`Event{cancel: cancel}`, `x.stop = cancel`), the names of those fields;
+/// `None` when it is called, passed, returned or otherwise handed on, or never used.
+fn stored_in_fields<'s>(decl: Node<'_>, stmt: Node<'_>, src: &'s str) -> Option<Vec<&'s str>> {
+    let mut fields = Vec::new();
+    for r in locals::references_after(decl, stmt, src) {
+        if is_literal_key(r) {
+            continue;
+        }
+        match locals::context(r, src) {
+            Ctx::Called(_) | Ctx::Arg(_) => return None,
+            Ctx::Escapes if assigned_to_blank(r, src) => {}
+            Ctx::Escapes => fields.push(stored_field(r, src)?),
+            Ctx::Assigned | Ctx::Other => {}
+        }
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// Whether `r` is the key of a composite literal element (`T{cancel: ...}`), a field
+/// name rather than a reference.
+fn is_literal_key(r: Node<'_>) -> bool {
+    let el = r.parent().filter(|p| p.kind() == "literal_element");
+    let key = el.unwrap_or(r);
+    key.parent()
+        .filter(|p| p.kind() == "keyed_element")
+        .and_then(|p| p.named_child(0))
+        .is_some_and(|k| k.id() == key.id())
+}
+
+/// The field `r` is stored into: the key of a composite literal element
+/// (`T{stop: r}`), or the selector assigned (`x.stop = r`).
+fn stored_field<'s>(r: Node<'_>, src: &'s str) -> Option<&'s str> {
+    let mut child = r;
+    let mut p = r.parent()?;
+    while p.kind() == "parenthesized_expression" {
+        child = p;
+        p = p.parent()?;
+    }
+    if p.kind() == "literal_element" {
+        child = p;
+        p = p.parent()?;
+    }
+    match p.kind() {
+        "keyed_element" => {
+            let key = p.named_child(0)?;
+            if key.id() == child.id() {
+                return None;
+            }
+            let key = if key.kind() == "literal_element" {
+                key.named_child(0)?
+            } else {
+                key
+            };
+            matches!(key.kind(), "identifier" | "field_identifier").then(|| text(key, src))
+        }
+        "expression_list" => {
+            let stmt = p.parent().filter(|s| s.kind() == "assignment_statement")?;
+            let right = flow::items(stmt.child_by_field_name("right"));
+            let at = right.iter().position(|n| n.id() == child.id())?;
+            let left = flow::items(stmt.child_by_field_name("left"));
+            let target = flow::unparen(*left.get(at)?);
+            (target.kind() == "selector_expression")
+                .then(|| target.child_by_field_name("field"))
+                .flatten()
+                .map(|f| text(f, src))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a field of this name is read somewhere in the package (called, deferred,
+/// passed on), other than as the target of an assignment, by code that may run: a use
+/// inside a named function or method that nothing in the workspace refers to (and that
+/// the standard library does not call through an interface) does not count, and its
+/// name is added to `dead`. An exported field called from another package counts.
+fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Vec<String>) -> bool {
+    if field.starts_with(|c: char| c.is_ascii_uppercase())
+        && !pkg.packages_calling(field).is_empty()
+    {
+        return true;
+    }
     pkg.program_files().any(|f| {
         let src: &str = &f.text;
         syntax::descendants_of_kind(f.tree.root_node(), "field_identifier")
             .filter(|n| text(*n, src) == field)
             .filter_map(|n| n.parent())
             .filter(|s| s.kind() == "selector_expression" && *s != at)
-            .any(|s| locals::context(s, src) != Ctx::Assigned)
+            .filter(|s| locals::context(*s, src) != Ctx::Assigned)
+            .any(|s| match dead_function(pkg, s, src) {
+                Some(name) => {
+                    if !dead.contains(&name) {
+                        dead.push(name);
+                    }
+                    false
+                }
+                None => true,
+            })
+    })
+}
+
+/// How a field's cancel function is (not) called: "nothing calls it", or the functions
+/// that would call it and are never called themselves.
+fn uncalled(dead: &[String]) -> String {
+    if dead.is_empty() {
+        "nothing calls it".to_string()
+    } else {
+        let names: Vec<String> = dead.to_vec();
+        format!(
+            "only {} call{} it, and nothing calls {}",
+            names.join(" and "),
+            if names.len() == 1 { "s" } else { "" },
+            if names.len() == 1 { "that" } else { "those" }
+        )
+    }
+}
+
+/// Method names the standard library calls through its interfaces (`io.Closer`,
+/// `fmt.Stringer`, `http.Handler`, `sort.Interface`, `context.Context`, ...): a method
+/// so named may be called with no reference to it in the workspace.
+const INTERFACE_METHODS: &[&str] = &[
+    "Close",
+    "Read",
+    "Write",
+    "Seek",
+    "ReadFrom",
+    "WriteTo",
+    "ReadAt",
+    "WriteAt",
+    "Flush",
+    "String",
+    "GoString",
+    "Error",
+    "Unwrap",
+    "Is",
+    "As",
+    "Format",
+    "ServeHTTP",
+    "RoundTrip",
+    "Len",
+    "Less",
+    "Swap",
+    "Push",
+    "Pop",
+    "Deadline",
+    "Done",
+    "Err",
+    "Value",
+    "Lock",
+    "Unlock",
+    "MarshalJSON",
+    "UnmarshalJSON",
+    "MarshalText",
+    "UnmarshalText",
+    "Scan",
+    "Timeout",
+    "Temporary",
+    "Stop",
+    "Cancel",
+];
+
+/// The name of the named function or method around `node` when no code in the workspace
+/// refers to it by name (so it never runs); never `main`, `init` or a method the
+/// standard library may call through an interface.
+fn dead_function(pkg: &Context<'_>, node: Node<'_>, src: &str) -> Option<String> {
+    let func = syntax::ancestors(node)
+        .find(|a| matches!(a.kind(), "function_declaration" | "method_declaration"))?;
+    let name_node = func.child_by_field_name("name")?;
+    let name = text(name_node, src);
+    if matches!(name, "main" | "init") || INTERFACE_METHODS.contains(&name) {
+        return None;
+    }
+    if !pkg.packages_calling(name).is_empty() {
+        return None;
+    }
+    let referenced = pkg.program_files().any(|f| {
+        let fsrc: &str = &f.text;
+        let root = f.tree.root_node();
+        syntax::descendants_of_kind(root, "identifier")
+            .chain(syntax::descendants_of_kind(root, "field_identifier"))
+            .any(|n| text(n, fsrc) == name && !(fsrc == src && n.id() == name_node.id()))
+    });
+    if referenced {
+        return None;
+    }
+    Some(match super::flow::receiver_type(func, src) {
+        Some(t) if func.kind() == "method_declaration" => format!("({t}).{name}"),
+        _ => name.to_string(),
     })
 }
 
@@ -441,6 +643,67 @@ func Init(parent context.Context) context.Context {
     }
 
     #[test]
+    fn cancel_stored_in_a_field_that_only_dead_code_calls() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- room.go --
+package app
+
+import "context"
+
+type Event struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (ev Event) Retract() {
+	if ev.cancel != nil {
+		ev.cancel()
+	}
+}
+
+type Job struct {
+	stop context.CancelFunc
+}
+
+func (j *Job) Close() error { j.stop(); return nil }
+
+type Call struct {
+	abort context.CancelFunc
+}
+
+func (c *Call) Abort() { c.abort() }
+
+func post(base context.Context) Event {
+	ctx, cancel := context.WithCancel(base)
+	return Event{ctx: ctx, cancel: cancel}
+}
+
+func start(base context.Context) *Job {
+	j := &Job{}
+	_, cancel := context.WithCancel(base)
+	j.stop = cancel
+	return j
+}
+
+func dial(base context.Context) *Call {
+	ctx, cancel := context.WithTimeout(base, 1)
+	_ = ctx
+	return &Call{abort: cancel}
+}
+
+func use(c *Call) { c.Abort() }
+"#,
+            expect![[r#"
+                room.go:29 context-cancel-not-called [ctx] cancel function "cancel" of context.WithCancel in post is stored in field "cancel" and only (Event).Retract calls it, and nothing calls that, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared room.go:7
+                  evidence room.go:29
+            "#]],
+        );
+    }
+
+    #[test]
     fn cancel_functions_that_are_called_or_handed_on() {
         check(
             &ContextCancelNotCalled,
@@ -547,7 +810,9 @@ func TestHandle(t *testing.T) {
 }
 "#,
             expect![[r#"
-                no matches
+                ok.go:59 context-cancel-not-called [ctx] cancel function "cancel" of context.WithCancel in (*Worker).Start is stored in field "cancel" and nothing calls it, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  declared ok.go:55
+                  evidence ok.go:59
             "#]],
         );
     }
