@@ -1098,8 +1098,18 @@ fn capture_sites(
     for id in captured {
         match binding(*id, idx.src(fi)) {
             // Every value assigned to the local and its fields in the function; for a
-            // parameter, also what the callers pass.
-            Binding::Local { .. } | Binding::Param { .. } => idx.alloc_sites(fi, *id, out),
+            // parameter, also what the callers pass; for a local copied from a field of
+            // the receiver (`roster := s.roster`), what the package stores in that field.
+            Binding::Local { decl } => {
+                idx.alloc_sites(fi, *id, out);
+                let name = idx.text(fi, *id);
+                if let Some(v) =
+                    super::unbounded_global_map::maps::declared_value(decl, name, idx.src(fi))
+                {
+                    receiver_field_values(idx, fi, v, out);
+                }
+            }
+            Binding::Param { .. } => idx.alloc_sites(fi, *id, out),
             // A captured receiver keeps the object alive: where the package makes its type.
             Binding::Receiver { func } => {
                 let Some(ty) = super::flow::receiver_type(func, idx.src(fi)) else {
@@ -1111,6 +1121,86 @@ fn capture_sites(
                 }
             }
             Binding::Result { .. } | Binding::Package => {}
+        }
+    }
+}
+
+/// For `recv.field` with `recv` the receiver of a method of `T`: the allocation sites
+/// of the values the package stores in that field, in `T{field: v}` literals and in
+/// `x.field = v` assignments in methods of `T`.
+fn receiver_field_values(
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    value: Node<'_>,
+    out: &mut Vec<Location>,
+) {
+    let value = unparen(value);
+    if value.kind() != "selector_expression" {
+        return;
+    }
+    let (Some(operand), Some(field)) = (
+        value.child_by_field_name("operand"),
+        value.child_by_field_name("field"),
+    ) else {
+        return;
+    };
+    let Some(ty) = idx.receiver_type_of(fi, operand) else {
+        return;
+    };
+    let field = idx.text(fi, field);
+    for (gi, f) in idx.files.iter().enumerate() {
+        let root = f.tree.root_node();
+        for lit in syntax::descendants_of_kind(root, "composite_literal") {
+            let named = lit
+                .child_by_field_name("type")
+                .and_then(|t| super::flow::base_type_name(t, idx.src(gi)));
+            if named != Some(ty.as_str()) {
+                continue;
+            }
+            let Some(body) = lit.child_by_field_name("body") else {
+                continue;
+            };
+            for el in syntax::descendants_of_kind(body, "keyed_element") {
+                if el.parent().map(|p| p.id()) != Some(body.id()) {
+                    continue;
+                }
+                let (Some(k), Some(v)) = (el.named_child(0), el.named_child(1)) else {
+                    continue;
+                };
+                if idx.text(gi, k).trim() == field {
+                    let v = if v.kind() == "literal_element" {
+                        v.named_child(0).unwrap_or(v)
+                    } else {
+                        v
+                    };
+                    idx.alloc_sites(gi, v, out);
+                }
+            }
+        }
+        for stmt in syntax::descendants_of_kind(root, "assignment_statement") {
+            let lhs = stmt
+                .child_by_field_name("left")
+                .map(list_items)
+                .unwrap_or_default();
+            let rhs = stmt
+                .child_by_field_name("right")
+                .map(list_items)
+                .unwrap_or_default();
+            if lhs.len() != rhs.len() {
+                continue;
+            }
+            for (l, r) in lhs.into_iter().zip(rhs) {
+                let l = unparen(l);
+                let stores = l.kind() == "selector_expression"
+                    && l.child_by_field_name("field")
+                        .is_some_and(|f| idx.text(gi, f) == field)
+                    && l.child_by_field_name("operand")
+                        .and_then(|o| idx.receiver_type_of(gi, o))
+                        .is_some_and(|t| t == ty);
+                if stores {
+                    idx.alloc_sites(gi, r, out);
+                }
+            }
         }
     }
 }
@@ -1496,6 +1586,53 @@ func Connect(topic string) *Client {
                   related broker/broker.go:9 broker.OnPublish passes the callback on here
                   related hooks/hooks.go:8 broker.OnPublish adds the callback here
                   evidence broker/broker.go:9 client/client.go:11 client/client.go:12 client/client.go:13 client/client.go:15 hooks/hooks.go:8
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_captured_copy_of_a_receiver_field_is_followed_to_what_the_package_stores() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- session/session.go --
+package session
+
+var watchers = map[string][]func(int){}
+
+func Watch(user string, fn func(int)) {
+	watchers[user] = append(watchers[user], fn)
+}
+
+type Roster struct{ frame []byte }
+
+func newRoster() *Roster {
+	return &Roster{frame: make([]byte, 0, 48<<10)}
+}
+
+type Session struct {
+	roster *Roster
+}
+
+func Login() *Session {
+	return &Session{roster: newRoster()}
+}
+
+func (s *Session) follow(friends []string) {
+	roster := s.roster
+	for _, f := range friends {
+		Watch(f, func(st int) { roster.frame = roster.frame[:st] })
+	}
+}
+"#,
+            expect![[r#"
+                session/session.go:6 closure-registry-leak [watchers] package-level registry "watchers" only grows: Watch adds every callback and offers no way to remove one, and callbacks capturing "roster" are registered per call (1 place)
+                  declared session/session.go:3
+                  related session/session.go:26 (*Session).follow registers a callback capturing "roster" here
+                  evidence session/session.go:6 session/session.go:11-13 session/session.go:20 session/session.go:26
+                session/session.go:26 closure-registry-leak [watchers] callback capturing "roster" is added to package-level registry "watchers" by Watch in (*Session).follow and never removed
+                  declared session/session.go:3
+                  evidence session/session.go:6 session/session.go:11-13 session/session.go:20 session/session.go:26
             "#]],
         );
     }
