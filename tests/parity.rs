@@ -1233,6 +1233,12 @@ fn list_parity() {
                 continue;
             };
             let Some(rel) = case_relative(case, file) else {
+                // Standard library generic code instantiated by the program
+                // (`main.init.OnceValue[...].func2`) matches `^main\.` in both tools
+                // but lives in GOROOT: its lines are not the workspace's to compare.
+                if function.contains('[') && !file.contains("heapspot-fixture-build") {
+                    continue;
+                }
                 errors.push(format!("{rw}: not a file of the fixture's workspace"));
                 continue;
             };

@@ -534,6 +534,12 @@ impl Mapper {
     /// it does not look like standard library and its file is found in the workspace.
     pub fn is_workspace_frame(&self, function: &str, file: &str) -> bool {
         let (import_path, _) = split_symbol(function);
+        // Standard library generic code instantiated by a workspace package carries the
+        // package's name (`main.init.OnceValue[go.shape.[]uint8].func2`) but GOROOT's
+        // file: a generic frame whose file is nowhere in the workspace is not its own.
+        if function.contains('[') && self.by_suffix(file).is_none() {
+            return false;
+        }
         self.is_workspace_import(&import_path)
             || self.by_suffix_if_local(file, &import_path).is_some()
     }

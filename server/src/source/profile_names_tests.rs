@@ -67,9 +67,17 @@ fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
                 let Some((package, _)) = split_function_name(&f.name) else {
                     continue;
                 };
-                if package == "main"
-                    || package == module
-                    || package.starts_with(&format!("{module}/"))
+                // Standard library generic code instantiated by a package (the closure of
+                // `sync.OnceValue` in a package-level initializer is named
+                // `main.init.OnceValue[...].func2`) carries the package's name but lives in
+                // GOROOT: only frames in the build directory (or module-relative, with
+                // -trimpath) are the workspace's.
+                let in_goroot = f.filename.starts_with('/')
+                    && !f.filename.starts_with("/tmp/heapspot-fixture-build/");
+                if !in_goroot
+                    && (package == "main"
+                        || package == module
+                        || package.starts_with(&format!("{module}/")))
                 {
                     frames.insert(f.name.to_string());
                 }
