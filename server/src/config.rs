@@ -27,6 +27,10 @@ pub struct Thresholds {
     pub growth_min_rising_share: f64,
     /// Growth smaller than this many bytes over the whole series is noise.
     pub growth_min_bytes: i64,
+    /// A site no rule explains must grow by at least this many standard errors of the
+    /// heap profile's sampling (the runtime samples one allocation per 512kB by default,
+    /// so a line seen in one or two samples is noise, not growth).
+    pub growth_min_z: f64,
     /// A rule match whose in-use memory in the last snapshot is at least this multiple of
     /// the first (and more than `growth_min_bytes` above it) is a leak even when the
     /// series is not steady (sampling and slice doubling make retained slices jumpy).
@@ -47,6 +51,7 @@ impl Default for Thresholds {
             growth_min_r_squared: 0.8,
             growth_min_rising_share: 0.66,
             growth_min_bytes: 64 << 10,
+            growth_min_z: 2.0,
             rule_growth_min_ratio: 1.25,
             regression_bytes: 1 << 20,
             regression_percent: 10.0,
@@ -157,6 +162,12 @@ impl Config {
                     "thresholds.{name} must be between 0 and 1, not {v}"
                 ));
             }
+        }
+        if !(t.growth_min_z.is_finite() && t.growth_min_z >= 0.0) {
+            return Err(format!(
+                "thresholds.growth_min_z must be a number of at least 0, not {}",
+                t.growth_min_z
+            ));
         }
         if !(t.rule_growth_min_ratio.is_finite() && t.rule_growth_min_ratio > 1.0) {
             return Err(format!(

@@ -17,6 +17,9 @@ pub struct Snapshot {
     pub time_nanos: i64,
     /// Sum of sample values per type (the whole heap).
     pub total: Box<[i64]>,
+    /// The profile's sampling period (bytes between samples for a heap profile, 0 when
+    /// the profile does not say).
+    pub period: i64,
 }
 
 /// What the profiles say about one workspace line.
@@ -189,6 +192,7 @@ pub fn gather<P: Borrow<Profile>>(
             name: p.name.clone(),
             time_nanos: p.time_nanos,
             total,
+            period: p.period,
         });
         external_only.push(ext);
     }

@@ -338,7 +338,8 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                 span: line_span(le.line),
             };
             let ev = h.summarize(std::slice::from_ref(&loc));
-            let (rule, severity, reason) = if ev.grows(t, t.growth_min_bytes) {
+            let sampled_growth = h.sampling_z(le).is_none_or(|z| z >= t.growth_min_z);
+            let (rule, severity, reason) = if ev.grows(t, t.growth_min_bytes) && sampled_growth {
                 (
                     GROWING_SITE,
                     Severity::Warning,
@@ -583,6 +584,57 @@ impl<'a> HeapView<'a> {
             .sum()
     }
 
+    /// How many standard errors of the heap profile's sampling separate the line's first
+    /// and last in-use bytes; `None` when the profile does not allow the estimate (no
+    /// sampling period, no object counts, not bytes).
+    ///
+    /// The runtime records an allocation of `s` bytes with probability
+    /// `p = 1 - exp(-s/R)` (`R` the sampling period) and scales what it records by `1/p`.
+    /// For `B` scaled bytes of objects of size `s`, the variance of that estimate is
+    /// `B * s * (1-p) / p` (Poisson-like, about `B * R` for small objects; zero for objects
+    /// far larger than `R`, which are always recorded). A line absent from a snapshot is
+    /// given the uncertainty of one sample of the other snapshot's object size.
+    pub(crate) fn sampling_z(&self, le: &LineEvidence) -> Option<f64> {
+        let o = self.objects?;
+        if self.ty != "inuse_space" || self.unit != "bytes" {
+            return None;
+        }
+        let first_snap = self.evidence.snapshots.first()?;
+        let last_snap = self.evidence.snapshots.last()?;
+        let (first, last) = (le.values.first()?, le.values.last()?);
+        let at = |v: &[i64], r: i64| -> Option<(f64, f64)> {
+            let (b, n) = (v[self.idx], v[o]);
+            (r > 0).then_some(())?;
+            Some((b as f64, if n > 0 { b as f64 / n as f64 } else { 0.0 }))
+        };
+        let (b0, s0) = at(first, first_snap.period)?;
+        let (b1, s1) = at(last, last_snap.period)?;
+        let var = |b: f64, s: f64, other_s: f64, r: f64| -> f64 {
+            let one_sample = b <= 0.0 || s <= 0.0;
+            let s = if one_sample { other_s } else { s };
+            if s <= 0.0 {
+                return 0.0;
+            }
+            let p = -(-s / r).exp_m1();
+            if p >= 1.0 {
+                return 0.0;
+            }
+            if one_sample {
+                // One recorded object of size s stands for s/p bytes, give or take.
+                (s / p).powi(2) * (1.0 - p)
+            } else {
+                b * s * (1.0 - p) / p
+            }
+        };
+        let v =
+            var(b0, s0, s1, first_snap.period as f64) + var(b1, s1, s0, last_snap.period as f64);
+        if v <= 0.0 {
+            // Objects far above the sampling period are all recorded: no sampling noise.
+            return Some(f64::INFINITY);
+        }
+        Some((b1 - b0) / v.sqrt())
+    }
+
     /// Sums the evidence lines covered by `locations` (each line once).
     pub(crate) fn summarize(&self, locations: &[Location]) -> EvidenceSummary {
         let snaps = self.evidence.snapshots.len();
@@ -782,6 +834,99 @@ mod tests {
             "a plain match is an info without profiles"
         );
         assert!(run(true).is_empty(), "no profile, no growth: not reported");
+    }
+
+    /// Heap evidence in the shape of a Go heap profile (sampled every 512 KiB): per
+    /// snapshot and line, (in-use objects, in-use bytes).
+    fn sampled_heap(lines: &[(u32, [(i64, i64); 3])]) -> Evidence {
+        use crate::evidence::Snapshot;
+        use crate::profile::ValueType;
+        let vt = |ty: &str, unit: &str| ValueType {
+            ty: ty.into(),
+            unit: unit.into(),
+        };
+        Evidence {
+            sample_types: vec![
+                vt("alloc_objects", "count"),
+                vt("alloc_space", "bytes"),
+                vt("inuse_objects", "count"),
+                vt("inuse_space", "bytes"),
+            ],
+            snapshots: (0..3)
+                .map(|i| Snapshot {
+                    name: format!("heap-{i}"),
+                    time_nanos: 0,
+                    total: vec![0, 0, 0, 64 << 20].into(),
+                    period: 512 << 10,
+                })
+                .collect(),
+            lines: lines
+                .iter()
+                .map(|(line, snaps)| LineEvidence {
+                    file: PathBuf::from("/w/main.go"),
+                    line: *line,
+                    values: snaps
+                        .iter()
+                        .map(|&(n, b)| vec![n, b, n, b].into())
+                        .collect(),
+                    kinds: Default::default(),
+                    functions: vec!["main.f".into()],
+                    shift: 0,
+                })
+                .collect(),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn growing_site_needs_growth_beyond_sampling_noise() {
+        let heap = sampled_heap(&[
+            // One then two records of a ~160 kB object, each scaled to ~600 kB: the
+            // rise is one or two samples of a capped buffer, not growth.
+            (10, [(0, 0), (3, 600_000), (4, 799_000)]),
+            // Small objects in the thousands of samples' worth: a real rise.
+            (
+                20,
+                [(10_000, 1 << 20), (60_000, 6 << 20), (110_000, 11 << 20)],
+            ),
+            // Objects far above the sampling period are always recorded: exact.
+            (30, [(0, 0), (1, 4 << 20), (2, 8 << 20)]),
+        ]);
+        let config = Config::default();
+        let findings = analyze(Inputs {
+            root: Path::new("/w"),
+            config: &config,
+            matches: Vec::new(),
+            heap: Some(&heap),
+            goroutines: None,
+            base: None,
+        });
+        let growing: Vec<u32> = findings
+            .iter()
+            .filter(|f| f.rule == GROWING_SITE)
+            .map(|f| f.location.span.start_line)
+            .collect();
+        assert_eq!(growing, vec![20, 30], "{findings:#?}");
+        let h = HeapView::new(&heap);
+        let z = |i: usize| h.sampling_z(&heap.lines[i]).unwrap();
+        assert!(z(0) < 1.5, "noise: z = {}", z(0));
+        assert!(z(1) > 3.0, "small objects: z = {}", z(1));
+        assert!(z(2) > 10.0, "large objects: z = {}", z(2));
+        // With the floor off, the noisy line is a growing site again.
+        let mut lax = Config::default();
+        lax.thresholds.growth_min_z = 0.0;
+        let findings = analyze(Inputs {
+            root: Path::new("/w"),
+            config: &lax,
+            matches: Vec::new(),
+            heap: Some(&heap),
+            goroutines: None,
+            base: None,
+        });
+        assert_eq!(
+            findings.iter().filter(|f| f.rule == GROWING_SITE).count(),
+            3
+        );
     }
 
     #[test]

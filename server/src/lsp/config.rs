@@ -28,6 +28,7 @@ pub struct ThresholdSettings {
     pub growth_min_r_squared: Option<f64>,
     pub growth_min_rising_share: Option<f64>,
     pub growth_min_bytes: Option<i64>,
+    pub growth_min_z: Option<f64>,
     pub regression_bytes: Option<i64>,
     pub regression_percent: Option<f64>,
     pub goroutine_min_count: Option<i64>,
@@ -190,6 +191,14 @@ pub fn merge(root: &Path, file: &Config, s: &Settings) -> Result<Effective, Stri
         }
         if let Some(v) = t.growth_min_bytes {
             c.growth_min_bytes = v;
+        }
+        if let Some(v) = t.growth_min_z {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!(
+                    "heapspot settings: thresholds.growthMinZ must be a number of at least 0, not {v}"
+                ));
+            }
+            c.growth_min_z = v;
         }
         if let Some(v) = t.regression_bytes {
             c.regression_bytes = v;
