@@ -10,6 +10,8 @@
 //!   with the source text checked against the committed fixture files.
 //! * `base_*`: `go tool pprof -top -base FIRST LAST` against `heapspot diff`.
 //! * `merge_*`: `go tool pprof -top A B` (pprof merges its inputs) against `heapspot top A B`.
+//! * `unread_*`: goroutines of net/http's read loop waiting for a response body, counted
+//!   here from `go tool pprof -raw` against the evidence heapspot gathers.
 //!
 //! Needs Go (1.26) on PATH. Without it the tests fail, unless `HEAPSPOT_SKIP_GO_PARITY=1`
 //! is set, in which case they print a note saying they were skipped.
@@ -1475,6 +1477,79 @@ fn base_diff_parity() {
 #[test]
 fn merge_parity() {
     two_profile_parity("merge_parity", false);
+}
+
+/// The goroutines that wait for a response body to be read or closed (net/http's
+/// `(*persistConn).readLoop` parked in `select`, not in `Peek` or a read), counted per
+/// goroutine snapshot from pprof's decoding, equal heapspot's `unread_response_bodies`;
+/// and the cases that leave bodies open show them rising.
+#[test]
+fn unread_response_bodies_match_pprof() {
+    if !go_ready("unread_response_bodies_match_pprof") {
+        return;
+    }
+    let f = fixtures();
+    let mut errors = Vec::new();
+    let mut rising = Vec::new();
+    for (ci, case) in f.cases.iter().enumerate() {
+        let snaps = snapshots(f, ci, "goroutine");
+        if snaps.is_empty() {
+            continue;
+        }
+        let ws = heapspot::source::index::Workspace::load(&case.dir).unwrap();
+        let mapper = heapspot::mapping::Mapper::from_workspace(&ws, Vec::new());
+        let profiles: Vec<Profile> = snaps
+            .iter()
+            .map(|p| Profile::from_path(&p.path, Limits::default()).unwrap())
+            .collect();
+        let ours = heapspot::evidence::gather(&mapper, &profiles)
+            .unwrap()
+            .unread_response_bodies;
+        let theirs: Vec<i64> = snaps
+            .iter()
+            .map(|p| {
+                let text = pprof(&pprof_args(&["-raw".to_string(), path_arg(&p.path)]))
+                    .expect("pprof -raw output");
+                let raw = parse_raw(&text).unwrap();
+                raw.samples
+                    .iter()
+                    .filter(|(_, locs)| {
+                        let names: Vec<&str> = locs
+                            .iter()
+                            .flat_map(|id| raw.locations[id].iter())
+                            .map(|fr| fr.function.as_str())
+                            .collect();
+                        let Some(at) = names
+                            .iter()
+                            .position(|n| *n == "net/http.(*persistConn).readLoop")
+                        else {
+                            return false;
+                        };
+                        let inner = &names[..at];
+                        inner.contains(&"runtime.selectgo")
+                            && !inner
+                                .iter()
+                                .any(|n| n.ends_with(".Peek") || n.ends_with(".Read"))
+                    })
+                    .map(|(v, _)| v[0])
+                    .sum()
+            })
+            .collect();
+        if ours != theirs {
+            errors.push(format!(
+                "{}: unread response bodies pprof={theirs:?} heapspot={ours:?}",
+                case.name
+            ));
+        }
+        if theirs.len() >= 3 && theirs.windows(2).all(|w| w[1] > w[0]) {
+            rising.push(case.name.clone());
+        }
+    }
+    eprintln!("unread response bodies rise in: {rising:?}");
+    assert_no_errors("unread_response_bodies_match_pprof", &errors);
+    for case in ["leak-http", "blind4-scraper", "blind2-hookdispatch"] {
+        assert!(rising.iter().any(|c| c == case), "{case}: {rising:?}");
+    }
 }
 
 /// The text report itself: below its header, `heapspot top -n 0` prints exactly what

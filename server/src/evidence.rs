@@ -65,6 +65,12 @@ pub struct Evidence {
     pub stale: Vec<StaleSite>,
     /// Per snapshot, per type: values with no workspace frame at all.
     pub external_only: Vec<Box<[i64]>>,
+    /// Per snapshot, the default sample type's value of stacks where net/http's client
+    /// transport waits for a response body to be read or closed (`persistConn.readLoop`
+    /// parked in its `select`, not peeking for the next response). In a goroutine profile
+    /// this counts responses whose bodies are still open; nothing of the workspace is on
+    /// those stacks, so this is the only trace an unclosed body leaves there.
+    pub unread_response_bodies: Vec<i64>,
 }
 
 impl Evidence {
@@ -112,11 +118,13 @@ pub fn gather<P: Borrow<Profile>>(
     let mut stale_index: HashMap<(String, String, i64), usize> = HashMap::new();
     let mut snapshots = Vec::with_capacity(snaps);
     let mut external_only = Vec::with_capacity(snaps);
+    let mut unread_response_bodies = Vec::with_capacity(snaps);
     let zero = || vec![0i64; n].into_boxed_slice();
 
     for (si, p) in order.iter().enumerate() {
         let mut total = zero();
         let mut ext = zero();
+        let mut unread = 0i64;
         // Attribution depends on the stack below a frame only through the allocation
         // kind, so resolutions are cached per location line.
         let mut cache = mapper.scope(p);
@@ -128,6 +136,9 @@ pub fn gather<P: Borrow<Profile>>(
             let Some(attr) = mapper.attribute_cached(p, locs, &mut cache) else {
                 for (t, v) in values.iter().enumerate() {
                     ext[t] += v;
+                }
+                if waits_for_body_read(p, locs) {
+                    unread += values[default_idx];
                 }
                 return;
             };
@@ -195,6 +206,7 @@ pub fn gather<P: Borrow<Profile>>(
             period: p.period,
         });
         external_only.push(ext);
+        unread_response_bodies.push(unread);
     }
     Ok(Evidence {
         sample_types: first.sample_types.clone(),
@@ -202,5 +214,32 @@ pub fn gather<P: Borrow<Profile>>(
         lines,
         stale,
         external_only,
+        unread_response_bodies,
     })
+}
+
+/// Whether a stack is net/http's client read loop waiting for the caller to finish with
+/// a response body: `(*persistConn).readLoop` blocked in `select` (on the body's EOF or
+/// close signal). An idle kept-alive connection's read loop waits in `Peek` instead.
+fn waits_for_body_read(p: &Profile, locs: &[u32]) -> bool {
+    let names = || {
+        locs.iter().flat_map(|&li| {
+            p.locations
+                .get(li as usize)
+                .into_iter()
+                .flat_map(|l| l.lines.iter())
+                .filter_map(|ln| p.functions.get(ln.function as usize))
+                .map(|f| f.name.as_ref())
+        })
+    };
+    let mut in_select = false;
+    for name in names() {
+        match name {
+            "runtime.selectgo" => in_select = true,
+            "net/http.(*persistConn).readLoop" => return in_select,
+            n if n.ends_with(".Peek") || n.ends_with(".Read") => return false,
+            _ => {}
+        }
+    }
+    false
 }

@@ -204,6 +204,12 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
     // Goroutine lines a goroutine rule explains.
     let mut gcovered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
     let mut out = Vec::new();
+    // Calls that leave a response body open, for the goroutine trace they share.
+    let open_bodies = inputs
+        .matches
+        .iter()
+        .filter(|m| m.rule == HTTP_BODY_NOT_CLOSED)
+        .count();
 
     for m in inputs.matches {
         let kind = crate::rules::all()
@@ -296,15 +302,23 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                 "the pattern is present; no profile was given to weigh it".to_string(),
             ),
         };
+        let mut message = match &ev {
+            Some(e) if e.last() != 0 || e.steps > 0 => format!("{}; {}", m.message, e.describe()),
+            _ => m.message.clone(),
+        };
+        if m.rule == HTTP_BODY_NOT_CLOSED {
+            if let Some((s, r, note)) = open_bodies_evidence(inputs.goroutines, t, open_bodies) {
+                if s > severity {
+                    (severity, reason) = (s, r);
+                }
+                message = format!("{message}; {note}");
+            }
+        }
         let confirmed = severity == Severity::Error;
         if let (Some(note), false) = (&m.version_note, confirmed) {
             severity = severity.lower();
             reason = format!("{reason}; lowered: {note}");
         }
-        let message = match &ev {
-            Some(e) if e.last() != 0 || e.steps > 0 => format!("{}; {}", m.message, e.describe()),
-            _ => m.message.clone(),
-        };
         let suppressed = texts.suppressed(m.rule, &m.location)
             || m.declaration
                 .as_ref()
@@ -711,6 +725,51 @@ impl<'a> HeapView<'a> {
     }
 }
 
+const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
+
+/// What the goroutine profiles say about response bodies left open anywhere in the
+/// process: net/http's read loops waiting for a body to be read or closed have no
+/// workspace frame, so they are evidence shared by every call that leaves a body open
+/// (`calls` of them). Rising across three or more snapshots to `goroutine_min_count`,
+/// that confirms the only such call as a leak, or makes each of several a warning;
+/// without a rise, a count at the threshold is a warning.
+fn open_bodies_evidence(
+    goroutines: Option<&Evidence>,
+    t: &Thresholds,
+    calls: usize,
+) -> Option<(Severity, String, String)> {
+    let series = &goroutines?.unread_response_bodies;
+    let last = *series.last()?;
+    if last < t.goroutine_min_count {
+        return None;
+    }
+    let shown: Vec<String> = series.iter().map(i64::to_string).collect();
+    let note = format!(
+        "{} response bodies wait unread in net/http's read loops ({} across goroutine snapshots)",
+        last,
+        shown.join(" -> ")
+    );
+    let rising = series.len() >= 3 && series.windows(2).all(|w| w[1] > w[0]);
+    let (severity, reason) = match (rising, calls) {
+        (true, 1) => (
+            Severity::Error,
+            "the goroutine profiles show open response bodies piling up, and this is the only call in the workspace that leaves its body open: a confirmed leak".to_string(),
+        ),
+        (true, n) => (
+            Severity::Warning,
+            format!("the goroutine profiles show open response bodies piling up; this is one of {n} calls in the workspace that leave a body open, and the profiles do not say which"),
+        ),
+        (false, _) => (
+            Severity::Warning,
+            format!(
+                "{last} response bodies are open in the last goroutine snapshot (threshold {}) without a rising trend",
+                t.goroutine_min_count
+            ),
+        ),
+    };
+    Some((severity, reason, note))
+}
+
 /// File texts read on demand, for suppression comments and fingerprints.
 #[derive(Default)]
 struct Texts {
@@ -927,6 +986,29 @@ mod tests {
             findings.iter().filter(|f| f.rule == GROWING_SITE).count(),
             3
         );
+    }
+
+    #[test]
+    fn open_response_bodies_weigh_by_rise_and_candidates() {
+        let t = Thresholds::default();
+        let gor = |series: Vec<i64>| Evidence {
+            unread_response_bodies: series,
+            ..Evidence::default()
+        };
+        let rising = gor(vec![24, 69, 135]);
+        let (s, _, note) = open_bodies_evidence(Some(&rising), &t, 1).unwrap();
+        assert_eq!(s, Severity::Error);
+        assert!(note.contains("24 -> 69 -> 135"), "{note}");
+        let (s, reason, _) = open_bodies_evidence(Some(&rising), &t, 3).unwrap();
+        assert_eq!(s, Severity::Warning, "one of several candidates");
+        assert!(reason.contains("one of 3"), "{reason}");
+        let flat = gor(vec![40, 40, 40]);
+        assert_eq!(
+            open_bodies_evidence(Some(&flat), &t, 1).unwrap().0,
+            Severity::Warning
+        );
+        assert!(open_bodies_evidence(Some(&gor(vec![1, 2, 3])), &t, 1).is_none());
+        assert!(open_bodies_evidence(None, &t, 1).is_none());
     }
 
     #[test]
