@@ -35,27 +35,126 @@ impl Rule for ContextCancelNotCalled {
             let Some(context) = flow::import_name(root, src, "context") else {
                 continue;
             };
+            let imports = flow::imports(file);
             for call in syntax::descendants_of_kind(root, "call_expression") {
-                let Some(func) = locals::qualified_call(call, src, context) else {
-                    continue;
+                let ctor = match locals::qualified_call(call, src, context) {
+                    Some(func) if is_constructor(func) => Ctor {
+                        what: format!("context.{func}"),
+                        func: func.to_string(),
+                        inner: None,
+                    },
+                    Some(_) => continue,
+                    None => match wrapper_call(pkg, file, &imports, call) {
+                        Some(c) => c,
+                        None => continue,
+                    },
                 };
-                if !matches!(
-                    func,
-                    "WithCancel"
-                        | "WithTimeout"
-                        | "WithDeadline"
-                        | "WithCancelCause"
-                        | "WithTimeoutCause"
-                        | "WithDeadlineCause"
-                ) {
-                    continue;
-                }
-                if let Some(m) = check_call(pkg, file, call, context, func) {
+                if let Some(m) = check_call(pkg, file, call, context, &ctor) {
                     out.push(m);
                 }
             }
         }
     }
+}
+
+/// The functions of package context that return a child context and its cancel.
+fn is_constructor(func: &str) -> bool {
+    matches!(
+        func,
+        "WithCancel"
+            | "WithTimeout"
+            | "WithDeadline"
+            | "WithCancelCause"
+            | "WithTimeoutCause"
+            | "WithDeadlineCause"
+    )
+}
+
+/// What a call creates: `context.WithTimeout` itself, or a workspace function that
+/// returns what it creates (`m.scrapeContext`, `reqctx.New`).
+struct Ctor {
+    /// How the message names the call.
+    what: String,
+    /// The `context` function that creates the child (`WithTimeout`).
+    func: String,
+    /// For a wrapper, where it calls that function: the child context and its timer are
+    /// allocated there.
+    inner: Option<Location>,
+}
+
+/// A call of a workspace function or method that hands a `context.With*` child and its
+/// cancel function to its caller: declared with a `context.CancelFunc` (or
+/// `CancelCauseFunc`) last result and calling a `context.With*` constructor directly.
+/// Methods are found by name in the package; functions in the package or, through a
+/// qualified call, in another workspace package.
+fn wrapper_call(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    imports: &[(String, String)],
+    call: Node<'_>,
+) -> Option<Ctor> {
+    let src: &str = &file.text;
+    let callee = flow::unparen(call.child_by_field_name("function")?);
+    let (label, name, operand) = match callee.kind() {
+        "identifier" => (text(callee, src).to_string(), text(callee, src), None),
+        "selector_expression" => {
+            let operand = flow::unparen(callee.child_by_field_name("operand")?);
+            let name = text(callee.child_by_field_name("field")?, src);
+            (
+                format!("{}.{name}", text(operand, src)),
+                name,
+                Some(operand),
+            )
+        }
+        _ => return None,
+    };
+    // `pkg.F(...)` with `pkg` an import of another workspace package.
+    let other = operand
+        .filter(|o| o.kind() == "identifier" && flow::declaring_ident(*o, src).is_none())
+        .and_then(|o| imports.iter().find(|(n, _)| n == text(o, src)))
+        .map(|(_, path)| pkg.other_package(path));
+    let owner;
+    let decls = match (other, operand) {
+        (Some(other), _) => {
+            owner = other?;
+            flow::package_function(&owner, name).into_iter().collect()
+        }
+        (None, None) => flow::package_function(pkg, name).into_iter().collect(),
+        (None, Some(_)) => flow::package_methods(pkg, name),
+    };
+    decls.into_iter().find_map(|(f, decl)| {
+        let inner = returns_child_context(f, decl)?;
+        Some(Ctor {
+            what: format!("{label} (context.{})", inner.0),
+            func: inner.0.to_string(),
+            inner: Some(inner.1),
+        })
+    })
+}
+
+/// For a function declared to return a cancel function last, the `context.With*` call
+/// in its body and its location.
+fn returns_child_context<'s>(f: &'s SourceFile, decl: Node<'_>) -> Option<(&'s str, Location)> {
+    let src: &str = &f.text;
+    let context = flow::import_name(f.tree.root_node(), src, "context")?;
+    let result = decl.child_by_field_name("result")?;
+    let last_type = if result.kind() == "parameter_list" {
+        let last = flow::named(result).into_iter().last()?;
+        last.child_by_field_name("type")?
+    } else {
+        result
+    };
+    let ty = text(last_type, src);
+    if ty != format!("{context}.CancelFunc") && ty != format!("{context}.CancelCauseFunc") {
+        return None;
+    }
+    let body = decl.child_by_field_name("body")?;
+    syntax::descendants_of_kind(body, "call_expression")
+        .into_iter()
+        .find_map(|c| {
+            let func = locals::qualified_call(c, src, context).filter(|f| is_constructor(f))?;
+            Some((func, f.location(c)))
+        })
 }
 
 /// What the child context keeps until it is canceled.
@@ -72,20 +171,21 @@ fn check_call(
     file: &SourceFile,
     call: Node<'_>,
     context: &str,
-    func: &str,
+    ctor: &Ctor,
 ) -> Option<Match> {
     let src: &str = &file.text;
     let args = syntax::call_args(call);
+    let func = ctor.func.as_str();
     // A child of Background or TODO without a deadline is registered nowhere: it is
     // collected with its last reference.
-    if func.starts_with("WithCancel") {
+    if ctor.inner.is_none() && func.starts_with("WithCancel") {
         let parent = args.first().copied().map(flow::unparen);
         let root_parent = parent.and_then(|p| locals::qualified_call(p, src, context));
         if matches!(root_parent, Some("Background" | "TODO")) {
             return None;
         }
     }
-    let what = format!("context.{func}");
+    let what = ctor.what.clone();
     let where_ = locals::function_label(file, call);
     let Some(b) = locals::binding_of(call) else {
         let parent = flow::parent_skipping_parens(call)?;
@@ -97,7 +197,7 @@ fn check_call(
             "the context and cancel function returned by {what} in {where_} are discarded, so the child context {}",
             consequence(func)
         );
-        return Some(matched(pkg, file, call, what, message));
+        return Some(matched(pkg, file, call, ctor, what, message));
     };
     let results = b.results()?;
     let (ctx, cancel) = match results {
@@ -115,7 +215,7 @@ fn check_call(
                 "the cancel function of {what} in {where_} is discarded, so the child context \"{subject}\" {}",
                 consequence(func)
             );
-            let mut m = matched(pkg, file, call, subject, message);
+            let mut m = matched(pkg, file, call, ctor, subject, message);
             if ctx.kind() == "identifier" && text(ctx, src) != "_" {
                 m.declaration = flow::declaring_ident(ctx, src).map(|d| file.location(d));
             }
@@ -142,7 +242,7 @@ fn check_call(
                             uncalled(&dead),
                             consequence(func)
                         );
-                        let mut m = matched(pkg, file, call, subject, message);
+                        let mut m = matched(pkg, file, call, ctor, subject, message);
                         m.declaration = locals::field_declaration(pkg, field);
                         return Some(m);
                     }
@@ -153,7 +253,7 @@ fn check_call(
                         "cancel function \"{name}\" of {what} in {where_} is never called, so the child context \"{subject}\" {}",
                         consequence(func)
                     );
-                    let mut m = matched(pkg, file, call, subject, message);
+                    let mut m = matched(pkg, file, call, ctor, subject, message);
                     m.declaration = Some(file.location(decl));
                     let fixable = locals::loop_in_function(call).is_none();
                     let edit =
@@ -175,7 +275,7 @@ fn check_call(
                         "package-level cancel function \"{name}\" of {what} in {where_} is never called, so the child context {}",
                         consequence(func)
                     );
-                    let mut m = matched(pkg, file, call, subject, message);
+                    let mut m = matched(pkg, file, call, ctor, subject, message);
                     m.declaration = locals::package_declaration(pkg, name);
                     Some(m)
                 }
@@ -197,7 +297,7 @@ fn check_call(
                 },
                 consequence(func)
             );
-            let mut m = matched(pkg, file, call, subject, message);
+            let mut m = matched(pkg, file, call, ctor, subject, message);
             m.declaration = locals::field_declaration(pkg, field);
             Some(m)
         }
@@ -212,13 +312,20 @@ fn matched(
     pkg: &Package,
     file: &SourceFile,
     call: Node<'_>,
+    ctor: &Ctor,
     subject: String,
     message: String,
 ) -> Match {
     let mut evidence = vec![file.location(call)];
-    if let Some(parent) = syntax::call_args(call).first() {
+    evidence.extend(ctor.inner.clone());
+    // A wrapper's arguments are its own; the parent context is chosen inside it.
+    let parent = syntax::call_args(call)
+        .first()
+        .copied()
+        .filter(|_| ctor.inner.is_none());
+    if let Some(parent) = parent {
         let mut found: Vec<Location> = Vec::new();
-        locals::origins(pkg, file, *parent, 4, &mut found);
+        locals::origins(pkg, file, parent, 4, &mut found);
         let call_line = syntax::span(call).start_line;
         for l in found {
             if l.span.start_line != call_line && !evidence.contains(&l) {
@@ -599,6 +706,86 @@ func work(context.Context) {}
                 handler.go:33 context-cancel-not-called [ctx] the cancel function of context.WithCancelCause in Cause is discarded, so the child context "ctx" stays registered with its parent until the parent is canceled
                   declared handler.go:33
                   evidence handler.go:33
+                  fix: Keep the cancel function as cancel and defer cancel()
+            "#]],
+        );
+    }
+
+    #[test]
+    fn wrappers_that_return_a_child_context_and_its_cancel() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- go.mod --
+module example.com/app
+
+go 1.22
+-- reqctx/reqctx.go --
+package reqctx
+
+import (
+	"context"
+	"time"
+)
+
+// New bounds a request.
+func New(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, time.Minute)
+}
+
+// Detached is not a child of anything the caller holds.
+func Detached() (context.Context, func()) {
+	return context.Background(), func() {}
+}
+-- app/app.go --
+package app
+
+import (
+	"context"
+	"time"
+
+	"example.com/app/reqctx"
+)
+
+type Manager struct{ ctx context.Context }
+
+func (m *Manager) scrapeContext(d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(m.ctx, d)
+	return ctx, cancel
+}
+
+func (m *Manager) Scrape() {
+	ctx, _ := m.scrapeContext(time.Second)
+	use(ctx)
+}
+
+func (m *Manager) Fetch() {
+	ctx, cancel := m.scrapeContext(time.Second)
+	defer cancel()
+	use(ctx)
+}
+
+func Serve(parent context.Context) {
+	ctx, _ := reqctx.New(parent)
+	use(ctx)
+	d, _ := reqctx.Detached()
+	use(d)
+}
+
+func Pass(m *Manager) (context.Context, context.CancelFunc) {
+	return m.scrapeContext(time.Second)
+}
+
+func use(context.Context) {}
+"#,
+            expect![[r#"
+                app/app.go:18 context-cancel-not-called [ctx] the cancel function of m.scrapeContext (context.WithTimeout) in (*Manager).Scrape is discarded, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
+                  declared app/app.go:18
+                  evidence app/app.go:18 app/app.go:13
+                  fix: Keep the cancel function as cancel and defer cancel()
+                app/app.go:29 context-cancel-not-called [ctx] the cancel function of reqctx.New (context.WithTimeout) in Serve is discarded, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
+                  declared app/app.go:29
+                  evidence app/app.go:29 reqctx/reqctx.go:10
                   fix: Keep the cancel function as cancel and defer cancel()
             "#]],
         );
