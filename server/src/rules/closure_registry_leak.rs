@@ -365,6 +365,19 @@ fn foreign_registrars(
     };
     let idx = PackageIndex::new(&pkg);
     let mut out = own_registrars(&idx);
+    out.extend(forwarding_registrars(cx, &idx, cache));
+    cache.insert(path.to_string(), out.clone());
+    out
+}
+
+/// The functions and methods of a package that pass one of their parameters (or a
+/// literal using it) on to a registrar of another workspace package.
+fn forwarding_registrars(
+    cx: &Context<'_>,
+    idx: &PackageIndex<'_>,
+    cache: &mut ForeignCache,
+) -> Vec<ForeignRegistrar> {
+    let mut out = Vec::new();
     for &(fi, func) in idx.funcs.values().chain(idx.methods.values()).flatten() {
         let Some(body) = func.child_by_field_name("body") else {
             continue;
@@ -378,16 +391,14 @@ fn foreign_registrars(
             continue;
         }
         for call in syntax::descendants_of_kind(body, "call_expression") {
-            let passes_param = syntax::call_args(call).iter().any(|a| {
-                let a = unparen(*a);
-                a.kind() == "identifier"
-                    && matches!(binding(a, src), Binding::Param { func: f, .. } if f.id() == func.id())
-            });
+            let passes_param = syntax::call_args(call)
+                .iter()
+                .any(|a| !passed_params(idx, fi, func, *a).is_empty());
             if !passes_param {
                 continue;
             }
-            for (qual, reg) in foreign_callees(cx, &idx, fi, call, cache) {
-                let params = forwarded_params(&idx, fi, func, call, &reg.params);
+            for (qual, reg) in foreign_callees(cx, idx, fi, call, cache) {
+                let params = forwarded_params(idx, fi, func, call, &reg.params);
                 if params.is_empty() {
                     continue;
                 }
@@ -407,7 +418,6 @@ fn foreign_registrars(
             }
         }
     }
-    cache.insert(path.to_string(), out.clone());
     out
 }
 
@@ -522,13 +532,29 @@ fn foreign_callees(
 /// through wrappers in the packages it imports.
 fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>) {
     let mut cache = ForeignCache::new();
+    // This package's wrappers of those registrars (`watchIndex(fn)` calling
+    // `index.OnCommit(func(ci) { fn(ci) })`): reported at their callers, with what the
+    // callers' callbacks capture.
+    let local = forwarding_registrars(cx, idx, &mut cache);
     for (fi, f) in idx.files.iter().enumerate() {
         let src = idx.src(fi);
         for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
             let Some(func) = call.child_by_field_name("function").map(unparen) else {
                 continue;
             };
-            if func.kind() != "selector_expression" {
+            let wrappers: Vec<(String, ForeignRegistrar)> = idx
+                .callees(fi, call)
+                .into_iter()
+                .flat_map(|(cf, callee)| {
+                    let name = syntax::function_name(callee, idx.src(cf)).unwrap_or_default();
+                    let recv = receiver(callee, idx.src(cf));
+                    local
+                        .iter()
+                        .filter(move |r| r.name == name && r.recv == recv)
+                        .map(|r| (String::new(), r.clone()))
+                })
+                .collect();
+            if func.kind() != "selector_expression" && wrappers.is_empty() {
                 continue;
             }
             let args = syntax::call_args(call);
@@ -540,10 +566,15 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             if callbacks.is_empty() || idx.runs_once(fi, call) {
                 continue;
             }
-            for (qual, reg) in foreign_callees(cx, idx, fi, call, &mut cache) {
+            let mut callees = foreign_callees(cx, idx, fi, call, &mut cache);
+            callees.extend(wrappers);
+            for (qual, reg) in callees {
                 let name = &reg.name;
                 for (p, lit, captured) in &callbacks {
                     if !reg.params.contains(p) {
+                        continue;
+                    }
+                    if forwards_only_params(idx, fi, call, captured, &local) {
                         continue;
                     }
                     let location = idx.location(fi, func);
@@ -555,9 +586,11 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
                         .iter()
                         .map(|n| format!("\"{}\"", idx.text(fi, *n)))
                         .collect();
-                    let callee = match &reg.recv {
-                        Some(t) => format!("({qual}.{t}).{name}"),
-                        None => format!("{qual}.{name}"),
+                    let callee = match (&reg.recv, qual.is_empty()) {
+                        (Some(t), false) => format!("({qual}.{t}).{name}"),
+                        (None, false) => format!("{qual}.{name}"),
+                        (Some(t), true) => format!("({t}).{name}"),
+                        (None, true) => name.clone(),
                     };
                     let owner = reg.owner.as_deref().unwrap_or(&qual);
                     out.push(Match {
@@ -594,6 +627,29 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             }
         }
     }
+}
+
+/// Whether a registration inside one of this package's wrappers only captures the
+/// wrapper's own parameters that it hands on: its callers are reported instead.
+fn forwards_only_params(
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    call: Node<'_>,
+    captured: &[Node<'_>],
+    local: &[ForeignRegistrar],
+) -> bool {
+    let src = idx.src(fi);
+    let Some(func) = syntax::enclosing_declaration(call) else {
+        return false;
+    };
+    let name = syntax::function_name(func, src).unwrap_or_default();
+    let recv = receiver(func, src);
+    let Some(reg) = local.iter().find(|r| r.name == name && r.recv == recv) else {
+        return false;
+    };
+    captured.iter().all(|c| {
+        matches!(binding(*c, src), Binding::Param { func: f, index } if f.id() == func.id() && reg.params.contains(&index))
+    })
 }
 
 /// `hooks = append(hooks, func() { ... })` written where the callback is made (not in a
@@ -954,16 +1010,33 @@ fn forwarded_params(
     let mut out: Vec<usize> = params
         .iter()
         .filter_map(|p| args.get(*p))
-        .map(|a| unparen(*a))
-        .filter(|a| a.kind() == "identifier")
-        .filter_map(|a| match binding(a, idx.src(fi)) {
-            Binding::Param { func: f, index } if f.id() == func.id() => Some(index),
-            _ => None,
-        })
+        .flat_map(|a| passed_params(idx, fi, func, *a))
         .collect();
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// The positions of `func`'s parameters that the argument `arg` hands on: the parameter
+/// itself, or a function literal that uses it (`func(ci Info) { defer recover(); fn(ci) }`
+/// keeps `fn` as long as it is kept).
+fn passed_params(idx: &PackageIndex<'_>, fi: usize, func: Node<'_>, arg: Node<'_>) -> Vec<usize> {
+    let src = idx.src(fi);
+    let arg = unparen(arg);
+    let ids = match arg.kind() {
+        "identifier" => vec![arg],
+        "func_literal" => arg
+            .child_by_field_name("body")
+            .map(|b| syntax::descendants_of_kind(b, "identifier").collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    ids.into_iter()
+        .filter_map(|a| match binding(a, src) {
+            Binding::Param { func: f, index } if f.id() == func.id() => Some(index),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether a function's results include a function (an unregister function).
@@ -1572,6 +1645,34 @@ func Connect(topic string) *Client {
 	broker.Once(func() { c.expected = nil })
 	return c
 }
+-- session/session.go --
+package session
+
+import (
+	"log"
+
+	"example.com/app/broker"
+)
+
+type Session struct{ buf []byte }
+
+// watch shields the publisher from panics in session code.
+func watch(fn func(broker.Event)) {
+	broker.OnPublish(func(ev broker.Event) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Print(r)
+			}
+		}()
+		fn(ev)
+	})
+}
+
+func Open() *Session {
+	s := &Session{buf: make([]byte, 32<<10)}
+	watch(func(ev broker.Event) { s.buf = s.buf[:0] })
+	return s
+}
 "#,
             expect![[r#"
                 broker/broker.go:13 closure-registry-leak [closers] package-level registry "closers" only grows: register adds every callback and offers no way to remove one, and callbacks capturing "id" and "buf" are registered per call (1 place)
@@ -1586,6 +1687,12 @@ func Connect(topic string) *Client {
                   related broker/broker.go:9 broker.OnPublish passes the callback on here
                   related hooks/hooks.go:8 broker.OnPublish adds the callback here
                   evidence broker/broker.go:9 client/client.go:11 client/client.go:12 client/client.go:13 client/client.go:15 hooks/hooks.go:8
+                session/session.go:25 closure-registry-leak [Registry.fns] callback capturing "s" is added to registry field "Registry.fns" of package hooks by watch in Open and never removed
+                  declared hooks/hooks.go:4
+                  related session/session.go:13 watch passes the callback on here
+                  related broker/broker.go:9 watch passes the callback on here
+                  related hooks/hooks.go:8 watch adds the callback here
+                  evidence broker/broker.go:9 hooks/hooks.go:8 session/session.go:13-20 session/session.go:24 session/session.go:25
             "#]],
         );
     }
