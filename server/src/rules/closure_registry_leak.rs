@@ -342,6 +342,9 @@ struct ForeignRegistrar {
     /// statements adding it.
     writes: Vec<Location>,
     passes: usize,
+    /// It returns an unregister function: a registration leaks only where the caller
+    /// discards it.
+    returns_func: bool,
 }
 
 /// The registrars of other workspace packages, by import path.
@@ -402,6 +405,12 @@ fn forwarding_registrars(
                 if params.is_empty() {
                     continue;
                 }
+                // A wrapper that keeps the unregister function somewhere is not one.
+                let discards = reg.returns_func && result_discarded(idx, fi, call);
+                let hands_back = reg.returns_func && !discards && returns_function(func);
+                if reg.returns_func && !discards && !hands_back {
+                    continue;
+                }
                 let mut writes = vec![idx.location(fi, call)];
                 writes.extend(reg.writes.iter().cloned());
                 out.push(ForeignRegistrar {
@@ -414,6 +423,7 @@ fn forwarding_registrars(
                     declaration: reg.declaration.clone(),
                     writes,
                     passes: reg.passes + 1,
+                    returns_func: hands_back,
                 });
             }
         }
@@ -429,7 +439,9 @@ fn receiver(func: Node<'_>, src: &str) -> Option<String> {
         .map(|(t, _)| t.to_string())
 }
 
-/// A package's own registrars (of its own registries), with their registries not removed from.
+/// A package's own registrars (of its own registries): those whose registries are not
+/// removed from, and those returning an unregister function (leaking where it is
+/// discarded).
 fn own_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
     let registries = registries(idx, true);
     if registries.is_empty() {
@@ -441,7 +453,7 @@ fn own_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
         let registry = &registries[r.registry];
         let removed = shrinks.iter().any(|s| s.target.same(&registry.target))
             || !idx.resets(&registry.target).is_empty();
-        if removed || r.returns_func {
+        if removed && !r.returns_func {
             continue;
         }
         let src = idx.src(r.file);
@@ -462,6 +474,7 @@ fn own_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
             declaration: registry.declaration.clone(),
             writes: r.writes.iter().map(|(f, w)| idx.location(*f, *w)).collect(),
             passes: 0,
+            returns_func: r.returns_func,
         });
     }
     out
@@ -570,6 +583,10 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             callees.extend(wrappers);
             for (qual, reg) in callees {
                 let name = &reg.name;
+                let discarded = reg.returns_func && result_discarded(idx, fi, call);
+                if reg.returns_func && !discarded {
+                    continue;
+                }
                 for (p, lit, captured) in &callbacks {
                     if !reg.params.contains(p) {
                         continue;
@@ -598,11 +615,16 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
                         location,
                         subject: reg.subject.clone(),
                         message: format!(
-                            "callback capturing {} is added to {} \"{}\" of package {owner} by {callee} in {} and never removed",
+                            "callback capturing {} is added to {} \"{}\" of package {owner} by {callee} in {} {}",
                             join_labels(&names),
                             reg.what,
                             reg.subject,
                             function_label(call, src),
+                            if discarded {
+                                format!("and the unregister function {callee} returns is discarded")
+                            } else {
+                                "and never removed".to_string()
+                            },
                         ),
                         declaration: Some(reg.declaration.clone()),
                         related: reg
@@ -811,8 +833,10 @@ fn is_callback_type(idx: &PackageIndex<'_>, fi: usize, ty: Node<'_>, depth: u32)
                     .is_some_and(|t| is_callback_type(idx, fi, t, depth + 1))
         }
         "struct_type" => syntax::descendants_of_kind(ty, "field_declaration").any(|d| {
-            d.child_by_field_name("type")
-                .is_some_and(|t| t.kind() == "function_type")
+            d.child_by_field_name("type").is_some_and(|t| {
+                t.kind() == "function_type"
+                    || (t.kind() == "type_identifier" && is_callback_type(idx, fi, t, depth + 1))
+            })
         }),
         "type_identifier" if depth < 3 => {
             let Some(spec) = idx.types.get(idx.text(fi, ty)) else {
@@ -1580,6 +1604,72 @@ func NewSession(h *hub.Hub) *Session {
                   declared hub/hub.go:20
                   related hub/hub.go:23 hub.Register adds the callback here
                   evidence hub/hub.go:23 relay/session.go:15 relay/session.go:19-22
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_unregister_function_of_another_package_discarded() {
+        // Subscribe keeps subscription{id, fn} records (a struct with a field of a named
+        // function type) and returns the way out: Open drops it, Watch keeps it.
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- events/bus.go --
+package events
+
+import "slices"
+
+type Handler func(string)
+
+type subscription struct {
+	id int
+	fn Handler
+}
+
+type Bus struct {
+	next int
+	subs []subscription
+}
+
+func (b *Bus) Subscribe(fn Handler) (unsubscribe func()) {
+	b.next++
+	id := b.next
+	b.subs = append(b.subs, subscription{id: id, fn: fn})
+	return func() {
+		b.subs = slices.DeleteFunc(b.subs, func(s subscription) bool { return s.id == id })
+	}
+}
+-- lobby/lobby.go --
+package lobby
+
+import "example.com/app/events"
+
+type Lobby struct{ chat []byte }
+
+func (l *Lobby) observe(string) {}
+
+type Manager struct {
+	bus   *events.Bus
+	stops []func()
+}
+
+func (m *Manager) Open() {
+	l := &Lobby{chat: make([]byte, 0, 12<<10)}
+	m.bus.Subscribe(l.observe)
+}
+
+func (m *Manager) Watch() {
+	l := &Lobby{}
+	stop := m.bus.Subscribe(l.observe)
+	defer stop()
+}
+"#,
+            expect![[r#"
+                lobby/lobby.go:16 closure-registry-leak [Bus.subs] callback capturing "l" is added to registry field "Bus.subs" of package events by (events.Bus).Subscribe in (*Manager).Open and the unregister function (events.Bus).Subscribe returns is discarded
+                  declared events/bus.go:14
+                  related events/bus.go:20 (events.Bus).Subscribe adds the callback here
+                  evidence events/bus.go:20 lobby/lobby.go:15 lobby/lobby.go:16
             "#]],
         );
     }

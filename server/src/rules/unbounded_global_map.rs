@@ -1717,6 +1717,26 @@ pub(crate) mod maps {
                         for (cf, decl) in self.funcs.get(self.text(fi, f)).into_iter().flatten() {
                             if let Some(body) = decl.child_by_field_name("body") {
                                 out.push(self.location(*cf, body));
+                                // Parts the constructor builds by calls
+                                // (`&Lobby{chat: NewChatLog()}`) allocate in their own
+                                // bodies.
+                                for lit in syntax::descendants_of_kind(body, "composite_literal") {
+                                    let Some(elements) = lit.child_by_field_name("body") else {
+                                        continue;
+                                    };
+                                    for el in named(elements) {
+                                        let v = match el.kind() {
+                                            "keyed_element" => el.child_by_field_name("value"),
+                                            _ => Some(el),
+                                        };
+                                        let v = v.and_then(|v| v.named_child(0).or(Some(v)));
+                                        if let Some(v) =
+                                            v.filter(|v| unparen(*v).kind() == "call_expression")
+                                        {
+                                            self.alloc_depth(*cf, v, out, depth + 1, seen);
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
