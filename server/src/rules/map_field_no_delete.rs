@@ -138,7 +138,7 @@ impl Rule for MapFieldNoDelete {
         }
         let shrinks = idx.shrinks();
         let mut scoped: BTreeMap<&str, bool> = BTreeMap::new();
-        for field in fields {
+        for field in &fields {
             if idx.is_bounded_key_type(field.map.file, field.map.key) {
                 continue;
             }
@@ -158,7 +158,13 @@ impl Rule for MapFieldNoDelete {
             if writes.is_empty() {
                 continue;
             }
-            if shrinks.iter().any(|s| s.target.same(&target)) || !idx.resets(&target).is_empty() {
+            if !idx.resets(&target).is_empty() {
+                continue;
+            }
+            if shrinks.iter().any(|s| s.target.same(&target)) {
+                if let Some(m) = forgotten_index(pkg, idx, &shrinks, &fields, field, &writes) {
+                    out.push(m);
+                }
                 continue;
             }
             let request_scoped = *scoped
@@ -203,6 +209,129 @@ impl Rule for MapFieldNoDelete {
             });
         }
     }
+}
+
+/// A map field that is written together with a sibling map of the same struct (two
+/// indexes of one entry: `q.byID[t.ID] = t; q.byPlayer[t.PlayerID] = t`) and deleted
+/// from together with it on one path (`cancel` deletes from both), while another method
+/// deletes from the sibling alone (`TakeGroup` deletes from `byPlayer` only): every entry
+/// removed that way stays in this map for good. Maps emptied wholesale (`clear`, a
+/// range-and-delete sweep, `maps.DeleteFunc`) are swept elsewhere and not reported.
+fn forgotten_index<'p>(
+    pkg: &Context<'_>,
+    idx: &PackageIndex<'p>,
+    shrinks: &[maps::Shrink<'p>],
+    fields: &[MapField<'p>],
+    field: &MapField<'p>,
+    writes: &[(usize, Node<'p>, Node<'p>)],
+) -> Option<Match> {
+    let target = field_target(field.ty, field.name);
+    let own: Vec<&maps::Shrink<'p>> = shrinks.iter().filter(|s| s.target.same(&target)).collect();
+    if own.iter().any(|s| s.drain) {
+        return None;
+    }
+    let method_of = |n: Node<'p>| syntax::enclosing_declaration(n).map(|d| d.id());
+    let own_methods: Vec<usize> = own.iter().filter_map(|s| method_of(s.call)).collect();
+    let write_methods: Vec<usize> = writes.iter().filter_map(|w| method_of(w.2)).collect();
+    // What deletes this field, by name: a path that calls it removes the entry too.
+    let own_names: Vec<&str> = own
+        .iter()
+        .filter_map(|s| {
+            let d = syntax::enclosing_declaration(s.call)?;
+            syntax::function_name(d, idx.src(s.file))
+        })
+        .collect();
+    for sib in fields
+        .iter()
+        .filter(|g| g.ty == field.ty && g.name != field.name)
+    {
+        let sib_target = field_target(sib.ty, sib.name);
+        let written_together = method_writes(idx, sib.ty, sib.name)
+            .iter()
+            .any(|w| method_of(w.2).is_some_and(|m| write_methods.contains(&m)));
+        if !written_together {
+            continue;
+        }
+        let sib_shrinks: Vec<&maps::Shrink<'p>> = shrinks
+            .iter()
+            .filter(|s| s.target.same(&sib_target))
+            .collect();
+        let Some(joint) = sib_shrinks
+            .iter()
+            .find(|s| method_of(s.call).is_some_and(|m| own_methods.contains(&m)))
+        else {
+            continue;
+        };
+        let Some(alone) = sib_shrinks.iter().find(|s| {
+            let Some(d) = syntax::enclosing_declaration(s.call) else {
+                return false;
+            };
+            !own_methods.contains(&d.id())
+                && !write_methods.contains(&d.id())
+                && !calls_any(idx, s.file, d, &own_names)
+        }) else {
+            continue;
+        };
+        let alone_label = function_label(alone.call, idx.src(alone.file));
+        let joint_label = function_label(joint.call, idx.src(joint.file));
+        let write_label = function_label(writes[0].2, idx.src(writes[0].0));
+        let mut evidence = Vec::new();
+        for &(fi, index, stmt) in writes {
+            evidence.push(idx.location(fi, stmt));
+            stored_values(pkg, idx, fi, index, stmt, &mut evidence);
+        }
+        tidy(&mut evidence);
+        let (fi, index, _) = writes[0];
+        let subject = format!("{}.{}", field.ty, field.name);
+        return Some(Match {
+            rule: META.id,
+            location: idx.location(fi, index),
+            message: format!(
+                "map field \"{subject}\" is written with \"{}\" in {write_label}, but {alone_label} deletes entries from {} and not from {}, so every entry removed that way stays in {} for good",
+                sib.name, sib.name, field.name, field.name
+            ),
+            subject,
+            declaration: Some(idx.location(field.file, field.decl)),
+            related: vec![
+                Related {
+                    location: idx.location(alone.file, alone.call),
+                    message: format!("{alone_label} deletes from {} only", sib.name),
+                },
+                Related {
+                    location: idx.location(joint.file, joint.call),
+                    message: format!("{joint_label} deletes from both"),
+                },
+            ],
+            evidence,
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth: false,
+        });
+    }
+    None
+}
+
+fn field_target(ty: &str, name: &str) -> Target {
+    Target::Field {
+        ty: Some(ty.to_string()),
+        name: name.to_string(),
+    }
+}
+
+/// Whether the body of `func` calls something named one of `names` (`q.cancel(id)`).
+fn calls_any(idx: &PackageIndex<'_>, fi: usize, func: Node<'_>, names: &[&str]) -> bool {
+    let src = idx.src(fi);
+    syntax::descendants_of_kind(func, "call_expression").any(|c| {
+        let Some(f) = c.child_by_field_name("function") else {
+            return false;
+        };
+        let name = match f.kind() {
+            "selector_expression" => f.child_by_field_name("field"),
+            "identifier" => Some(f),
+            _ => None,
+        };
+        name.is_some_and(|n| names.contains(&syntax::text(n, src)))
+    })
 }
 
 #[cfg(test)]
@@ -278,6 +407,122 @@ func (r *Registry) Add(id string, gen int) {
                 registry/registry.go:19 map-field-no-delete [Registry.instances] map field "Registry.instances" is written in (*Registry).Add and nothing deletes from it
                   declared registry/registry.go:10
                   evidence registry/registry.go:16 registry/registry.go:17 registry/registry.go:19
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_index_forgotten_on_one_removal_path() {
+        // Queue: take deletes from byPlayer only, cancel from both: byID keeps every
+        // taken ticket. Pool: take calls release, which deletes from both. Sweep: the
+        // janitor sweeps byID wholesale, so byID is not reported, but the entries it
+        // sweeps stay in byPlayer. Pair: nothing deletes from both anywhere, so nothing
+        // says the two indexes are removed together.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- queue.go --
+package queue
+
+type Ticket struct {
+	ID, Player string
+	Loadout    []byte
+}
+
+type Queue struct {
+	byID     map[string]*Ticket
+	byPlayer map[string]*Ticket
+}
+
+func (q *Queue) push(t *Ticket) {
+	q.byID[t.ID] = t
+	q.byPlayer[t.Player] = t
+}
+
+func (q *Queue) cancel(id string) {
+	t := q.byID[id]
+	delete(q.byID, id)
+	delete(q.byPlayer, t.Player)
+}
+
+func (q *Queue) take(t *Ticket) {
+	delete(q.byPlayer, t.Player)
+}
+
+type Pool struct {
+	byID     map[string]*Ticket
+	byPlayer map[string]*Ticket
+}
+
+func (p *Pool) push(t *Ticket) {
+	p.byID[t.ID] = t
+	p.byPlayer[t.Player] = t
+}
+
+func (p *Pool) release(t *Ticket) {
+	delete(p.byID, t.ID)
+	delete(p.byPlayer, t.Player)
+}
+
+func (p *Pool) take(t *Ticket) {
+	delete(p.byPlayer, t.Player)
+	p.release(t)
+}
+
+type Sweep struct {
+	byID     map[string]*Ticket
+	byPlayer map[string]*Ticket
+}
+
+func (s *Sweep) push(t *Ticket) {
+	s.byID[t.ID] = t
+	s.byPlayer[t.Player] = t
+}
+
+func (s *Sweep) cancel(t *Ticket) {
+	delete(s.byID, t.ID)
+	delete(s.byPlayer, t.Player)
+}
+
+func (s *Sweep) take(t *Ticket) {
+	delete(s.byPlayer, t.Player)
+}
+
+func (s *Sweep) janitor() {
+	for id := range s.byID {
+		delete(s.byID, id)
+	}
+}
+
+type Pair struct {
+	byID     map[string]*Ticket
+	byPlayer map[string]*Ticket
+}
+
+func (p *Pair) push(t *Ticket) {
+	p.byID[t.ID] = t
+	p.byPlayer[t.Player] = t
+}
+
+func (p *Pair) expire(id string) {
+	delete(p.byID, id)
+}
+
+func (p *Pair) take(t *Ticket) {
+	delete(p.byPlayer, t.Player)
+}
+"#,
+            expect![[r#"
+                queue.go:14 map-field-no-delete [Queue.byID] map field "Queue.byID" is written with "byPlayer" in (*Queue).push, but (*Queue).take deletes entries from byPlayer and not from byID, so every entry removed that way stays in byID for good
+                  declared queue.go:9
+                  related queue.go:25 (*Queue).take deletes from byPlayer only
+                  related queue.go:21 (*Queue).cancel deletes from both
+                  evidence queue.go:14
+                queue.go:55 map-field-no-delete [Sweep.byPlayer] map field "Sweep.byPlayer" is written with "byID" in (*Sweep).push, but (*Sweep).janitor deletes entries from byID and not from byPlayer, so every entry removed that way stays in byPlayer for good
+                  declared queue.go:50
+                  related queue.go:69 (*Sweep).janitor deletes from byID only
+                  related queue.go:59 (*Sweep).cancel deletes from both
+                  evidence queue.go:55
             "#]],
         );
     }
