@@ -135,7 +135,10 @@ fn field_appends(pkg: &Context<'_>, out: &mut Vec<Match>) {
             let Some([(ty, decl)]) = fields.get(field).map(Vec::as_slice) else {
                 continue;
             };
-            if flow::runs_once(stmt, ctx.src) || len_guarded(stmt, &target, ctx.src) {
+            if flow::runs_once(stmt, ctx.src)
+                || len_guarded(stmt, &target, ctx.src)
+                || under_construction(stmt, l, ctx.src)
+            {
                 continue;
             }
             let holder = verdicts
@@ -347,6 +350,42 @@ fn global_append(
 
 /// The root identifier of `x` or `x.f.g` (selectors only: an index means the slice is an
 /// element of a map or slice, which other rules cover).
+/// Whether `x.f` belongs to an object the same function has just made (`l := &Lobby{...}`,
+/// `var b Batch`, `new(T)`): filling a fresh object's slice while building it is bounded by
+/// the build, and whatever keeps the object is what grows. Not when the append runs in an
+/// endless loop (a worker's `for { ... }`) that the object outlives.
+fn under_construction(stmt: Node<'_>, target: Node<'_>, src: &str) -> bool {
+    let Some(root) = field_path_root(target) else {
+        return false;
+    };
+    let Some(b) = flow::resolve(root, syntax::text(root, src), src) else {
+        return false;
+    };
+    if !matches!(b.kind, flow::BindKind::ShortVar | flow::BindKind::Var) {
+        return false;
+    }
+    let mut at = stmt;
+    while let Some(lp) = super::ticker_not_stopped::locals::loop_around(at) {
+        let holds_decl =
+            lp.start_byte() <= b.decl.start_byte() && b.decl.end_byte() <= lp.end_byte();
+        if !holds_decl && super::ticker_not_stopped::locals::is_endless(lp, src) {
+            return false;
+        }
+        at = lp;
+    }
+    match b.value.map(flow::unparen) {
+        None => b.kind == flow::BindKind::Var && b.ty.is_some(),
+        Some(v) => match v.kind() {
+            "composite_literal" => true,
+            "unary_expression" => v
+                .child_by_field_name("operand")
+                .is_some_and(|o| flow::unparen(o).kind() == "composite_literal"),
+            "call_expression" => flow::is_builtin_call(v, "new", src),
+            _ => false,
+        },
+    }
+}
+
 fn field_path_root(mut node: Node<'_>) -> Option<Node<'_>> {
     loop {
         node = flow::unparen(node);
@@ -836,11 +875,36 @@ func (b *Batch) Flush() []string {
 	b.items = nil
 	return out
 }
+
+// Lobby is shared too; newLobby fills a fresh one's seats while building it.
+type Lobby struct {
+	mu    sync.Mutex
+	seats []string
+}
+
+func newLobby(players []string) *Lobby {
+	l := &Lobby{}
+	for _, p := range players {
+		l.seats = append(l.seats, p)
+	}
+	return l
+}
+
+// A worker's own lobby grows for as long as its endless loop runs.
+func worker(joins chan string) {
+	l := &Lobby{}
+	for {
+		l.seats = append(l.seats, <-joins)
+	}
+}
 "#,
             expect![[r#"
                 audit/audit.go:16 global-slice-append [Log.records] slice field "records" of Log, which is shared between goroutines (field `mu sync.Mutex`), is appended to in (*Log).Record and never truncated or reset
                   declared audit/audit.go:10
                   evidence audit/audit.go:16 audit/audit.go:14
+                audit/audit.go:58 global-slice-append [Lobby.seats] slice field "seats" of Lobby, which is shared between goroutines (field `mu sync.Mutex`), is appended to in worker and never truncated or reset
+                  declared audit/audit.go:43
+                  evidence audit/audit.go:58
                 stats/collector.go:22 global-slice-append [clientStats.latencies] slice field "latencies" of clientStats, which map field "Collector.clients" keeps and never shrinks, is appended to in (*Collector).Observe and never truncated or reset
                   declared stats/collector.go:7
                   evidence stats/collector.go:22
