@@ -229,7 +229,7 @@ fn check_call(
             match flow::declaring_ident(cancel, src) {
                 Some(decl) => {
                     if let Some(fields) = stored_in_fields(decl, b.stmt, src) {
-                        let mut dead = Vec::new();
+                        let mut dead = Uncalled::default();
                         if fields
                             .iter()
                             .any(|f| field_called(pkg, f, cancel, &mut dead))
@@ -284,7 +284,7 @@ fn check_call(
         "selector_expression" => {
             let field = cancel.child_by_field_name("field")?;
             let field = text(field, src);
-            let mut dead = Vec::new();
+            let mut dead = Uncalled::default();
             if field_called(pkg, field, cancel, &mut dead) {
                 return None;
             }
@@ -466,7 +466,7 @@ fn stored_field<'s>(r: Node<'_>, src: &'s str) -> Option<&'s str> {
 /// inside a named function or method that nothing in the workspace refers to (and that
 /// the standard library does not call through an interface) does not count, and its
 /// name is added to `dead`. An exported field called from another package counts.
-fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Vec<String>) -> bool {
+fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Uncalled) -> bool {
     if field.starts_with(|c: char| c.is_ascii_uppercase())
         && !pkg.packages_calling(field).is_empty()
     {
@@ -479,31 +479,93 @@ fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Vec<Str
             .filter_map(|n| n.parent())
             .filter(|s| s.kind() == "selector_expression" && *s != at)
             .filter(|s| locals::context(*s, src) != Ctx::Assigned)
-            .any(|s| match dead_function(pkg, s, src) {
-                Some(name) => {
-                    if !dead.contains(&name) {
-                        dead.push(name);
+            .any(|s| {
+                if let Some(name) = dead_function(pkg, s, src) {
+                    if !dead.dead.contains(&name) {
+                        dead.dead.push(name);
                     }
-                    false
+                    return false;
                 }
-                None => true,
+                if let Some(label) = on_error_path_only(s, src) {
+                    if !dead.on_error.contains(&label) {
+                        dead.on_error.push(label);
+                    }
+                    return false;
+                }
+                true
             })
     })
 }
 
+/// Why a stored cancel function does not count as called: the named functions that
+/// would call it but are never called themselves, and the functions that call it only
+/// when an operation failed.
+#[derive(Default)]
+struct Uncalled {
+    dead: Vec<String>,
+    on_error: Vec<String>,
+}
+
+impl Uncalled {
+    fn is_empty(&self) -> bool {
+        self.dead.is_empty() && self.on_error.is_empty()
+    }
+}
+
+/// For a call `x.cancel()` (not deferred) made only inside `if err != nil { ...; return }`,
+/// the function it is in: the success path goes on without calling it.
+fn on_error_path_only(sel: Node<'_>, src: &str) -> Option<String> {
+    if !matches!(locals::context(sel, src), Ctx::Called(_)) {
+        return None;
+    }
+    let call = sel.parent().filter(|c| c.kind() == "call_expression")?;
+    let stmt = call
+        .parent()
+        .filter(|s| s.kind() == "expression_statement")?;
+    let mut child = stmt;
+    for anc in syntax::ancestors(stmt) {
+        if syntax::is_function(anc.kind()) {
+            return None;
+        }
+        if anc.kind() == "if_statement" && anc.child_by_field_name("consequence") == Some(child) {
+            let cond = anc
+                .child_by_field_name("condition")
+                .map(|c| text(c, src))
+                .unwrap_or_default();
+            let on_error = cond.contains("err") && cond.contains("!= nil");
+            let leaves = syntax::descendants_of_kind(child, "return_statement")
+                .any(|r| syntax::enclosing_function(r) == syntax::enclosing_function(anc));
+            return (on_error && leaves).then(|| flow::function_label(anc, src));
+        }
+        child = anc;
+    }
+    None
+}
+
 /// How a field's cancel function is (not) called: "nothing calls it", or the functions
 /// that would call it and are never called themselves.
-fn uncalled(dead: &[String]) -> String {
-    if dead.is_empty() {
-        "nothing calls it".to_string()
-    } else {
-        let names: Vec<String> = dead.to_vec();
-        format!(
+fn uncalled(u: &Uncalled) -> String {
+    let mut parts = Vec::new();
+    if !u.dead.is_empty() {
+        let names = &u.dead;
+        parts.push(format!(
             "only {} call{} it, and nothing calls {}",
             names.join(" and "),
             if names.len() == 1 { "s" } else { "" },
             if names.len() == 1 { "that" } else { "those" }
-        )
+        ));
+    }
+    if !u.on_error.is_empty() {
+        parts.push(format!(
+            "{} call{} it only when an error is returned, never on success",
+            u.on_error.join(" and "),
+            if u.on_error.len() == 1 { "s" } else { "" },
+        ));
+    }
+    if parts.is_empty() {
+        "nothing calls it".to_string()
+    } else {
+        parts.join("; ")
     }
 }
 
@@ -787,6 +849,95 @@ func use(context.Context) {}
                   declared app/app.go:29
                   evidence app/app.go:29 reqctx/reqctx.go:10
                   fix: Keep the cancel function as cancel and defer cancel()
+            "#]],
+        );
+    }
+
+    #[test]
+    fn cancel_in_a_field_called_only_on_the_error_path() {
+        // Send cancels only when delivery fails; Fetch defers it; Retry cancels on
+        // failure and on success.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- notify.go --
+package notify
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+type delivery struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type job struct {
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+type attempt struct {
+	ctx   context.Context
+	abort context.CancelFunc
+}
+
+type Dispatcher struct{ ctx context.Context }
+
+func (d *Dispatcher) prepare() *delivery {
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	return &delivery{ctx: ctx, cancel: cancel}
+}
+
+func (d *Dispatcher) Send() error {
+	dl := d.prepare()
+	if err := deliver(dl.ctx); err != nil {
+		dl.cancel()
+		return err
+	}
+	return nil
+}
+
+func (d *Dispatcher) start() *job {
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	return &job{ctx: ctx, stop: cancel}
+}
+
+func (d *Dispatcher) Fetch() error {
+	j := d.start()
+	defer j.stop()
+	return deliver(j.ctx)
+}
+
+func (d *Dispatcher) try() *attempt {
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	return &attempt{ctx: ctx, abort: cancel}
+}
+
+func (d *Dispatcher) Retry() error {
+	a := d.try()
+	if err := deliver(a.ctx); err != nil {
+		a.abort()
+		return err
+	}
+	a.abort()
+	return nil
+}
+
+func deliver(ctx context.Context) error { return errors.New("x") }
+
+func Run(d *Dispatcher) {
+	_ = d.Send()
+	_ = d.Fetch()
+	_ = d.Retry()
+}
+"#,
+            expect![[r#"
+                notify.go:27 context-cancel-not-called [ctx] cancel function "cancel" of context.WithTimeout in (*Dispatcher).prepare is stored in field "cancel" and (*Dispatcher).Send calls it only when an error is returned, never on success, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
+                  declared notify.go:11
+                  evidence notify.go:27
             "#]],
         );
     }
