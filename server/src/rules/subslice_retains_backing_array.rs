@@ -91,8 +91,19 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
     }
     let name = syntax::text(operand, src);
     for sink in sinks {
-        out.push(make_match(pkg, ctx, &buffer, name, &sink, None));
+        push_with_cut(
+            make_match(pkg, ctx, &buffer, name, &sink, None),
+            ctx.loc(slice),
+            out,
+        );
     }
+}
+
+/// Pushes a match and, when the cut is on another line, the same finding at the cut.
+fn push_with_cut(m: Match, cut: Location, out: &mut Vec<Match>) {
+    let at_cut = parts::also_at_cut(&m, cut, "sub-slice", out);
+    out.push(m);
+    out.extend(at_cut);
 }
 
 /// A sub-slice cut in a helper and stored by another function (see [`parts`]): reported
@@ -134,11 +145,15 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         m.fixes = clone_fix(pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
             .into_iter()
             .collect();
-        out.push(m);
+        push_with_cut(m, cctx.loc(d.slice), out);
         return;
     }
     let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
-    out.push(make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut)));
+    push_with_cut(
+        make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut)),
+        cctx.loc(d.slice),
+        out,
+    );
 }
 
 /// Moves a match made for the store of a distant cut to the call statement `stmt` (in
@@ -738,11 +753,23 @@ func (c *Cache) Observe(r io.Reader, name string) {
                   related store.go:26 buffer "data" is allocated here
                   evidence store.go:26 store.go:27
                   fix: Store a copy: bytes.Clone(data[4:20])
+                store.go:33 subslice-retains-backing-array [lastTag] the sub-slice cut here is kept: a sub-slice of buffer "body" (from io.ReadAll) is assigned to package-level slice "lastTag" in Keep, which keeps the whole backing array alive
+                  declared store.go:20
+                  related store.go:32 buffer "body" is allocated here
+                  related store.go:34 the sub-slice is kept here
+                  evidence store.go:32 store.go:34
+                  fix: Store a copy: bytes.Clone(h)
                 store.go:34 subslice-retains-backing-array [lastTag] a sub-slice of buffer "body" (from io.ReadAll) is assigned to package-level slice "lastTag" in Keep, which keeps the whole backing array alive
                   declared store.go:20
                   related store.go:32 buffer "body" is allocated here
                   evidence store.go:32 store.go:34
                   fix: Store a copy: bytes.Clone(h)
+                store.go:41 subslice-retains-backing-array [recent] the sub-slice cut here is kept: a sub-slice of buffer "buf" (from an array declaration) is appended to package-level slice "recent" in Remember, which keeps the whole backing array alive
+                  declared store.go:19
+                  related store.go:39 buffer "buf" is allocated here
+                  related store.go:42 the sub-slice is kept here
+                  evidence store.go:39 store.go:42
+                  fix: Store a copy: bytes.Clone(buf[:n])
                 store.go:42 subslice-retains-backing-array [recent] a sub-slice of buffer "buf" (from an array declaration) is appended to package-level slice "recent" in Remember, which keeps the whole backing array alive
                   declared store.go:19
                   related store.go:39 buffer "buf" is allocated here
@@ -831,6 +858,11 @@ func parseLine(b []byte) (line, error) {
                 a.go:42 subslice-retains-backing-array [a.exemplars] a sub-slice of buffer "b" cut in parseLine (from make) is appended to "a.exemplars" in (*Agg).keep, which keeps the whole backing array alive
                   related a.go:25 buffer "b" is allocated here
                   related a.go:48 the sub-slice is cut here, in parseLine
+                  evidence a.go:25 a.go:42
+                  fix: Store a copy: bytes.Clone(l.trace)
+                a.go:48 subslice-retains-backing-array [a.exemplars] the sub-slice cut here is kept: a sub-slice of buffer "b" cut in parseLine (from make) is appended to "a.exemplars" in (*Agg).keep, which keeps the whole backing array alive
+                  related a.go:25 buffer "b" is allocated here
+                  related a.go:42 the sub-slice is kept here
                   evidence a.go:25 a.go:42
                   fix: Store a copy: bytes.Clone(l.trace)
             "#]],

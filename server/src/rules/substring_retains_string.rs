@@ -195,17 +195,19 @@ fn report(
     }
     let parent_name = short(syntax::text(parent, src));
     for sink in sinks {
-        out.push(make_match(
-            pkg,
-            ctx,
-            &sink,
-            &parent_name,
-            part,
-            &what,
-            &sites,
-            None,
-        ));
+        let m = make_match(pkg, ctx, &sink, &parent_name, part, &what, &sites, None);
+        // A slice expression is the cut itself; a use of a Split element or a Cut
+        // result is not.
+        let cut = matches!(part, Part::Slice).then(|| ctx.loc(value));
+        push_with_cut(m, cut, out);
     }
+}
+
+/// Pushes a match and, when the cut is on another line, the same finding at the cut.
+fn push_with_cut(m: Match, cut: Option<Location>, out: &mut Vec<Match>) {
+    let at_cut = cut.and_then(|c| parts::also_at_cut(&m, c, "substring", out));
+    out.push(m);
+    out.extend(at_cut);
 }
 
 /// A substring cut in a helper and stored by another function (see [`parts`]): reported
@@ -254,11 +256,11 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         );
         super::subslice_retains_backing_array::passed_on(&mut m, &cctx, stmt, d);
         m.fixes = clone_fix(pkg, &cctx, slice).into_iter().collect();
-        out.push(m);
+        push_with_cut(m, Some(cctx.loc(slice)), out);
         return;
     }
     let cut = (cctx.loc(slice), flow::function_label(slice, cctx.src));
-    out.push(make_match(
+    let m = make_match(
         pkg,
         &sctx,
         &d.sink,
@@ -267,7 +269,8 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         &what,
         &sites,
         Some(cut),
-    ));
+    );
+    push_with_cut(m, Some(cctx.loc(slice)), out);
 }
 
 /// The match for a substring of `parent_name` stored at `sink` (in `ctx`'s file); `cut`
@@ -894,6 +897,11 @@ func headOf(page string) string {
                 c.go:29 substring-retains-string [c.titles] a substring of "page" cut in titleOf (from String()) is stored in "c.titles" in (*Crawler).remember, which keeps the whole string alive
                   related c.go:20 string "page" is allocated here
                   related c.go:38 the substring is cut here, in titleOf
+                  evidence c.go:20 c.go:29
+                  fix: Store a copy: strings.Clone(title)
+                c.go:38 substring-retains-string [c.titles] the substring cut here is kept: a substring of "page" cut in titleOf (from String()) is stored in "c.titles" in (*Crawler).remember, which keeps the whole string alive
+                  related c.go:20 string "page" is allocated here
+                  related c.go:29 the substring is kept here
                   evidence c.go:20 c.go:29
                   fix: Store a copy: strings.Clone(title)
             "#]],
