@@ -488,34 +488,3 @@ pub(crate) fn passing_call<'p>(d: &DistantCut<'p>) -> Option<(&'p SourceFile, No
     let (f, call) = d.up?;
     (function_of(call) == function_of(d.slice)).then(|| (f, syntax::statement_of(call)))
 }
-
-/// The same finding seen from the cut (`Headline: text[:nl]`) when it is on another line
-/// than the store that keeps it (`s.recent[id] = sum`): both lines take part in the leak,
-/// and the fix (a copy) goes at the cut, so the cut carries the finding too, relating
-/// the store. `None` when the cut is on the finding's line or already has one in `out`.
-pub(crate) fn also_at_cut(
-    m: &super::Match,
-    cut: super::Location,
-    noun: &str,
-    out: &[super::Match],
-) -> Option<super::Match> {
-    let same_line =
-        cut.file == m.location.file && cut.span.start_line == m.location.span.start_line;
-    let taken = out.iter().any(|o| {
-        o.rule == m.rule
-            && o.location.file == cut.file
-            && o.location.span.start_line == cut.span.start_line
-    });
-    if same_line || taken {
-        return None;
-    }
-    let mut c = m.clone();
-    c.message = format!("the {noun} cut here is kept: {}", m.message);
-    c.related.push(super::Related {
-        location: m.location.clone(),
-        message: format!("the {noun} is kept here"),
-    });
-    c.related.retain(|r| r.location != cut);
-    c.location = cut;
-    Some(c)
-}

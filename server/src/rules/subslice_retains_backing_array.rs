@@ -101,7 +101,13 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
 
 /// Pushes a match and, when the cut is on another line, the same finding at the cut.
 fn push_with_cut(m: Match, cut: Location, out: &mut Vec<Match>) {
-    let at_cut = parts::also_at_cut(&m, cut, "sub-slice", out);
+    let at_cut = super::also_at(
+        &m,
+        cut,
+        "the sub-slice cut here is kept",
+        "the sub-slice is kept here",
+        out,
+    );
     out.push(m);
     out.extend(at_cut);
 }

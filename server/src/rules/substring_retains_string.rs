@@ -205,7 +205,15 @@ fn report(
 
 /// Pushes a match and, when the cut is on another line, the same finding at the cut.
 fn push_with_cut(m: Match, cut: Option<Location>, out: &mut Vec<Match>) {
-    let at_cut = cut.and_then(|c| parts::also_at_cut(&m, c, "substring", out));
+    let at_cut = cut.and_then(|c| {
+        super::also_at(
+            &m,
+            c,
+            "the substring cut here is kept",
+            "the substring is kept here",
+            out,
+        )
+    });
     out.push(m);
     out.extend(at_cut);
 }
