@@ -4,8 +4,9 @@
 
 use tree_sitter::Node;
 
-use super::flow::PackageIndex;
+use super::flow::{self, PackageIndex};
 use super::map_field_no_delete::{map_fields, method_writes};
+use super::syntax;
 use super::unbounded_global_map::constant_key;
 use super::unbounded_global_map::maps::{
     function_label, tidy, Shrink, ShrinkKind, Target, UseKind,
@@ -50,6 +51,7 @@ impl Rule for MapHighWaterMark {
             let mut drains: Vec<&Shrink<'_>> = shrinks
                 .iter()
                 .filter(|s| s.drain && s.target.same(&c.target) && !idx.runs_once(s.file, s.call))
+                .filter(|s| !prunes(idx.src(s.file), s.call))
                 .collect();
             if drains.is_empty() || !idx.resets(&c.target).is_empty() {
                 continue;
@@ -179,6 +181,53 @@ fn candidates<'p>(idx: &PackageIndex<'p>) -> Vec<Candidate<'p>> {
     out
 }
 
+/// Whether a `delete` in a range over the map only runs for entries that pass a test on
+/// the entry (`if now.Sub(rc.Delivered) > ttl { delete(m, id) }`): an expiry sweep
+/// prunes the map to what is live rather than emptying it, so what the map holds is its
+/// steady size, not the peak of a burst.
+fn prunes(src: &str, call: Node<'_>) -> bool {
+    let mut child = call;
+    for anc in syntax::ancestors(call) {
+        if syntax::is_function(anc.kind()) {
+            return false;
+        }
+        match anc.kind() {
+            "if_statement" if anc.child_by_field_name("condition") != Some(child) => {
+                let Some(cond) = anc.child_by_field_name("condition") else {
+                    child = anc;
+                    continue;
+                };
+                if let Some(range) = enclosing_range(anc) {
+                    let vars: Vec<&str> = flow::items(range.child_by_field_name("left"))
+                        .into_iter()
+                        .map(|v| syntax::text(v, src))
+                        .filter(|v| *v != "_")
+                        .collect();
+                    let uses_entry = syntax::descendants_of_kind(cond, "identifier")
+                        .any(|id| vars.contains(&syntax::text(id, src)));
+                    if uses_entry {
+                        return true;
+                    }
+                }
+            }
+            "for_statement" => return false,
+            _ => {}
+        }
+        child = anc;
+    }
+    false
+}
+
+/// The range clause of the `for` statement around `node` (in the same function).
+fn enclosing_range(node: Node<'_>) -> Option<Node<'_>> {
+    let lp = syntax::ancestors(node)
+        .take_while(|a| !syntax::is_function(a.kind()))
+        .find(|a| a.kind() == "for_statement")?;
+    flow::named(lp)
+        .into_iter()
+        .find(|c| c.kind() == "range_clause")
+}
+
 #[cfg(test)]
 mod tests {
     use expect_test::expect;
@@ -276,6 +325,26 @@ func drop(m map[string]int) {
         check(
             &MapHighWaterMark,
             r#"
+-- expiry.go --
+package a
+
+import "time"
+
+type receipt struct{ at time.Time }
+
+// An expiry sweep deletes only the entries past their TTL: the map is pruned to what
+// is live, not emptied.
+var receipts = map[string]receipt{}
+
+func Deliver(id string) { receipts[id] = receipt{at: time.Now()} }
+
+func Expire(now time.Time, ttl time.Duration) {
+	for id, rc := range receipts {
+		if now.Sub(rc.at) > ttl {
+			delete(receipts, id)
+		}
+	}
+}
 -- a.go --
 package a
 
