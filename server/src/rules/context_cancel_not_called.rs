@@ -232,7 +232,7 @@ fn check_call(
                         let mut dead = Uncalled::default();
                         if fields
                             .iter()
-                            .any(|f| field_called(pkg, f, cancel, &mut dead))
+                            .any(|f| field_called(pkg, f, None, cancel, &mut dead))
                         {
                             return None;
                         }
@@ -285,7 +285,8 @@ fn check_call(
             let field = cancel.child_by_field_name("field")?;
             let field = text(field, src);
             let mut dead = Uncalled::default();
-            if field_called(pkg, field, cancel, &mut dead) {
+            let owner = operand_type(cancel, src);
+            if field_called(pkg, field, owner.as_deref(), cancel, &mut dead) {
                 return None;
             }
             let message = format!(
@@ -466,7 +467,13 @@ fn stored_field<'s>(r: Node<'_>, src: &'s str) -> Option<&'s str> {
 /// inside a named function or method that nothing in the workspace refers to (and that
 /// the standard library does not call through an interface) does not count, and its
 /// name is added to `dead`. An exported field called from another package counts.
-fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Uncalled) -> bool {
+fn field_called(
+    pkg: &Context<'_>,
+    field: &str,
+    owner: Option<&str>,
+    at: Node<'_>,
+    dead: &mut Uncalled,
+) -> bool {
     if field.starts_with(|c: char| c.is_ascii_uppercase())
         && !pkg.packages_calling(field).is_empty()
     {
@@ -479,6 +486,12 @@ fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Uncalle
             .filter_map(|n| n.parent())
             .filter(|s| s.kind() == "selector_expression" && *s != at)
             .filter(|s| locals::context(*s, src) != Ctx::Assigned)
+            // A field of the same name of another struct type (`h.cancel()` of the Hub
+            // when the Subscription's is stored) is another function.
+            .filter(|s| match (owner, operand_type(*s, src)) {
+                (Some(o), Some(t)) => o == t,
+                _ => true,
+            })
             .any(|s| {
                 if let Some(name) = dead_function(pkg, s, src) {
                     if !dead.dead.contains(&name) {
@@ -492,9 +505,41 @@ fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Uncalle
                     }
                     return false;
                 }
+                if let Some(note) = only_for_entries_left(pkg, s, field, src) {
+                    if !dead.left_behind.contains(&note) {
+                        dead.left_behind.push(note);
+                    }
+                    return false;
+                }
                 true
             })
     })
+}
+
+/// The struct type of the operand of `x.f`, when it is evident: a method's receiver, or a
+/// local or parameter declared as or initialized with a value of a named type.
+fn operand_type(sel: Node<'_>, src: &str) -> Option<String> {
+    let operand = flow::unparen(sel.child_by_field_name("operand")?);
+    if operand.kind() != "identifier" {
+        return None;
+    }
+    let b = flow::resolve(operand, text(operand, src), src)?;
+    let named = |t: Node<'_>| -> Option<String> {
+        let t = text(t, src).trim_start_matches('*').trim();
+        (!t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| t.to_string())
+    };
+    if let Some(ty) = b.ty {
+        return named(ty);
+    }
+    let v = flow::unparen(b.value?);
+    let lit = match v.kind() {
+        "unary_expression" => flow::unparen(v.child_by_field_name("operand")?),
+        _ => v,
+    };
+    (lit.kind() == "composite_literal")
+        .then(|| lit.child_by_field_name("type"))
+        .flatten()
+        .and_then(named)
 }
 
 /// Why a stored cancel function does not count as called: the named functions that
@@ -504,12 +549,87 @@ fn field_called(pkg: &Context<'_>, field: &str, at: Node<'_>, dead: &mut Uncalle
 struct Uncalled {
     dead: Vec<String>,
     on_error: Vec<String>,
+    /// Calls made only for the entries still in a container when it is swept, while
+    /// another function removes entries without calling it.
+    left_behind: Vec<String>,
 }
 
 impl Uncalled {
     fn is_empty(&self) -> bool {
-        self.dead.is_empty() && self.on_error.is_empty()
+        self.dead.is_empty() && self.on_error.is_empty() && self.left_behind.is_empty()
     }
+}
+
+/// For `s.cancel()` where `s` ranges over a container (`for _, s := range h.subs` in
+/// `Close`), while some function deletes from a container of that name (`delete(h.subs,
+/// s.ID)` in `Unsubscribe`) without calling `.cancel()` itself: the cancel runs only for
+/// the entries still there at the sweep, never for those removed one by one.
+fn only_for_entries_left(
+    pkg: &Context<'_>,
+    sel: Node<'_>,
+    field: &str,
+    src: &str,
+) -> Option<String> {
+    if !matches!(locals::context(sel, src), Ctx::Called(_)) {
+        return None;
+    }
+    let operand = flow::unparen(sel.child_by_field_name("operand")?);
+    if operand.kind() != "identifier" {
+        return None;
+    }
+    let name = text(operand, src);
+    let range = syntax::ancestors(sel)
+        .take_while(|a| !syntax::is_function(a.kind()))
+        .filter(|a| a.kind() == "for_statement")
+        .find_map(|f| {
+            flow::named(f).into_iter().find(|c| {
+                c.kind() == "range_clause"
+                    && flow::items(c.child_by_field_name("left"))
+                        .iter()
+                        .any(|v| text(*v, src) == name)
+            })
+        })?;
+    let container = flow::unparen(range.child_by_field_name("right")?);
+    let cname = match container.kind() {
+        "selector_expression" => text(container.child_by_field_name("field")?, src),
+        "identifier" => text(container, src),
+        _ => return None,
+    };
+    let sweeper = flow::function_label(sel, src);
+    for f in pkg.program_files() {
+        let fsrc: &str = &f.text;
+        for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            if !flow::is_builtin_call(call, "delete", fsrc) {
+                continue;
+            }
+            let Some(target) = syntax::call_args(call).first().map(|t| flow::unparen(*t)) else {
+                continue;
+            };
+            let tname = match target.kind() {
+                "selector_expression" => target.child_by_field_name("field").map(|n| text(n, fsrc)),
+                "identifier" => Some(text(target, fsrc)),
+                _ => None,
+            };
+            if tname != Some(cname) {
+                continue;
+            }
+            let Some(func) = syntax::enclosing_declaration(call) else {
+                continue;
+            };
+            if func.start_byte() <= sel.start_byte() && sel.end_byte() <= func.end_byte() {
+                continue;
+            }
+            let calls_cancel = syntax::descendants_of_kind(func, "field_identifier")
+                .any(|n| text(n, fsrc) == field);
+            if !calls_cancel && dead_function(pkg, call, fsrc).is_none() {
+                return Some(format!(
+                    "{sweeper} calls it only for the entries still in {cname}, and {} removes entries from {cname} without calling it",
+                    flow::function_label(call, fsrc)
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// For a call `x.cancel()` (not deferred) made only inside `if err != nil { ...; return }`,
@@ -555,6 +675,7 @@ fn uncalled(u: &Uncalled) -> String {
             if names.len() == 1 { "that" } else { "those" }
         ));
     }
+    parts.extend(u.left_behind.iter().cloned());
     if !u.on_error.is_empty() {
         parts.push(format!(
             "{} call{} it only when an error is returned, never on success",
@@ -938,6 +1059,99 @@ func Run(d *Dispatcher) {
                 notify.go:27 context-cancel-not-called [ctx] cancel function "cancel" of context.WithTimeout in (*Dispatcher).prepare is stored in field "cancel" and (*Dispatcher).Send calls it only when an error is returned, never on success, so the child context "ctx" stays registered with its parent, its timer pending, until the deadline passes
                   declared notify.go:11
                   evidence notify.go:27
+            "#]],
+        );
+    }
+
+    #[test]
+    fn cancel_called_only_for_entries_left_at_close() {
+        // Hub: Close cancels the subscriptions still in subs, Unsubscribe removes one
+        // without canceling it (and the Hub's own cancel field is another one). Pool:
+        // Release cancels what it removes.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- hub.go --
+package fanout
+
+import "context"
+
+type Subscription struct {
+	ID     int
+	ctx    context.Context
+	cancel context.CancelFunc
+	buf    []byte
+}
+
+type Hub struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	subs   map[int]*Subscription
+}
+
+func New(parent context.Context) *Hub {
+	ctx, cancel := context.WithCancel(parent)
+	return &Hub{ctx: ctx, cancel: cancel, subs: map[int]*Subscription{}}
+}
+
+func (h *Hub) Subscribe(id int) *Subscription {
+	s := &Subscription{ID: id, buf: make([]byte, 0, 64<<10)}
+	s.ctx, s.cancel = context.WithCancel(h.ctx)
+	h.subs[id] = s
+	return s
+}
+
+func (h *Hub) Unsubscribe(s *Subscription) {
+	delete(h.subs, s.ID)
+}
+
+func (h *Hub) Close() {
+	for id, s := range h.subs {
+		s.cancel()
+		delete(h.subs, id)
+	}
+	h.cancel()
+}
+
+type Lease struct {
+	ID   int
+	stop context.CancelFunc
+}
+
+type Pool struct {
+	ctx    context.Context
+	leases map[int]*Lease
+}
+
+func (p *Pool) Acquire(id int) {
+	l := &Lease{ID: id}
+	_, l.stop = context.WithCancel(p.ctx)
+	p.leases[id] = l
+}
+
+func (p *Pool) Release(l *Lease) {
+	l.stop()
+	delete(p.leases, l.ID)
+}
+
+func (p *Pool) Close() {
+	for _, l := range p.leases {
+		l.stop()
+	}
+}
+
+func Run(h *Hub, p *Pool) {
+	s := h.Subscribe(1)
+	h.Unsubscribe(s)
+	h.Close()
+	p.Acquire(1)
+	p.Release(nil)
+	p.Close()
+}
+"#,
+            expect![[r#"
+                hub.go:25 context-cancel-not-called [s.ctx] cancel function of context.WithCancel in (*Hub).Subscribe is stored in field "cancel" and (*Hub).Close calls it only for the entries still in subs, and (*Hub).Unsubscribe removes entries from subs without calling it, so the child context stays registered with its parent until the parent is canceled
+                  evidence hub.go:25
             "#]],
         );
     }
