@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, Thresholds};
-use crate::evidence::{Evidence, LineEvidence};
+use crate::evidence::{Evidence, LineEvidence, Snapshot};
 use crate::profile::trend::fit;
 use crate::profile::units::format_value;
 use crate::rules::{EvidenceKind, Fix, Location, Match, Related, RuleMeta};
@@ -416,6 +416,26 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                 if grew <= t.regression_bytes || pct <= t.regression_percent {
                     continue;
                 }
+                // Growth within the sampling noise of the two profiles is not a regression.
+                let before_sampled = bv
+                    .last_values(&le.file, le.line)
+                    .zip(base.snapshots.last())
+                    .and_then(|(v, snap)| bv.sampled(&v, snap));
+                let now_sampled = le
+                    .values
+                    .last()
+                    .zip(h.evidence.snapshots.last())
+                    .and_then(|(v, snap)| h.sampled(v, snap));
+                let before_sampled = before_sampled.or_else(|| {
+                    // Absent from the baseline: zero bytes, with the period of the
+                    // profile that has it.
+                    now_sampled.map(|(_, _, r)| (0.0, 0.0, r))
+                });
+                if let (Some(a), Some(b)) = (before_sampled, now_sampled) {
+                    if sampling_z(a, b) < t.growth_min_z {
+                        continue;
+                    }
+                }
                 if texts.suppressed(MEMORY_REGRESSION, &loc) {
                     continue;
                 }
@@ -609,44 +629,38 @@ impl<'a> HeapView<'a> {
     /// far larger than `R`, which are always recorded). A line absent from a snapshot is
     /// given the uncertainty of one sample of the other snapshot's object size.
     pub(crate) fn sampling_z(&self, le: &LineEvidence) -> Option<f64> {
+        let first = self.sampled(le.values.first()?, self.evidence.snapshots.first()?)?;
+        let last = self.sampled(le.values.last()?, self.evidence.snapshots.last()?)?;
+        Some(sampling_z(first, last))
+    }
+
+    /// A line's (bytes, average object size, sampling period) in one snapshot, when the
+    /// profile allows the estimate.
+    fn sampled(&self, values: &[i64], snap: &Snapshot) -> Option<(f64, f64, f64)> {
         let o = self.objects?;
-        if self.ty != "inuse_space" || self.unit != "bytes" {
+        if self.ty != "inuse_space" || self.unit != "bytes" || snap.period <= 0 {
             return None;
         }
-        let first_snap = self.evidence.snapshots.first()?;
-        let last_snap = self.evidence.snapshots.last()?;
-        let (first, last) = (le.values.first()?, le.values.last()?);
-        let at = |v: &[i64], r: i64| -> Option<(f64, f64)> {
-            let (b, n) = (v[self.idx], v[o]);
-            (r > 0).then_some(())?;
-            Some((b as f64, if n > 0 { b as f64 / n as f64 } else { 0.0 }))
-        };
-        let (b0, s0) = at(first, first_snap.period)?;
-        let (b1, s1) = at(last, last_snap.period)?;
-        let var = |b: f64, s: f64, other_s: f64, r: f64| -> f64 {
-            let one_sample = b <= 0.0 || s <= 0.0;
-            let s = if one_sample { other_s } else { s };
-            if s <= 0.0 {
-                return 0.0;
+        let (b, n) = (values[self.idx], values[o]);
+        let size = if n > 0 { b as f64 / n as f64 } else { 0.0 };
+        Some((b as f64, size, snap.period as f64))
+    }
+
+    /// The line's values in the last snapshot (each line once), for a comparison.
+    fn last_values(&self, file: &Path, line: u32) -> Option<Box<[i64]>> {
+        let mut sum: Option<Box<[i64]>> = None;
+        for &i in self.by_file.get(file).into_iter().flatten() {
+            let le = &self.evidence.lines[i];
+            if le.line != line {
+                continue;
             }
-            let p = -(-s / r).exp_m1();
-            if p >= 1.0 {
-                return 0.0;
+            let Some(v) = le.values.last() else { continue };
+            match &mut sum {
+                Some(s) => s.iter_mut().zip(v.iter()).for_each(|(a, b)| *a += b),
+                None => sum = Some(v.clone()),
             }
-            if one_sample {
-                // One recorded object of size s stands for s/p bytes, give or take.
-                (s / p).powi(2) * (1.0 - p)
-            } else {
-                b * s * (1.0 - p) / p
-            }
-        };
-        let v =
-            var(b0, s0, s1, first_snap.period as f64) + var(b1, s1, s0, last_snap.period as f64);
-        if v <= 0.0 {
-            // Objects far above the sampling period are all recorded: no sampling noise.
-            return Some(f64::INFINITY);
         }
-        Some((b1 - b0) / v.sqrt())
+        sum
     }
 
     /// Sums the evidence lines covered by `locations` (each line once).
@@ -723,6 +737,35 @@ impl<'a> HeapView<'a> {
             baseline: None,
         }
     }
+}
+
+/// How many standard errors of heap-profile sampling separate two estimates of a line's
+/// bytes, each given as (bytes, average object size, sampling period); see
+/// [`HeapView::sampling_z`]. Infinite when neither side carries sampling noise.
+fn sampling_z(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
+    let var = |(bytes, size, period): (f64, f64, f64), other_size: f64| -> f64 {
+        let one_sample = bytes <= 0.0 || size <= 0.0;
+        let s = if one_sample { other_size } else { size };
+        if s <= 0.0 {
+            return 0.0;
+        }
+        let p = -(-s / period).exp_m1();
+        if p >= 1.0 {
+            return 0.0;
+        }
+        if one_sample {
+            // One recorded object of size s stands for s/p bytes, give or take.
+            (s / p).powi(2) * (1.0 - p)
+        } else {
+            bytes * s * (1.0 - p) / p
+        }
+    };
+    let v = var(a, b.1) + var(b, a.1);
+    if v <= 0.0 {
+        // Objects far above the sampling period are all recorded: no sampling noise.
+        return f64::INFINITY;
+    }
+    (b.0 - a.0) / v.sqrt()
 }
 
 const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
@@ -986,6 +1029,29 @@ mod tests {
             findings.iter().filter(|f| f.rule == GROWING_SITE).count(),
             3
         );
+    }
+
+    #[test]
+    fn baseline_regressions_need_growth_beyond_sampling_noise() {
+        let flat = |n: i64, b: i64| [(n, b), (n, b), (n, b)];
+        let base = sampled_heap(&[(10, flat(4, 600_000)), (20, flat(10_000, 1 << 20))]);
+        let now = sampled_heap(&[(10, flat(12, 1_800_000)), (20, flat(110_000, 11 << 20))]);
+        let config = Config::default();
+        let findings = analyze(Inputs {
+            root: Path::new("/w"),
+            config: &config,
+            matches: Vec::new(),
+            heap: Some(&now),
+            goroutines: None,
+            base: Some(&base),
+        });
+        let regressed: Vec<u32> = findings
+            .iter()
+            .filter(|f| f.rule == MEMORY_REGRESSION)
+            .map(|f| f.location.span.start_line)
+            .collect();
+        // Line 10 grew by 1.2MB (200%), but that is a few samples of 150kB objects.
+        assert_eq!(regressed, vec![20], "{findings:#?}");
     }
 
     #[test]
