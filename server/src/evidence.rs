@@ -44,6 +44,19 @@ impl LineEvidence {
     }
 }
 
+/// Memory (or goroutines) whose innermost workspace line is `inner`, reached from the
+/// workspace line `line` that called that function: what a call into another workspace
+/// function (`proto.NewReader(conn)`) allocates on behalf of the calling line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViaEvidence {
+    pub file: PathBuf,
+    pub line: u32,
+    pub inner_file: PathBuf,
+    pub inner_line: u32,
+    /// Per snapshot, per sample type.
+    pub values: Vec<Box<[i64]>>,
+}
+
 /// A workspace frame that could not be placed on a current line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaleSite {
@@ -71,6 +84,8 @@ pub struct Evidence {
     /// this counts responses whose bodies are still open; nothing of the workspace is on
     /// those stacks, so this is the only trace an unclosed body leaves there.
     pub unread_response_bodies: Vec<i64>,
+    /// The same values as `lines`, keyed by the calling workspace line as well.
+    pub via: Vec<ViaEvidence>,
 }
 
 impl Evidence {
@@ -119,6 +134,8 @@ pub fn gather<P: Borrow<Profile>>(
     let mut snapshots = Vec::with_capacity(snaps);
     let mut external_only = Vec::with_capacity(snaps);
     let mut unread_response_bodies = Vec::with_capacity(snaps);
+    let mut via: Vec<ViaEvidence> = Vec::new();
+    let mut via_index: HashMap<(PathBuf, u32, PathBuf, u32), usize> = HashMap::new();
     let zero = || vec![0i64; n].into_boxed_slice();
 
     for (si, p) in order.iter().enumerate() {
@@ -144,6 +161,22 @@ pub fn gather<P: Borrow<Profile>>(
             };
             match attr.resolution {
                 Resolution::Mapped(m) => {
+                    if let Some((cf, cl)) = mapper.caller_line(p, locs, &mut cache) {
+                        let key = (cf, cl, m.file.clone(), m.line);
+                        let i = *via_index.entry(key.clone()).or_insert_with(|| {
+                            via.push(ViaEvidence {
+                                file: key.0,
+                                line: key.1,
+                                inner_file: key.2,
+                                inner_line: key.3,
+                                values: vec![zero(); snaps],
+                            });
+                            via.len() - 1
+                        });
+                        for (t, v) in values.iter().enumerate() {
+                            via[i].values[si][t] += v;
+                        }
+                    }
                     let key = (m.file.clone(), m.line);
                     let i = *line_index.entry(key).or_insert_with(|| {
                         lines.push(LineEvidence {
@@ -215,6 +248,7 @@ pub fn gather<P: Borrow<Profile>>(
         stale,
         external_only,
         unread_response_bodies,
+        via,
     })
 }
 

@@ -18,7 +18,7 @@
 //!   the profiles confirm the growth.
 //! - Churn (allocated and freed) never raises a finding: only in-use memory counts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::config::{Config, Thresholds};
@@ -220,7 +220,7 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
             EvidenceKind::Heap => heap.as_ref(),
             EvidenceKind::Goroutine => gor.as_ref(),
         };
-        let ev = view.map(|v| v.summarize(&m.evidence));
+        let ev = view.map(|v| v.summarize_with_callees(&m.evidence));
         // A pattern that leaks only under load counts only when the profiles show it.
         let grows = ev.as_ref().is_some_and(|e| {
             kind == EvidenceKind::Heap
@@ -573,6 +573,8 @@ pub(crate) struct HeapView<'a> {
     objects: Option<usize>,
     alloc: Option<usize>,
     by_file: HashMap<&'a Path, Vec<usize>>,
+    /// `evidence.via` by calling file.
+    via_by_file: HashMap<&'a Path, Vec<usize>>,
 }
 
 impl<'a> HeapView<'a> {
@@ -587,6 +589,10 @@ impl<'a> HeapView<'a> {
         let mut by_file: HashMap<&Path, Vec<usize>> = HashMap::new();
         for (i, l) in e.lines.iter().enumerate() {
             by_file.entry(l.file.as_path()).or_default().push(i);
+        }
+        let mut via_by_file: HashMap<&Path, Vec<usize>> = HashMap::new();
+        for (i, v) in e.via.iter().enumerate() {
+            via_by_file.entry(v.file.as_path()).or_default().push(i);
         }
         HeapView {
             evidence: e,
@@ -604,6 +610,7 @@ impl<'a> HeapView<'a> {
             objects: e.type_index("inuse_objects"),
             alloc: e.type_index("alloc_space"),
             by_file,
+            via_by_file,
         }
     }
 
@@ -663,10 +670,23 @@ impl<'a> HeapView<'a> {
         sum
     }
 
-    /// Sums the evidence lines covered by `locations` (each line once).
+    /// Sums the evidence lines covered by `locations` (each line once): the memory whose
+    /// innermost workspace frame is on those lines, as `go tool pprof -list` counts flat.
     pub(crate) fn summarize(&self, locations: &[Location]) -> EvidenceSummary {
+        self.summarize_lines(locations, false)
+    }
+
+    /// [`HeapView::summarize`], plus what the calls on those lines into other workspace
+    /// functions allocated there on their behalf (`proto.NewReader(conn)` in a
+    /// constructor whose value a rule follows): a rule match's evidence.
+    pub(crate) fn summarize_with_callees(&self, locations: &[Location]) -> EvidenceSummary {
+        self.summarize_lines(locations, true)
+    }
+
+    fn summarize_lines(&self, locations: &[Location], callees: bool) -> EvidenceSummary {
         let snaps = self.evidence.snapshots.len();
         let mut seen = BTreeSet::new();
+        let mut seen_via = BTreeSet::new();
         let mut series = vec![0i64; snaps];
         let mut objects = 0i64;
         let mut allocated = 0i64;
@@ -691,6 +711,48 @@ impl<'a> HeapView<'a> {
                     last.map_or(0, |v| v[self.idx]),
                 ));
             }
+        }
+        // What calls on these lines into other workspace functions allocated there (the
+        // callee's lines, for this caller only), unless those lines are covered already.
+        let covered = |file: &Path, line: u32| {
+            locations
+                .iter()
+                .any(|l| l.file == file && l.lines().contains(&line))
+        };
+        let mut via_sites: BTreeMap<(PathBuf, u32), i64> = BTreeMap::new();
+        for loc in locations.iter().filter(|_| callees) {
+            for &i in self
+                .via_by_file
+                .get(loc.file.as_path())
+                .into_iter()
+                .flatten()
+            {
+                let v = &self.evidence.via[i];
+                if !loc.lines().contains(&v.line)
+                    || covered(&v.inner_file, v.inner_line)
+                    || !seen_via.insert(i)
+                {
+                    continue;
+                }
+                for (s, vals) in v.values.iter().enumerate() {
+                    series[s] += vals[self.idx];
+                }
+                let last = v.values.last();
+                objects += self.objects.and_then(|o| last.map(|x| x[o])).unwrap_or(0);
+                allocated += self.alloc.and_then(|a| last.map(|x| x[a])).unwrap_or(0);
+                *via_sites
+                    .entry((v.inner_file.clone(), v.inner_line))
+                    .or_default() += last.map_or(0, |x| x[self.idx]);
+            }
+        }
+        for ((file, line), value) in via_sites {
+            sites.push((
+                Location {
+                    file,
+                    span: line_span(line),
+                },
+                value,
+            ));
         }
         sites.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let total = self
@@ -1029,6 +1091,41 @@ mod tests {
             findings.iter().filter(|f| f.rule == GROWING_SITE).count(),
             3
         );
+    }
+
+    #[test]
+    fn a_match_counts_what_its_calls_allocate_in_other_workspace_functions() {
+        use crate::evidence::ViaEvidence;
+        // Line 10 calls a constructor whose body (line 30, another file) allocates 1, 2
+        // and 3 MB for it; line 30 also allocates for another caller (line 50).
+        let mut heap = sampled_heap(&[(30, [(10, 3 << 20), (20, 6 << 20), (30, 9 << 20)])]);
+        let via = |line: u32, mb: i64| ViaEvidence {
+            file: PathBuf::from("/w/app.go"),
+            line,
+            inner_file: PathBuf::from("/w/main.go"),
+            inner_line: 30,
+            values: (1..=3)
+                .map(|i| vec![0, 0, 10 * i, (i * mb) << 20].into())
+                .collect(),
+        };
+        heap.via = vec![via(10, 1), via(50, 2)];
+        let h = HeapView::new(&heap);
+        let at = |file: &str, line: u32| Location {
+            file: PathBuf::from(file),
+            span: line_span(line),
+        };
+        let flat = h.summarize(&[at("/w/app.go", 10)]);
+        assert_eq!(
+            flat.series,
+            vec![0, 0, 0],
+            "flat: nothing at the call line itself"
+        );
+        let with = h.summarize_with_callees(&[at("/w/app.go", 10)]);
+        assert_eq!(with.series, vec![1 << 20, 2 << 20, 3 << 20]);
+        assert_eq!(with.sites, vec![(at("/w/main.go", 30), 3 << 20)]);
+        // When the callee's line is part of the match already, it is counted once.
+        let both = h.summarize_with_callees(&[at("/w/app.go", 10), at("/w/main.go", 30)]);
+        assert_eq!(both.series, vec![3 << 20, 6 << 20, 9 << 20]);
     }
 
     #[test]

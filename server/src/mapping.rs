@@ -182,7 +182,9 @@ impl Mapper {
         let t = text.trim();
         let code = !t.is_empty()
             && !t.starts_with("//")
-            && (t.starts_with("var ") || t.chars().any(|c| "({[&+\"`=<".contains(c)));
+            // `)`: the last line of a call written over several lines (`r.Severity,
+            // r.Name, device)`), where the compiler may place the call.
+            && (t.starts_with("var ") || t.chars().any(|c| "({[&+\"`=<)".contains(c)));
         (!code).then(|| t.to_string())
     }
 
@@ -525,6 +527,54 @@ impl Mapper {
                     resolution,
                     kind: alloc_kind(&external),
                 });
+            }
+        }
+        None
+    }
+
+    /// The workspace line that called the innermost workspace frame of a stack (the next
+    /// workspace frame out, placed on a current line): `device/session.go:54` for memory
+    /// that `proto.NewReader` allocates when `NewSession` calls it. `None` when no
+    /// workspace frame calls it or it cannot be placed.
+    pub fn caller_line(
+        &self,
+        profile: &Profile,
+        locs: &[u32],
+        cache: &mut FrameCache,
+    ) -> Option<(PathBuf, u32)> {
+        let mut seen_inner = false;
+        for &li in locs {
+            let loc = &profile.locations[li as usize];
+            for (k, ln) in loc.lines.iter().enumerate() {
+                let func = &profile.functions[ln.function as usize];
+                let prefer = &cache.prefer;
+                let resolution = cache
+                    .frames
+                    .entry((li, k as u32))
+                    .or_insert_with(|| {
+                        self.is_workspace_frame(&func.name, &func.filename)
+                            .then(|| {
+                                self.resolve_with(
+                                    prefer,
+                                    &func.name,
+                                    &func.filename,
+                                    ln.line,
+                                    func.start_line,
+                                )
+                            })
+                    })
+                    .clone();
+                let Some(resolution) = resolution else {
+                    continue;
+                };
+                if !seen_inner {
+                    seen_inner = true;
+                    continue;
+                }
+                return match resolution {
+                    Resolution::Mapped(m) => Some((m.file, m.line)),
+                    _ => None,
+                };
             }
         }
         None
