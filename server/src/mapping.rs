@@ -227,6 +227,14 @@ impl Mapper {
         start_line: i64,
     ) -> Resolution {
         let (import_path, symbol) = split_symbol(function);
+        // The body of a range-over-func loop (`F-range1`) is recorded with the loop's
+        // start line, not F's: it says nothing about where F starts, so no drift is read
+        // from it and the recorded line is checked against F's current span as is.
+        let start_line = if symbol.contains("-range") {
+            0
+        } else {
+            start_line
+        };
         let symbol = normalize_symbol(symbol);
         let import_path = import_path.as_ref();
         let in_workspace = self.is_workspace_import(import_path);
@@ -587,7 +595,11 @@ impl Mapper {
         // Standard library generic code instantiated by a workspace package carries the
         // package's name (`main.init.OnceValue[go.shape.[]uint8].func2`) but GOROOT's
         // file: a generic frame whose file is nowhere in the workspace is not its own.
-        if function.contains('[') && self.by_suffix(file).is_none() {
+        if (function.contains('[') || looks_like_goroot_file(file))
+            && self.by_suffix(file).is_none()
+        {
+            // Likewise a standard library function inlined into a workspace function
+            // (`renderMarkdown.SplitSeq.splitSeq.func1` in GOROOT's strings/iter.go).
             return false;
         }
         self.is_workspace_import(&import_path)
@@ -658,6 +670,15 @@ pub struct Attribution {
     pub recorded_line: i64,
     pub resolution: Resolution,
     pub kind: AllocKind,
+}
+
+/// Whether a recorded file lies in a Go installation's source tree: below a `/src/`
+/// whose next element has no dot (`/usr/local/go/src/strings/iter.go`), as standard
+/// library packages do.
+fn looks_like_goroot_file(file: &str) -> bool {
+    file.rsplit_once("/src/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .is_some_and(|first| !first.is_empty() && !first.contains('.') && file.starts_with('/'))
 }
 
 /// Whether an import path is a module's path or a package below it.

@@ -285,7 +285,7 @@ fn check_call(
             let field = cancel.child_by_field_name("field")?;
             let field = text(field, src);
             let mut dead = Uncalled::default();
-            let owner = operand_type(cancel, src);
+            let owner = operand_type(pkg, cancel, src);
             if field_called(pkg, field, owner.as_deref(), cancel, &mut dead) {
                 return None;
             }
@@ -488,7 +488,7 @@ fn field_called(
             .filter(|s| locals::context(*s, src) != Ctx::Assigned)
             // A field of the same name of another struct type (`h.cancel()` of the Hub
             // when the Subscription's is stored) is another function.
-            .filter(|s| match (owner, operand_type(*s, src)) {
+            .filter(|s| match (owner, operand_type(pkg, *s, src)) {
                 (Some(o), Some(t)) => o == t,
                 _ => true,
             })
@@ -518,16 +518,40 @@ fn field_called(
 
 /// The struct type of the operand of `x.f`, when it is evident: a method's receiver, or a
 /// local or parameter declared as or initialized with a value of a named type.
-fn operand_type(sel: Node<'_>, src: &str) -> Option<String> {
+fn operand_type(pkg: &Package, sel: Node<'_>, src: &str) -> Option<String> {
     let operand = flow::unparen(sel.child_by_field_name("operand")?);
     if operand.kind() != "identifier" {
         return None;
     }
     let b = flow::resolve(operand, text(operand, src), src)?;
-    let named = |t: Node<'_>| -> Option<String> {
-        let t = text(t, src).trim_start_matches('*').trim();
+    let named_text = |t: &str| -> Option<String> {
+        let t = t.trim().trim_start_matches('*').trim();
         (!t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| t.to_string())
     };
+    let named = |t: Node<'_>| named_text(text(t, src));
+    if b.kind == flow::BindKind::Range {
+        // `for _, s := range h.subs`: the element type of the field `subs`.
+        let range = b.value.map(flow::unparen)?;
+        let field = match range.kind() {
+            "selector_expression" => text(range.child_by_field_name("field")?, src),
+            _ => return None,
+        };
+        let mut types = pkg.files.iter().flat_map(|f| {
+            f.summary
+                .structs
+                .iter()
+                .flat_map(|st| st.fields.iter())
+                .filter(|fd| fd.name == field)
+                .map(|fd| fd.type_text.clone())
+                .collect::<Vec<_>>()
+        });
+        let ty = types.next()?;
+        if types.next().is_some() {
+            return None;
+        }
+        let elem = ty.rsplit(']').next()?;
+        return named_text(elem);
+    }
     if let Some(ty) = b.ty {
         return named(ty);
     }
@@ -573,6 +597,39 @@ fn only_for_entries_left(
     if !matches!(locals::context(sel, src), Ctx::Called(_)) {
         return None;
     }
+    if let Some(note) = swept_at(pkg, sel, &[field], src) {
+        return Some(note);
+    }
+    // `func (s *Session) Kick() { s.cancel() }`, called only while sweeping.
+    let method = syntax::enclosing_declaration(sel).filter(|d| d.kind() == "method_declaration")?;
+    let name = syntax::function_name(method, src)?;
+    let mut notes = Vec::new();
+    for f in pkg.program_files() {
+        let fsrc: &str = &f.text;
+        for n in syntax::descendants_of_kind(f.tree.root_node(), "field_identifier") {
+            if text(n, fsrc) != name {
+                continue;
+            }
+            let Some(call_sel) = n.parent().filter(|p| p.kind() == "selector_expression") else {
+                continue;
+            };
+            if !matches!(locals::context(call_sel, fsrc), Ctx::Called(_)) {
+                // Passed as a method value or otherwise used: it may be called anywhere.
+                return None;
+            }
+            notes.push(swept_at(pkg, call_sel, &[field, name], fsrc)?);
+        }
+    }
+    notes
+        .into_iter()
+        .next()
+        .map(|n| format!("{n} (through {name})"))
+}
+
+/// For `s.f()` where `s` ranges over a container (`for _, s := range h.subs`), while some
+/// function deletes from a container of that name without calling any of `names`
+/// itself: the note saying so.
+fn swept_at(pkg: &Context<'_>, sel: Node<'_>, names: &[&str], src: &str) -> Option<String> {
     let operand = flow::unparen(sel.child_by_field_name("operand")?);
     if operand.kind() != "identifier" {
         return None;
@@ -620,7 +677,7 @@ fn only_for_entries_left(
                 continue;
             }
             let calls_cancel = syntax::descendants_of_kind(func, "field_identifier")
-                .any(|n| text(n, fsrc) == field);
+                .any(|n| names.contains(&text(n, fsrc)));
             if !calls_cancel && dead_function(pkg, call, fsrc).is_none() {
                 return Some(format!(
                     "{sweeper} calls it only for the entries still in {cname}, and {} removes entries from {cname} without calling it",
@@ -1140,7 +1197,41 @@ func (p *Pool) Close() {
 	}
 }
 
+type Session struct {
+	ID     int
+	cancel context.CancelFunc
+}
+
+func (s *Session) Kick() { s.cancel() }
+
+type Manager struct {
+	ctx  context.Context
+	live map[int]*Session
+}
+
+func (m *Manager) Accept(id int) {
+	s := &Session{ID: id}
+	_, s.cancel = context.WithCancel(m.ctx)
+	m.live[id] = s
+}
+
+func (s *Session) close(m *Manager) { delete(m.live, s.ID) }
+
+func (m *Manager) Shutdown() {
+	live := make([]*Session, 0, len(m.live))
+	for _, s := range m.live {
+		live = append(live, s)
+	}
+	for _, s := range live {
+		s.Kick()
+	}
+}
+
 func Run(h *Hub, p *Pool) {
+	m := &Manager{}
+	m.Accept(1)
+	m.live[1].close(m)
+	m.Shutdown()
 	s := h.Subscribe(1)
 	h.Unsubscribe(s)
 	h.Close()
@@ -1152,6 +1243,8 @@ func Run(h *Hub, p *Pool) {
             expect![[r#"
                 hub.go:25 context-cancel-not-called [s.ctx] cancel function of context.WithCancel in (*Hub).Subscribe is stored in field "cancel" and (*Hub).Close calls it only for the entries still in subs, and (*Hub).Unsubscribe removes entries from subs without calling it, so the child context stays registered with its parent until the parent is canceled
                   evidence hub.go:25
+                hub.go:83 context-cancel-not-called [context.WithCancel] cancel function of context.WithCancel in (*Manager).Accept is stored in field "cancel" and (*Manager).Shutdown calls it only for the entries still in live, and (*Session).close removes entries from live without calling it (through Kick), so the child context stays registered with its parent until the parent is canceled
+                  evidence hub.go:83
             "#]],
         );
     }

@@ -219,6 +219,19 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
     }
     let decl = flow::declaring_ident(resp, src)?;
     if body_is_closed_or_handed_off(decl, b.stmt, src) {
+        if let Some((branch, exit)) = closed_only_in_a_branch(decl, b.stmt, src) {
+            let cond = branch
+                .child_by_field_name("condition")
+                .map(|c| one_line(text(c, src)))
+                .unwrap_or_default();
+            let message = format!(
+                "response \"{name}\" from {what} in {where_} is closed only when `{cond}`; the function returns at line {} without closing it: that path leaves its connection busy with its buffers and goroutines",
+                syntax::span(exit).start_line
+            );
+            let mut m = matched(pkg, file, call, name.to_string(), message);
+            m.declaration = Some(file.location(decl));
+            return Some(m);
+        }
         let exit = early_return_before_close(decl, b.stmt, err, src)?;
         let line = syntax::span(exit).start_line;
         let message = format!(
@@ -284,25 +297,80 @@ fn matched(
 fn body_is_closed_or_handed_off(decl: Node<'_>, stmt: Node<'_>, src: &str) -> bool {
     locals::references_after(decl, stmt, src)
         .into_iter()
-        .any(|r| {
-            let (chain, top) = locals::selector_chain(r, src);
-            match chain.as_slice() {
-                ["Body", "Close", ..] => true,
-                // `resp.Body.Read(p)` and the like keep it open.
-                ["Body", _, ..] => false,
-                ["Body"] => match locals::context(top, src) {
-                    Ctx::Arg(call) => {
-                        let callee = syntax::callee(call, src).unwrap_or("");
-                        !READERS.contains(&callee)
-                    }
-                    Ctx::Escapes => true,
-                    _ => false,
-                },
-                [] => matches!(locals::context(top, src), Ctx::Escapes | Ctx::Arg(_)),
-                // Fields such as StatusCode and Header.
-                _ => false,
+        .any(|r| closes(r, src))
+}
+
+/// Whether a reference to the response closes its body or hands the response or its
+/// body on.
+fn closes(r: Node<'_>, src: &str) -> bool {
+    let (chain, top) = locals::selector_chain(r, src);
+    match chain.as_slice() {
+        ["Body", "Close", ..] => true,
+        // `resp.Body.Read(p)` and the like keep it open.
+        ["Body", _, ..] => false,
+        ["Body"] => match locals::context(top, src) {
+            Ctx::Arg(call) => {
+                let callee = syntax::callee(call, src).unwrap_or("");
+                !READERS.contains(&callee)
             }
+            Ctx::Escapes => true,
+            _ => false,
+        },
+        [] => matches!(locals::context(top, src), Ctx::Escapes | Ctx::Arg(_)),
+        // Fields such as StatusCode and Header.
+        _ => false,
+    }
+}
+
+/// When every close of the body (or hand-off) is inside an `if` of the call's block whose
+/// branch ends the function (`if resp.StatusCode/100 != 2 { ...; resp.Body.Close();
+/// return err }`), the `if` and the `return` after it that leaves without closing: the
+/// path that does not take the branch, usually the success, keeps the body open.
+fn closed_only_in_a_branch<'t>(
+    decl: Node<'t>,
+    stmt: Node<'t>,
+    src: &str,
+) -> Option<(Node<'t>, Node<'t>)> {
+    let list = stmt.parent().filter(|p| p.kind() == "statement_list")?;
+    let func = syntax::enclosing_function(stmt);
+    let mut branches: Vec<Node<'t>> = Vec::new();
+    for r in locals::references_after(decl, stmt, src) {
+        if !closes(r, src) {
+            continue;
+        }
+        let top =
+            std::iter::successors(Some(r), |n| n.parent()).find(|n| n.parent() == Some(list))?;
+        if top.kind() != "if_statement" {
+            return None;
+        }
+        let block = [
+            top.child_by_field_name("consequence"),
+            top.child_by_field_name("alternative"),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|b| b.start_byte() <= r.start_byte() && r.end_byte() <= b.end_byte())?;
+        if block.kind() != "block" || !terminates(block, src) {
+            return None;
+        }
+        if !branches.contains(&top) {
+            branches.push(top);
+        }
+    }
+    let last = *branches.iter().max_by_key(|b| b.start_byte())?;
+    let hands_on = |r: Node<'_>| {
+        syntax::descendants_of_kind(r, "identifier").any(|i| {
+            flow::declaring_ident(i, src) == Some(decl)
+                && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
         })
+    };
+    let exit = flow::named(list)
+        .into_iter()
+        .filter(|s| s.start_byte() >= last.end_byte())
+        .flat_map(|s| syntax::descendants_of_kind(s, "return_statement").chain(std::iter::once(s)))
+        .filter(|r| r.kind() == "return_statement" && syntax::enclosing_function(*r) == func)
+        .find(|r| !hands_on(*r))?;
+    Some((last, exit))
 }
 
 /// A `return` between the call statement `stmt` and the statement of the same block
@@ -571,6 +639,67 @@ func Crawl(urls []string) {
                 client.go:64 http-body-not-closed [resp] response "resp" from http.Get in a loop in Crawl is never closed: each iteration leaves a connection busy with its buffers and goroutines
                   declared client.go:64
                   evidence client.go:64
+            "#]],
+        );
+    }
+
+    #[test]
+    fn closed_only_when_the_status_is_bad() {
+        // post closes only on a bad status; check closes in the branch and after it;
+        // fetch defers the close.
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- sink.go --
+package app
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+type Sink struct{ client *http.Client }
+
+func (s *Sink) post(req *http.Request) error {
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return errors.New(resp.Status)
+	}
+	return nil
+}
+
+func (s *Sink) check(req *http.Request) error {
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return errors.New(resp.Status)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func (s *Sink) fetch(req *http.Request) ([]byte, error) {
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+"#,
+            expect![[r#"
+                sink.go:12 http-body-not-closed [resp] response "resp" from s.client.Do in (*Sink).post is closed only when `resp.StatusCode/100!=2`; the function returns at line 21 without closing it: that path leaves its connection busy with its buffers and goroutines
+                  declared sink.go:12
+                  evidence sink.go:12
             "#]],
         );
     }
