@@ -507,24 +507,7 @@ impl Mapper {
             let loc = &profile.locations[li as usize];
             for (k, ln) in loc.lines.iter().enumerate() {
                 let func = &profile.functions[ln.function as usize];
-                let prefer = &cache.prefer;
-                let resolution = cache
-                    .frames
-                    .entry((li, k as u32))
-                    .or_insert_with(|| {
-                        self.is_workspace_frame(&func.name, &func.filename)
-                            .then(|| {
-                                self.resolve_with(
-                                    prefer,
-                                    &func.name,
-                                    &func.filename,
-                                    ln.line,
-                                    func.start_line,
-                                )
-                            })
-                    })
-                    .clone();
-                let Some(resolution) = resolution else {
+                let Some(resolution) = self.frame(profile, li, k, cache) else {
                     external.push(&func.name);
                     continue;
                 };
@@ -540,6 +523,36 @@ impl Mapper {
         None
     }
 
+    /// The resolution of the `k`-th line of location `li` (inlined frames first), `None`
+    /// for a frame outside the workspace; resolved once per profile through `cache`.
+    fn frame(
+        &self,
+        profile: &Profile,
+        li: u32,
+        k: usize,
+        cache: &mut FrameCache,
+    ) -> Option<Resolution> {
+        let ln = &profile.locations[li as usize].lines[k];
+        let func = &profile.functions[ln.function as usize];
+        let prefer = &cache.prefer;
+        cache
+            .frames
+            .entry((li, k as u32))
+            .or_insert_with(|| {
+                self.is_workspace_frame(&func.name, &func.filename)
+                    .then(|| {
+                        self.resolve_with(
+                            prefer,
+                            &func.name,
+                            &func.filename,
+                            ln.line,
+                            func.start_line,
+                        )
+                    })
+            })
+            .clone()
+    }
+
     /// The workspace line that called the innermost workspace frame of a stack (the next
     /// workspace frame out, placed on a current line): `device/session.go:54` for memory
     /// that `proto.NewReader` allocates when `NewSession` calls it. `None` when no
@@ -553,26 +566,8 @@ impl Mapper {
         let mut seen_inner = false;
         for &li in locs {
             let loc = &profile.locations[li as usize];
-            for (k, ln) in loc.lines.iter().enumerate() {
-                let func = &profile.functions[ln.function as usize];
-                let prefer = &cache.prefer;
-                let resolution = cache
-                    .frames
-                    .entry((li, k as u32))
-                    .or_insert_with(|| {
-                        self.is_workspace_frame(&func.name, &func.filename)
-                            .then(|| {
-                                self.resolve_with(
-                                    prefer,
-                                    &func.name,
-                                    &func.filename,
-                                    ln.line,
-                                    func.start_line,
-                                )
-                            })
-                    })
-                    .clone();
-                let Some(resolution) = resolution else {
+            for k in 0..loc.lines.len() {
+                let Some(resolution) = self.frame(profile, li, k, cache) else {
                     continue;
                 };
                 if !seen_inner {
