@@ -158,6 +158,14 @@ impl Rule for MapFieldNoDelete {
             if writes.is_empty() {
                 continue;
             }
+            // A map of maps grows in its inner maps (`v := t.viewers[doc]; v[session] =
+            // e`): those writes come first, where the entries are added.
+            let mut writes = writes;
+            let inner = inner_writes(idx, field.ty, field.name);
+            if !inner.is_empty() {
+                writes.retain(|w| !inner.iter().any(|i| i.1.id() == w.1.id()));
+                writes.splice(0..0, inner);
+            }
             if !idx.resets(&target).is_empty() {
                 continue;
             }
@@ -311,6 +319,86 @@ fn forgotten_index<'p>(
     None
 }
 
+/// Writes into the inner maps of a map-of-maps field through a local taken from it
+/// (`v := t.viewers[doc]` ... `v[session] = e`) in the methods of `ty`, unless the inner
+/// map is ever deleted from there (`delete(v, k)`, or `delete(t.viewers[doc], k)`).
+fn inner_writes<'p>(
+    idx: &PackageIndex<'p>,
+    ty: &str,
+    name: &str,
+) -> Vec<(usize, Node<'p>, Node<'p>)> {
+    let target = field_target(ty, name);
+    let from_field = |fi: usize, v: Node<'p>| {
+        let v = maps::unparen(v);
+        v.kind() == "index_expression"
+            && v.child_by_field_name("operand")
+                .and_then(|o| idx.resolve(fi, o))
+                .is_some_and(|t| t.same(&target))
+    };
+    let mut out = Vec::new();
+    let mut inner_deleted = false;
+    for methods in idx.methods.values() {
+        for &(fi, m) in methods {
+            if receiver_type(m, idx.src(fi)).map(|(t, _)| t) != Some(ty) {
+                continue;
+            }
+            let Some(body) = m.child_by_field_name("body") else {
+                continue;
+            };
+            for call in syntax::descendants_of_kind(body, "call_expression") {
+                let is_delete = call
+                    .child_by_field_name("function")
+                    .is_some_and(|f| idx.text(fi, f) == "delete");
+                let Some(first) = syntax::call_args(call).first().copied() else {
+                    continue;
+                };
+                if is_delete
+                    && (from_field(fi, first) || alias_of_inner(idx, fi, first, &from_field))
+                {
+                    inner_deleted = true;
+                }
+            }
+            for n in syntax::descendants_of_kind(body, "index_expression") {
+                let (Some(operand), Some(stmt)) =
+                    (n.child_by_field_name("operand"), write_statement(n))
+                else {
+                    continue;
+                };
+                if alias_of_inner(idx, fi, operand, &from_field) {
+                    out.push((fi, n, stmt));
+                }
+            }
+        }
+    }
+    if inner_deleted {
+        return Vec::new();
+    }
+    out.sort_by(|a, b| {
+        (idx.files[a.0].path(), a.1.start_byte()).cmp(&(idx.files[b.0].path(), b.1.start_byte()))
+    });
+    out
+}
+
+/// Whether `expr` is a local whose value is an element of the field (`v := t.viewers[doc]`).
+fn alias_of_inner<'p>(
+    idx: &PackageIndex<'p>,
+    fi: usize,
+    expr: Node<'p>,
+    from_field: &dyn Fn(usize, Node<'p>) -> bool,
+) -> bool {
+    let expr = maps::unparen(expr);
+    if expr.kind() != "identifier" {
+        return false;
+    }
+    let name = idx.text(fi, expr);
+    match maps::binding(expr, idx.src(fi)) {
+        maps::Binding::Local { decl } => {
+            maps::declared_value(decl, name, idx.src(fi)).is_some_and(|v| from_field(fi, v))
+        }
+        _ => false,
+    }
+}
+
 fn field_target(ty: &str, name: &str) -> Target {
     Target::Field {
         ty: Some(ty.to_string()),
@@ -407,6 +495,63 @@ func (r *Registry) Add(id string, gen int) {
                 registry/registry.go:19 map-field-no-delete [Registry.instances] map field "Registry.instances" is written in (*Registry).Add and nothing deletes from it
                   declared registry/registry.go:10
                   evidence registry/registry.go:16 registry/registry.go:17 registry/registry.go:19
+            "#]],
+        );
+    }
+
+    #[test]
+    fn maps_of_maps_grow_in_their_inner_maps() {
+        // Tracker adds to an inner map per document and never deletes from it: reported
+        // at the inner write. Rooms deletes from the inner map when a member leaves, so
+        // only its outer map (a key per room, never deleted) is reported, as before.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- presence.go --
+package presence
+
+type Entry struct{ Avatar []byte }
+
+type Tracker struct {
+	viewers map[string]map[string]*Entry
+}
+
+func (t *Tracker) Join(doc, session string) {
+	e := &Entry{Avatar: make([]byte, 16<<10)}
+	v := t.viewers[doc]
+	if v == nil {
+		v = make(map[string]*Entry)
+		t.viewers[doc] = v
+	}
+	v[session] = e
+}
+
+type Rooms struct {
+	members map[string]map[string]*Entry
+}
+
+func (r *Rooms) Join(room, who string) {
+	m := r.members[room]
+	if m == nil {
+		m = make(map[string]*Entry)
+		r.members[room] = m
+	}
+	m[who] = &Entry{}
+}
+
+func (r *Rooms) Leave(room, who string) {
+	m := r.members[room]
+	delete(m, who)
+}
+"#,
+            expect![[r#"
+                presence.go:16 map-field-no-delete [Tracker.viewers] map field "Tracker.viewers" is written in (*Tracker).Join and nothing deletes from it
+                  declared presence.go:6
+                  related presence.go:14 also written in (*Tracker).Join
+                  evidence presence.go:10 presence.go:13 presence.go:14 presence.go:16
+                presence.go:27 map-field-no-delete [Rooms.members] map field "Rooms.members" is written in (*Rooms).Join and nothing deletes from it
+                  declared presence.go:20
+                  evidence presence.go:26 presence.go:27
             "#]],
         );
     }
