@@ -615,14 +615,7 @@ impl<'a> HeapView<'a> {
     }
 
     fn line_value(&self, file: &Path, line: u32) -> i64 {
-        self.by_file
-            .get(file)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.evidence.lines[i])
-            .filter(|l| l.line == line)
-            .map(|l| l.values.last().map_or(0, |v| v[self.idx]))
-            .sum()
+        self.last_values(file, line).map_or(0, |v| v[self.idx])
     }
 
     /// How many standard errors of the heap profile's sampling separate the line's first

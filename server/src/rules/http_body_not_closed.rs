@@ -358,18 +358,12 @@ fn closed_only_in_a_branch<'t>(
         }
     }
     let last = *branches.iter().max_by_key(|b| b.start_byte())?;
-    let hands_on = |r: Node<'_>| {
-        syntax::descendants_of_kind(r, "identifier").any(|i| {
-            flow::declaring_ident(i, src) == Some(decl)
-                && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
-        })
-    };
     let exit = flow::named(list)
         .into_iter()
         .filter(|s| s.start_byte() >= last.end_byte())
         .flat_map(|s| syntax::descendants_of_kind(s, "return_statement").chain(std::iter::once(s)))
         .filter(|r| r.kind() == "return_statement" && syntax::enclosing_function(*r) == func)
-        .find(|r| !hands_on(*r))?;
+        .find(|r| !hands_on(*r, decl, src))?;
     Some((last, exit))
 }
 
@@ -419,21 +413,23 @@ fn early_return_before_close<'t>(
                 continue;
             }
         }
-        // A return that hands on the response or its body is the caller's to close.
-        let hands_on = |r: Node<'_>| {
-            syntax::descendants_of_kind(r, "identifier").any(|i| {
-                flow::declaring_ident(i, src) == Some(decl)
-                    && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
-            })
-        };
         let exit = syntax::descendants_of_kind(s, "return_statement")
             .filter(|r| syntax::enclosing_function(*r) == func)
-            .find(|r| !hands_on(*r));
+            .find(|r| !hands_on(*r, decl, src));
         if exit.is_some() {
             return exit;
         }
     }
     None
+}
+
+/// Whether a `return` hands on the response bound by `decl` or its body: the caller's to
+/// close then.
+fn hands_on(ret: Node<'_>, decl: Node<'_>, src: &str) -> bool {
+    syntax::descendants_of_kind(ret, "identifier").any(|i| {
+        flow::declaring_ident(i, src) == Some(decl)
+            && matches!(locals::selector_chain(i, src).0.as_slice(), [] | ["Body"])
+    })
 }
 
 /// Whether a block always ends the function or the iteration.

@@ -346,9 +346,7 @@ fn inner_writes<'p>(
                 continue;
             };
             for call in syntax::descendants_of_kind(body, "call_expression") {
-                let is_delete = call
-                    .child_by_field_name("function")
-                    .is_some_and(|f| idx.text(fi, f) == "delete");
+                let is_delete = idx.is_builtin_call(fi, call, "delete");
                 let Some(first) = syntax::call_args(call).first().copied() else {
                     continue;
                 };

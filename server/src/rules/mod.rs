@@ -432,37 +432,6 @@ pub fn run(
     out
 }
 
-/// The same finding seen from a second line that takes part in it: the cut of a
-/// substring kept by a store on another line (the copy goes at the cut), the `go`
-/// statement of a goroutine that blocks on another line. The copy carries `prefix`
-/// before the message and relates the original line with `here`. `None` when `at` is on
-/// the finding's line or `out` already has this rule's finding there.
-pub(crate) fn also_at(
-    m: &Match,
-    at: Location,
-    prefix: &str,
-    here: &str,
-    out: &[Match],
-) -> Option<Match> {
-    let line = |l: &Location| (l.file.clone(), l.span.start_line);
-    if line(&at) == line(&m.location)
-        || out
-            .iter()
-            .any(|o| o.rule == m.rule && line(&o.location) == line(&at))
-    {
-        return None;
-    }
-    let mut c = m.clone();
-    c.message = format!("{prefix}: {}", m.message);
-    c.related.retain(|r| line(&r.location) != line(&at));
-    c.related.push(Related {
-        location: m.location.clone(),
-        message: here.to_string(),
-    });
-    c.location = at;
-    Some(c)
-}
-
 #[cfg(test)]
 mod registry_tests {
     use super::*;

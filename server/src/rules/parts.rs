@@ -488,3 +488,36 @@ pub(crate) fn passing_call<'p>(d: &DistantCut<'p>) -> Option<(&'p SourceFile, No
     let (f, call) = d.up?;
     (function_of(call) == function_of(d.slice)).then(|| (f, syntax::statement_of(call)))
 }
+
+/// Pushes a finding kept at a store and, when the `noun` (substring, sub-slice) was cut
+/// on another line, the same finding at the cut: both lines take part, and the copy goes
+/// at the cut. The copy relates the store; none is added when `out` already has this
+/// rule's finding on the cut line.
+pub(crate) fn push_with_cut(
+    m: super::Match,
+    cut: Option<super::Location>,
+    noun: &str,
+    out: &mut Vec<super::Match>,
+) {
+    let line = |l: &super::Location| (l.file.clone(), l.span.start_line);
+    let at_cut = cut
+        .filter(|c| {
+            line(c) != line(&m.location)
+                && !out
+                    .iter()
+                    .any(|o| o.rule == m.rule && line(&o.location) == line(c))
+        })
+        .map(|c| {
+            let mut copy = m.clone();
+            copy.message = format!("the {noun} cut here is kept: {}", m.message);
+            copy.related.retain(|r| line(&r.location) != line(&c));
+            copy.related.push(super::Related {
+                location: m.location.clone(),
+                message: format!("the {noun} is kept here"),
+            });
+            copy.location = c;
+            copy
+        });
+    out.push(m);
+    out.extend(at_cut);
+}

@@ -91,25 +91,13 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
     }
     let name = syntax::text(operand, src);
     for sink in sinks {
-        push_with_cut(
+        parts::push_with_cut(
             make_match(pkg, ctx, &buffer, name, &sink, None),
-            ctx.loc(slice),
+            Some(ctx.loc(slice)),
+            "sub-slice",
             out,
         );
     }
-}
-
-/// Pushes a match and, when the cut is on another line, the same finding at the cut.
-fn push_with_cut(m: Match, cut: Location, out: &mut Vec<Match>) {
-    let at_cut = super::also_at(
-        &m,
-        cut,
-        "the sub-slice cut here is kept",
-        "the sub-slice is kept here",
-        out,
-    );
-    out.push(m);
-    out.extend(at_cut);
 }
 
 /// A sub-slice cut in a helper and stored by another function (see [`parts`]): reported
@@ -151,13 +139,14 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         m.fixes = clone_fix(pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
             .into_iter()
             .collect();
-        push_with_cut(m, cctx.loc(d.slice), out);
+        parts::push_with_cut(m, Some(cctx.loc(d.slice)), "sub-slice", out);
         return;
     }
     let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
-    push_with_cut(
+    parts::push_with_cut(
         make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut)),
-        cctx.loc(d.slice),
+        Some(cctx.loc(d.slice)),
+        "sub-slice",
         out,
     );
 }

@@ -199,23 +199,8 @@ fn report(
         // A slice expression is the cut itself; a use of a Split element or a Cut
         // result is not.
         let cut = matches!(part, Part::Slice).then(|| ctx.loc(value));
-        push_with_cut(m, cut, out);
+        parts::push_with_cut(m, cut, "substring", out);
     }
-}
-
-/// Pushes a match and, when the cut is on another line, the same finding at the cut.
-fn push_with_cut(m: Match, cut: Option<Location>, out: &mut Vec<Match>) {
-    let at_cut = cut.and_then(|c| {
-        super::also_at(
-            &m,
-            c,
-            "the substring cut here is kept",
-            "the substring is kept here",
-            out,
-        )
-    });
-    out.push(m);
-    out.extend(at_cut);
 }
 
 /// A substring cut in a helper and stored by another function (see [`parts`]): reported
@@ -264,7 +249,7 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         );
         super::subslice_retains_backing_array::passed_on(&mut m, &cctx, stmt, d);
         m.fixes = clone_fix(pkg, &cctx, slice).into_iter().collect();
-        push_with_cut(m, Some(cctx.loc(slice)), out);
+        parts::push_with_cut(m, Some(cctx.loc(slice)), "substring", out);
         return;
     }
     let cut = (cctx.loc(slice), flow::function_label(slice, cctx.src));
@@ -278,7 +263,7 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         &sites,
         Some(cut),
     );
-    push_with_cut(m, Some(cctx.loc(slice)), out);
+    parts::push_with_cut(m, Some(cctx.loc(slice)), "substring", out);
 }
 
 /// The match for a substring of `parent_name` stored at `sink` (in `ctx`'s file); `cut`

@@ -1680,16 +1680,8 @@ pub(crate) mod maps {
             match value.kind() {
                 "composite_literal" => {
                     out.push(self.location(fi, value));
-                    if let Some(body) = value.child_by_field_name("body") {
-                        for el in named(body) {
-                            let v = match el.kind() {
-                                "keyed_element" => el.child_by_field_name("value"),
-                                _ => Some(el),
-                            };
-                            if let Some(v) = v.and_then(|v| v.named_child(0).or(Some(v))) {
-                                self.alloc_depth(fi, v, out, depth + 1, seen);
-                            }
-                        }
+                    for v in element_values(value) {
+                        self.alloc_depth(fi, v, out, depth + 1, seen);
                     }
                 }
                 "unary_expression" => {
@@ -1721,18 +1713,8 @@ pub(crate) mod maps {
                                 // (`&Lobby{chat: NewChatLog()}`) allocate in their own
                                 // bodies.
                                 for lit in syntax::descendants_of_kind(body, "composite_literal") {
-                                    let Some(elements) = lit.child_by_field_name("body") else {
-                                        continue;
-                                    };
-                                    for el in named(elements) {
-                                        let v = match el.kind() {
-                                            "keyed_element" => el.child_by_field_name("value"),
-                                            _ => Some(el),
-                                        };
-                                        let v = v.and_then(|v| v.named_child(0).or(Some(v)));
-                                        if let Some(v) =
-                                            v.filter(|v| unparen(*v).kind() == "call_expression")
-                                        {
+                                    for v in element_values(lit) {
+                                        if unparen(v).kind() == "call_expression" {
                                             self.alloc_depth(*cf, v, out, depth + 1, seen);
                                         }
                                     }
@@ -2032,6 +2014,23 @@ pub(crate) mod maps {
 
     /// The value a declaring statement gives `name` (`x := v`, `var x = v`, `x, err :=
     /// f()` gives the call).
+    /// The values of a composite literal's elements (`v` of `k: v`, or the element).
+    fn element_values(lit: Node<'_>) -> Vec<Node<'_>> {
+        let Some(body) = lit.child_by_field_name("body") else {
+            return Vec::new();
+        };
+        named(body)
+            .into_iter()
+            .filter_map(|el| {
+                let v = match el.kind() {
+                    "keyed_element" => el.child_by_field_name("value"),
+                    _ => Some(el),
+                };
+                v.and_then(|v| v.named_child(0).or(Some(v)))
+            })
+            .collect()
+    }
+
     pub(crate) fn declared_value<'t>(decl: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
         let (lhs, rhs) = match decl.kind() {
             "short_var_declaration" => (
