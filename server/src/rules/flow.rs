@@ -2067,42 +2067,60 @@ pub(crate) fn calls_from_other_packages(
         let Some(other) = cx.other_package(&path) else {
             continue;
         };
-        let quals: Vec<Option<&str>> = other
-            .program_files()
-            .map(|f| import_name(f.tree.root_node(), &f.text, &cx.import_path))
-            .collect();
-        if quals.iter().all(Option::is_none) {
-            continue;
-        }
-        for (file, qual) in other.program_files().zip(&quals) {
-            let fsrc: &str = &file.text;
-            if !method && qual.is_none() {
-                continue;
-            }
-            for call in syntax::descendants_of_kind(file.tree.root_node(), "call_expression") {
-                let Some(f) = call.child_by_field_name("function").map(unparen) else {
-                    continue;
-                };
-                if f.kind() != "selector_expression"
-                    || f.child_by_field_name("field")
-                        .is_none_or(|fl| syntax::text(fl, fsrc) != name)
-                {
-                    continue;
-                }
-                let qualified = f
-                    .child_by_field_name("operand")
-                    .map(unparen)
-                    .is_some_and(|o| {
-                        o.kind() == "identifier"
-                            && Some(syntax::text(o, fsrc)) == *qual
-                            && resolve_ident(o, fsrc).is_none()
-                    });
-                if qualified != method && !visit(&other, file, call) {
-                    return;
-                }
+        for (file, call) in calls_into(&other, &cx.import_path, name, method) {
+            if !visit(&other, file, call) {
+                return;
             }
         }
     }
+}
+
+/// The calls in `other`'s program files of the function or method `name` of the package
+/// `path`: `pkg.name(...)` in a file importing it for a function, `x.name(...)` (not
+/// qualified by an import) in a package importing it for a method.
+pub(crate) fn calls_into<'o>(
+    other: &'o Package,
+    path: &str,
+    name: &str,
+    method: bool,
+) -> Vec<(&'o SourceFile, Node<'o>)> {
+    let quals: Vec<Option<&str>> = other
+        .program_files()
+        .map(|f| import_name(f.tree.root_node(), &f.text, path))
+        .collect();
+    let mut out = Vec::new();
+    if quals.iter().all(Option::is_none) {
+        return out;
+    }
+    for (file, qual) in other.program_files().zip(&quals) {
+        let fsrc: &str = &file.text;
+        if !method && qual.is_none() {
+            continue;
+        }
+        for call in syntax::descendants_of_kind(file.tree.root_node(), "call_expression") {
+            let Some(f) = call.child_by_field_name("function").map(unparen) else {
+                continue;
+            };
+            if f.kind() != "selector_expression"
+                || f.child_by_field_name("field")
+                    .is_none_or(|fl| syntax::text(fl, fsrc) != name)
+            {
+                continue;
+            }
+            let qualified = f
+                .child_by_field_name("operand")
+                .map(unparen)
+                .is_some_and(|o| {
+                    o.kind() == "identifier"
+                        && Some(syntax::text(o, fsrc)) == *qual
+                        && resolve_ident(o, fsrc).is_none()
+                });
+            if qualified != method {
+                out.push((file, call));
+            }
+        }
+    }
+    out
 }
 
 /// For a value that is a parameter of a function or method (`func (m *Memo) Put(k K, v

@@ -240,10 +240,22 @@ impl<'p> Context<'p> {
             .clone()
     }
 
+    /// Whether `import_path` is a package of the workspace (from the file summaries).
+    pub(crate) fn workspace_has(&self, import_path: &str) -> bool {
+        self.workspace
+            .is_some_and(|(ws, _)| !ws.package(import_path).is_empty())
+    }
+
     /// The import paths of the other workspace packages whose program files call
     /// something named `name` (`name(...)`, `x.name(...)`), from the file summaries,
     /// without parsing; a superset of the packages that call a given function `name`.
     pub(crate) fn packages_calling(&self, name: &str) -> Vec<String> {
+        self.packages_calling_outside(name, &self.pkg.import_path)
+    }
+
+    /// [`Context::packages_calling`] for a function of the package `path`, which may be
+    /// another package than the context's: the workspace packages other than `path`.
+    pub(crate) fn packages_calling_outside(&self, name: &str, path: &str) -> Vec<String> {
         let Some((ws, _)) = self.workspace else {
             return Vec::new();
         };
@@ -251,7 +263,7 @@ impl<'p> Context<'p> {
         let mut out: Vec<String> = ws
             .files()
             .filter(|f| !f.is_test && !f.is_generated && !f.is_vendor)
-            .filter(|f| f.import_path != self.pkg.import_path)
+            .filter(|f| f.import_path != path)
             .filter(|f| {
                 f.ops.iter().any(|o| {
                     o.kind == crate::source::model::OpKind::Call

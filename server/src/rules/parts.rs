@@ -11,55 +11,113 @@
 //! package), results (to every `return` of the callee) and `strings`/`bytes` trims, to
 //! the slice expressions the stored value may be. Each rule then checks the cut's
 //! parent (a large buffer, a made string) with its own origin analysis.
+//!
+//! The walk crosses into the other packages of the workspace: down into what a call of
+//! another package's function returns (`analysis.Preview(body, n)` returning
+//! `text[:cut]`), and up from a parameter of an exported function to its callers in the
+//! packages that call it. Those packages are loaded on demand ([`reachable_packages`]):
+//! a first walk names the packages it would enter, they are loaded, and the walk runs
+//! again, up to [`MAX_PACKAGE_ROUNDS`] times.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
 
 use tree_sitter::Node;
 
 use super::flow::{self, BindKind, Sink, SinkKind, Target};
 use super::syntax::{self, ancestors};
-use super::{Package, SourceFile};
+use super::{Context, Package, SourceFile};
 
 /// How many steps (locals, fields, calls) a stored value is followed back.
 const MAX_STEPS: usize = 8;
 
+/// How many times the walk loads the packages it reached and runs again.
+const MAX_PACKAGE_ROUNDS: usize = 3;
+
 /// A store into a long-lived container and the slice expression its value may be.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DistantCut<'p> {
-    /// The file of the store.
+    /// The file of the store (in the checked package).
     pub store_file: &'p SourceFile,
     /// The store; `sink.value` is the stored expression (a field of a stored literal,
     /// an appended element, a map key or value).
     pub sink: Sink<'p>,
-    /// The file of the cut.
+    /// The package and file of the cut: the checked package or another one of the
+    /// workspace.
+    pub cut_pkg: &'p Package,
     pub cut_file: &'p SourceFile,
     /// The slice expression, in another function than the store.
     pub slice: Node<'p>,
     /// The call through which the walk entered the cut's function from the store's
     /// side (its result was followed to the cut), when it did: the cut's parameters are
     /// that call's arguments on this path.
-    pub via: Option<(&'p SourceFile, Node<'p>)>,
+    pub via: Call<'p>,
     /// The last call the walk went up through (from a parameter to a caller's
     /// argument): when the cut is in that call's function and no call was entered since,
     /// the cut leaves its function at this call.
-    pub up: Option<(&'p SourceFile, Node<'p>)>,
+    pub up: Call<'p>,
+}
+
+/// The other workspace packages the backward walk from the checked package's stores
+/// enters: packages whose functions' results are stored, packages whose callers pass
+/// what is stored. Each is loaded once (through the context's cache).
+pub(crate) fn reachable_packages(cx: &Context<'_>) -> Vec<Arc<Package>> {
+    let mut loaded: Vec<Arc<Package>> = Vec::new();
+    let mut tried: HashSet<String> = HashSet::new();
+    for _ in 0..MAX_PACKAGE_ROUNDS {
+        let wanted = walk(cx, &loaded).1;
+        let mut grew = false;
+        for path in wanted {
+            if tried.insert(path.clone()) {
+                if let Some(p) = cx.other_package(&path) {
+                    loaded.push(p);
+                    grew = true;
+                }
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    loaded
 }
 
 /// Every store of the package's program files into a long-lived container whose value
-/// may be a slice expression cut in another function. Stores that run once (in `init`,
-/// at start-up) are left out, as the forward walk leaves them out.
-pub(crate) fn distant_cuts(pkg: &Package) -> Vec<DistantCut<'_>> {
+/// may be a slice expression cut in another function, of this package or of one of
+/// `others` (from [`reachable_packages`]). Stores that run once (in `init`, at
+/// start-up) are left out, as the forward walk leaves them out.
+pub(crate) fn distant_cuts<'p>(
+    cx: &'p Context<'_>,
+    others: &'p [Arc<Package>],
+) -> Vec<DistantCut<'p>> {
+    walk(cx, others).0
+}
+
+/// The backward walk from every store of the checked package, through it and `others`;
+/// also the import paths of the workspace packages it would have entered.
+fn walk<'p>(
+    cx: &'p Context<'_>,
+    others: &'p [Arc<Package>],
+) -> (Vec<DistantCut<'p>>, BTreeSet<String>) {
+    let pkg: &'p Package = cx;
+    let mut pkgs: Vec<&'p Package> = vec![pkg];
+    pkgs.extend(others.iter().map(|a| &**a));
     let mut out = Vec::new();
+    let mut back = Back {
+        cx,
+        pkgs,
+        seen: HashSet::new(),
+        cuts: Vec::new(),
+        wanted: BTreeSet::new(),
+        written: HashSet::new(),
+    };
     for file in pkg.program_files() {
         for sink in stores(pkg, file) {
-            let mut back = Back {
-                pkg,
-                seen: HashSet::new(),
-                cuts: Vec::new(),
-            };
+            back.seen.clear();
+            back.written.clear();
             back.value(file, sink.value, None, (None, None), 0);
             let store_fn = function_of(sink.stmt);
-            for (cut_file, slice, (via, up)) in back.cuts {
+            for (cut_file, slice, (via, up)) in std::mem::take(&mut back.cuts) {
                 if store_fn.is_some() && function_of(slice) == store_fn {
                     // Within one function the forward walk reports it.
                     continue;
@@ -67,6 +125,7 @@ pub(crate) fn distant_cuts(pkg: &Package) -> Vec<DistantCut<'_>> {
                 out.push(DistantCut {
                     store_file: file,
                     sink,
+                    cut_pkg: back.pkg_of(cut_file),
                     cut_file,
                     slice,
                     via,
@@ -75,7 +134,16 @@ pub(crate) fn distant_cuts(pkg: &Package) -> Vec<DistantCut<'_>> {
             }
         }
     }
-    out
+    (out, back.wanted)
+}
+
+/// The package among `pkgs` a file belongs to (the first, the checked package, when
+/// none).
+fn package_of<'p>(pkgs: &[&'p Package], file: &SourceFile) -> &'p Package {
+    pkgs.iter()
+        .copied()
+        .find(|p| p.files.iter().any(|f| std::ptr::eq(f, file)))
+        .unwrap_or(pkgs[0])
 }
 
 /// The innermost function (declaration or literal) around a node, by node id.
@@ -193,22 +261,167 @@ fn keyed_value<'t>(lit: Node<'t>, field: &str, src: &str) -> Option<Node<'t>> {
     })
 }
 
+/// The values a file writes to fields named `field`: `x.field = v` and `T{field: v}`;
+/// with a struct type `ty`, not into literals of another type or through a local of
+/// another evident type.
+fn writes_of_field<'t>(file: &'t SourceFile, field: &str, ty: Option<&str>) -> Vec<Node<'t>> {
+    let src: &str = &file.text;
+    let other_type = |t: Option<String>| matches!((ty, t), (Some(a), Some(b)) if a != b);
+    let mut out = Vec::new();
+    for n in syntax::descendants(file.tree.root_node()) {
+        match n.kind() {
+            "keyed_element" => {
+                let key = n.child_by_field_name("key");
+                // The literal's type; for an element literal with the type elided
+                // (`[]T{{...}}`), the element type of the enclosing literal.
+                let lit_type = ancestors(n)
+                    .take_while(|a| {
+                        matches!(
+                            a.kind(),
+                            "literal_value" | "literal_element" | "composite_literal"
+                        )
+                    })
+                    .find(|a| a.kind() == "composite_literal")
+                    .and_then(|l| l.child_by_field_name("type"))
+                    .and_then(|t| type_name(syntax::text(t, src)));
+                if key.is_some_and(|k| syntax::text(k, src).trim() == field)
+                    && !other_type(lit_type)
+                {
+                    if let Some(v) = n.child_by_field_name("value") {
+                        out.extend(flow::named(v).into_iter().next().or(Some(v)));
+                    }
+                }
+            }
+            "assignment_statement" if flow::operator(n, src) == "=" => {
+                let left = flow::items(n.child_by_field_name("left"));
+                let right = flow::items(n.child_by_field_name("right"));
+                for (i, l) in left.iter().enumerate() {
+                    let l = flow::unparen(*l);
+                    let operand_type = l
+                        .child_by_field_name("operand")
+                        .map(flow::unparen)
+                        .and_then(|o| flow::resolve_ident(o, src))
+                        .and_then(|b| declared_type(&b, src));
+                    if l.kind() == "selector_expression"
+                        && l.child_by_field_name("field")
+                            .is_some_and(|f| syntax::text(f, src) == field)
+                        && !other_type(operand_type)
+                    {
+                        if let (Some(v), false) = flow::pair(&left, &right, i) {
+                            out.push(v);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The struct type name a type expression names: `Sample` for `*parse.Sample`, `T`,
+/// `[]*T` (the element); `None` for anything else (maps, funcs, generics).
+fn type_name(t: &str) -> Option<String> {
+    let t = t.trim();
+    let t = t
+        .rsplit(']')
+        .next()
+        .unwrap_or(t)
+        .trim()
+        .trim_start_matches('*');
+    let t = t.rsplit('.').next().unwrap_or(t).trim();
+    (!t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| t.to_string())
+}
+
+/// The struct type of a local, when evident: its declared type or its `T{...}`/`&T{...}`
+/// initializer.
+fn declared_type(b: &flow::Binding<'_>, src: &str) -> Option<String> {
+    if let Some(t) = b.ty {
+        return type_name(syntax::text(t, src));
+    }
+    if b.multi || b.kind != BindKind::ShortVar && b.kind != BindKind::Var {
+        return None;
+    }
+    let v = flow::unparen(b.value?);
+    let lit = match v.kind() {
+        "unary_expression" => flow::unparen(v.child_by_field_name("operand")?),
+        _ => v,
+    };
+    (lit.kind() == "composite_literal")
+        .then(|| lit.child_by_field_name("type"))
+        .flatten()
+        .and_then(|t| type_name(syntax::text(t, src)))
+}
+
+/// The element type of a range variable's container, when evident: a local or parameter
+/// declared `[]T` (or `map[K]T`), or a field declared so in the package's structs.
+fn element_type(pkg: &Package, b: &flow::Binding<'_>, src: &str) -> Option<String> {
+    if b.index != 1 {
+        return None;
+    }
+    let range = flow::unparen(b.value?);
+    let ty = match range.kind() {
+        "identifier" => {
+            let rb = flow::resolve_ident(range, src)?;
+            syntax::text(rb.ty?, src).to_string()
+        }
+        "selector_expression" => {
+            let field = syntax::text(range.child_by_field_name("field")?, src);
+            let mut types = pkg.files.iter().flat_map(|f| {
+                f.summary
+                    .structs
+                    .iter()
+                    .flat_map(|st| st.fields.iter())
+                    .filter(|fd| fd.name == field)
+                    .map(|fd| fd.type_text.clone())
+                    .collect::<Vec<_>>()
+            });
+            let ty = types.next()?;
+            if types.next().is_some() {
+                return None;
+            }
+            ty
+        }
+        _ => return None,
+    };
+    (ty.starts_with("[]") || ty.starts_with("map[")).then(|| type_name(&ty))?
+}
+
 /// The backward walk.
-struct Back<'p> {
-    pkg: &'p Package,
+struct Back<'p, 'c> {
+    cx: &'p Context<'c>,
+    /// The checked package first, then the other packages loaded for the walk.
+    pkgs: Vec<&'p Package>,
     /// (node id, field) pairs already followed.
     seen: HashSet<(usize, Option<String>)>,
     cuts: Vec<(&'p SourceFile, Node<'p>, Path<'p>)>,
+    /// Import paths of workspace packages the walk would enter but that are not loaded.
+    wanted: BTreeSet<String>,
+    /// (package, field) pairs whose writes were followed ([`Back::field_writes`]).
+    written: HashSet<(String, String)>,
 }
 
-/// A call and its file.
-type Call<'p> = Option<(&'p SourceFile, Node<'p>)>;
+/// A call and its package and file.
+pub(crate) type Call<'p> = Option<(&'p Package, &'p SourceFile, Node<'p>)>;
 
 /// The call a walk entered the current function through, and the last call it went up
 /// through, if any.
 type Path<'p> = (Call<'p>, Call<'p>);
 
-impl<'p> Back<'p> {
+impl<'p> Back<'p, '_> {
+    fn pkg_of(&self, file: &SourceFile) -> &'p Package {
+        package_of(&self.pkgs, file)
+    }
+
+    /// A loaded package by import path; remembers it as wanted when it is not loaded.
+    fn package(&mut self, path: &str) -> Option<&'p Package> {
+        let found = self.pkgs.iter().copied().find(|p| p.import_path == path);
+        if found.is_none() {
+            self.wanted.insert(path.to_string());
+        }
+        found
+    }
+
     /// What `expr` (or its `field`, when given) may be.
     fn value(
         &mut self,
@@ -264,10 +477,19 @@ impl<'p> Back<'p> {
                     }
                 }
             }
-            ("composite_literal", Some(f)) => {
-                if let Some(v) = keyed_value(expr, f, src) {
-                    self.value(file, v, None, via, steps + 1);
+            ("composite_literal", Some(f)) => match keyed_value(expr, f, src) {
+                Some(v) => self.value(file, v, None, via, steps + 1),
+                // Set after the literal was made (`x := &T{}; ...; x.f = v` elsewhere).
+                None => {
+                    let ty = expr
+                        .child_by_field_name("type")
+                        .and_then(|t| type_name(syntax::text(t, src)));
+                    self.field_writes(file, f, ty.as_deref(), steps)
                 }
+            },
+            ("unary_expression", Some(f)) if flow::operator(expr, src) == "<-" => {
+                // Received from a channel: what is written to the field anywhere.
+                self.field_writes(file, f, None, steps);
             }
             ("unary_expression", Some(_)) if flow::operator(expr, src) == "&" => {
                 if let Some(o) = expr.child_by_field_name("operand") {
@@ -301,15 +523,49 @@ impl<'p> Back<'p> {
                     return;
                 };
                 if func.kind() == "func_literal" {
+                    if let Some(f) = field {
+                        let ty = b.ty.and_then(|t| type_name(syntax::text(t, src)));
+                        self.field_writes(file, f, ty.as_deref(), steps);
+                    }
                     return;
                 }
-                for (cf, call) in flow::callers(self.pkg, func, src) {
+                let own = self.pkg_of(file);
+                let mut calls: Vec<(&'p Package, &'p SourceFile, Node<'p>)> =
+                    flow::callers(own, func, src)
+                        .into_iter()
+                        .map(|(cf, call)| (own, cf, call))
+                        .collect();
+                // An exported function's callers in the other packages.
+                if let Some(name) = syntax::function_name(func, src)
+                    .filter(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+                {
+                    let method = func.kind() == "method_declaration";
+                    for path in self.cx.packages_calling_outside(name, &own.import_path) {
+                        if let Some(p) = self.package(&path) {
+                            for (cf, call) in flow::calls_into(p, &own.import_path, name, method) {
+                                calls.push((p, cf, call));
+                            }
+                        }
+                    }
+                }
+                for (cp, cf, call) in calls {
                     if let Some(arg) = syntax::call_args(call).get(pos).copied() {
                         if arg.kind() != "variadic_argument" {
                             // Up to the callers: no entry call there.
-                            self.value(cf, arg, field, (None, Some((cf, call))), steps + 1);
+                            self.value(cf, arg, field, (None, Some((cp, cf, call))), steps + 1);
                         }
                     }
+                }
+            }
+            BindKind::Range | BindKind::Receive | BindKind::TypeSwitch => {
+                // An element of a container or a received value: what is written to the
+                // field anywhere.
+                if let Some(f) = field {
+                    let ty = match b.kind {
+                        BindKind::Range => element_type(self.pkg_of(file), &b, src),
+                        _ => None,
+                    };
+                    self.field_writes(file, f, ty.as_deref(), steps);
                 }
             }
             BindKind::ShortVar | BindKind::Var => {
@@ -372,6 +628,38 @@ impl<'p> Back<'p> {
         }
     }
 
+    /// The values written to a field named `field` where the walk cannot follow the
+    /// object it is read from (a range element, a received value, an object filled after
+    /// its literal): `x.field = v` and `T{field: v}` in the package of `file` and, for an
+    /// exported field, in the workspace packages `file` imports (where its type may be
+    /// declared and filled). Without types, every struct with a field of that name counts,
+    /// unless the object's struct type `ty` is evident: then literals of other types and
+    /// writes through locals of other types are left out.
+    fn field_writes(&mut self, file: &'p SourceFile, field: &str, ty: Option<&str>, steps: usize) {
+        if steps >= MAX_STEPS {
+            return;
+        }
+        let mut pkgs = vec![self.pkg_of(file)];
+        if field.starts_with(|c: char| c.is_ascii_uppercase()) {
+            for (_, path) in flow::imports(file) {
+                if self.cx.workspace_has(&path) {
+                    pkgs.extend(self.package(&path));
+                }
+            }
+        }
+        for p in pkgs {
+            let key = format!("{field} {}", ty.unwrap_or(""));
+            if !self.written.insert((p.import_path.clone(), key)) {
+                continue;
+            }
+            for f in p.program_files() {
+                for v in writes_of_field(f, field, ty) {
+                    self.value(f, v, None, (None, None), steps + 1);
+                }
+            }
+        }
+    }
+
     /// The `index`-th result of a call of a package function or method: what its
     /// `return` statements give there.
     fn result(
@@ -389,22 +677,29 @@ impl<'p> Back<'p> {
         let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
             return;
         };
+        let own = self.pkg_of(file);
         let decls: Vec<(&'p SourceFile, Node<'p>)> = match callee.kind() {
             "identifier" => {
                 let name = syntax::text(callee, src);
                 if flow::resolve_ident(callee, src).is_some() {
                     return;
                 }
-                flow::package_function(self.pkg, name).into_iter().collect()
+                flow::package_function(own, name).into_iter().collect()
             }
             "selector_expression" => {
-                if flow::FileCtx::new(file).qualified(call).is_some() {
-                    return;
+                if let Some((path, name)) = flow::FileCtx::new(file).qualified(call) {
+                    // `pkg.F(...)` of another workspace package.
+                    let (path, name) = (path.to_string(), name.to_string());
+                    match self.package(&path) {
+                        Some(p) => flow::package_function(p, &name).into_iter().collect(),
+                        None => return,
+                    }
+                } else {
+                    let Some(f) = callee.child_by_field_name("field") else {
+                        return;
+                    };
+                    flow::package_methods(own, syntax::text(f, src))
                 }
-                let Some(f) = callee.child_by_field_name("field") else {
-                    return;
-                };
-                flow::package_methods(self.pkg, syntax::text(f, src))
             }
             _ => return,
         };
@@ -421,7 +716,7 @@ impl<'p> Back<'p> {
                 }
                 let values = flow::items(ret.named_child(0));
                 if let Some(v) = values.get(index).copied() {
-                    self.value(df, v, field, (Some((file, call)), None), steps + 1);
+                    self.value(df, v, field, (Some((own, file, call)), None), steps + 1);
                 }
             }
         }
@@ -460,8 +755,8 @@ pub(crate) fn kept_by_callers(pkg: &Package, file: &SourceFile, parent: Node<'_>
 pub(crate) fn entry_argument<'p>(
     d: &DistantCut<'p>,
     parent: Node<'p>,
-) -> Option<(&'p SourceFile, Node<'p>)> {
-    let (vf, call) = d.via?;
+) -> Option<(&'p Package, &'p SourceFile, Node<'p>)> {
+    let (vp, vf, call) = d.via?;
     let b = flow::resolve_ident(flow::unparen(parent), &d.cut_file.text)?;
     if b.kind != BindKind::Param {
         return None;
@@ -475,7 +770,7 @@ pub(crate) fn entry_argument<'p>(
         .get(pos)
         .copied()
         .map(flow::unparen)?;
-    (arg.kind() != "variadic_argument").then_some((vf, arg))
+    (arg.kind() != "variadic_argument").then_some((vp, vf, arg))
 }
 
 /// For a distant cut the walk reached by going up from the store's function to callers,
@@ -485,7 +780,7 @@ pub(crate) fn passing_call<'p>(d: &DistantCut<'p>) -> Option<(&'p SourceFile, No
     if d.via.is_some() {
         return None;
     }
-    let (f, call) = d.up?;
+    let (_, f, call) = d.up?;
     (function_of(call) == function_of(d.slice)).then(|| (f, syntax::statement_of(call)))
 }
 

@@ -37,7 +37,8 @@ impl Rule for SubsliceRetainsBackingArray {
                 check_slice(pkg, &ctx, slice, out);
             }
         }
-        for d in parts::distant_cuts(pkg) {
+        let others = parts::reachable_packages(pkg);
+        for d in parts::distant_cuts(pkg, &others) {
             distant(pkg, &d, out);
         }
     }
@@ -113,21 +114,21 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
     }
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
-        Some((vf, arg)) => {
+        Some((vp, vf, arg)) => {
             let vctx = FileCtx::new(vf);
-            let origin = producer(pkg, &vctx, arg, 1);
-            let kept = arg.kind() == "identifier" && flow::stored_itself(pkg, vf, arg);
+            let origin = producer(vp, &vctx, arg, 1);
+            let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
         None => (
-            buffer_origin(pkg, &cctx, operand, 0),
-            parts::kept_by_callers(pkg, d.cut_file, operand),
+            buffer_origin(d.cut_pkg, &cctx, operand, 0),
+            parts::kept_by_callers(d.cut_pkg, d.cut_file, operand),
         ),
     };
     let Origin::Buffer(buffer) = origin else {
         return;
     };
-    if kept || flow::stored_itself(pkg, d.cut_file, operand) {
+    if kept || flow::stored_itself(d.cut_pkg, d.cut_file, operand) {
         return;
     }
     let sctx = FileCtx::new(d.store_file);
@@ -136,7 +137,7 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         // Cut here and handed to a call that stores it: reported where it leaves.
         let mut m = make_match(pkg, &sctx, &buffer, name, &d.sink, None);
         passed_on(&mut m, &cctx, stmt, d);
-        m.fixes = clone_fix(pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
+        m.fixes = clone_fix(d.cut_pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
             .into_iter()
             .collect();
         parts::push_with_cut(m, Some(cctx.loc(d.slice)), "sub-slice", out);

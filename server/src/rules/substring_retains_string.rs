@@ -41,7 +41,8 @@ impl Rule for SubstringRetainsString {
                 }
             }
         }
-        for d in parts::distant_cuts(pkg) {
+        let others = parts::reachable_packages(pkg);
+        for d in parts::distant_cuts(pkg, &others) {
             distant(pkg, &d, out);
         }
     }
@@ -216,21 +217,21 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
     }
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
-        Some((vf, arg)) => {
+        Some((vp, vf, arg)) => {
             let vctx = FileCtx::new(vf);
-            let origin = string_origin(pkg, &vctx, arg, 1);
-            let kept = arg.kind() == "identifier" && flow::stored_itself(pkg, vf, arg);
+            let origin = string_origin(vp, &vctx, arg, 1);
+            let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
         None => (
-            string_origin(pkg, &cctx, operand, 0),
-            parts::kept_by_callers(pkg, d.cut_file, operand),
+            string_origin(d.cut_pkg, &cctx, operand, 0),
+            parts::kept_by_callers(d.cut_pkg, d.cut_file, operand),
         ),
     };
     let Origin::Made { what, sites } = origin else {
         return;
     };
-    if kept || flow::stored_itself(pkg, d.cut_file, operand) {
+    if kept || flow::stored_itself(d.cut_pkg, d.cut_file, operand) {
         return;
     }
     let sctx = FileCtx::new(d.store_file);
@@ -248,7 +249,7 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
             None,
         );
         super::subslice_retains_backing_array::passed_on(&mut m, &cctx, stmt, d);
-        m.fixes = clone_fix(pkg, &cctx, slice).into_iter().collect();
+        m.fixes = clone_fix(d.cut_pkg, &cctx, slice).into_iter().collect();
         parts::push_with_cut(m, Some(cctx.loc(slice)), "substring", out);
         return;
     }
@@ -897,6 +898,133 @@ func headOf(page string) string {
                   related c.go:29 the substring is kept here
                   evidence c.go:20 c.go:29
                   fix: Store a copy: strings.Clone(title)
+            "#]],
+        );
+    }
+
+    /// Cut in one package and stored by another: a result of an exported function, a
+    /// field filled after its literal and read from range elements (a field of the same
+    /// name in a struct of another evident type is not followed), and an exported
+    /// method's parameter stored for the callers in another package.
+    #[test]
+    fn substrings_cut_in_another_package() {
+        check(
+            &R,
+            r#"
+-- parse/parse.go --
+package parse
+
+import (
+	"bytes"
+	"strings"
+)
+
+type Family struct {
+	Name string
+	Help string
+}
+
+type Label struct {
+	Key   string
+	Value string
+}
+
+func Title(b *bytes.Buffer) string {
+	page := b.String()
+	return page[:16]
+}
+
+func Parse(b *bytes.Buffer) []*Family {
+	text := b.String()
+	f := &Family{Name: "x"}
+	f.Help = text[8:]
+	return []*Family{f}
+}
+
+func Labels(b *bytes.Buffer) []Label {
+	text := b.String()
+	return []Label{{Key: "k", Value: text[2:]}}
+}
+
+func Clean(b *bytes.Buffer) string {
+	page := b.String()
+	return strings.Clone(page[:16])
+}
+-- store/store.go --
+package store
+
+import (
+	"bytes"
+
+	"example.com/app/parse"
+)
+
+type Sample struct {
+	Name  string
+	Value float64
+}
+
+type Store struct {
+	titles map[string]string
+	help   map[string]string
+	values map[string]float64
+}
+
+func (s *Store) Observe(k string, b *bytes.Buffer) {
+	s.titles[k] = parse.Title(b)
+	for _, f := range parse.Parse(b) {
+		s.help[f.Name] = f.Help
+	}
+	s.titles["clean:"+k] = parse.Clean(b)
+}
+
+func (s *Store) Samples(samples []Sample) {
+	for _, smp := range samples {
+		s.values[smp.Name] = smp.Value
+	}
+}
+
+func (s *Store) Remember(k, v string) {
+	s.titles[k] = v
+}
+-- api/api.go --
+package api
+
+import (
+	"example.com/app/store"
+)
+
+func Handle(s *store.Store, body []byte) {
+	text := string(body)
+	s.Remember("first", text[:10])
+}
+"#,
+            expect![[r#"
+                api/api.go:9 substring-retains-string [s.titles] a substring of "text" (from a string conversion) is passed on in Handle, and stored in "s.titles" by (*Store).Remember, which keeps the whole string alive
+                  related api/api.go:8 string "text" is allocated here
+                  related store/store.go:35 (*Store).Remember stores it here
+                  evidence api/api.go:8 store/store.go:35 api/api.go:9
+                  fix: Store a copy: strings.Clone(text[:10])
+                parse/parse.go:20 substring-retains-string [s.titles] the substring cut here is kept: a substring of "page" cut in Title (from String()) is stored in "s.titles" in (*Store).Observe, which keeps the whole string alive
+                  related parse/parse.go:19 string "page" is allocated here
+                  related store/store.go:21 the substring is kept here
+                  evidence parse/parse.go:19 store/store.go:21
+                  fix: Store a copy: strings.Clone(parse.Title(b))
+                parse/parse.go:26 substring-retains-string [s.help] the substring cut here is kept: a substring of "text" cut in Parse (from String()) is stored in "s.help" in (*Store).Observe, which keeps the whole string alive
+                  related parse/parse.go:24 string "text" is allocated here
+                  related store/store.go:23 the substring is kept here
+                  evidence parse/parse.go:24 store/store.go:23
+                  fix: Store a copy: strings.Clone(f.Help)
+                store/store.go:21 substring-retains-string [s.titles] a substring of "page" cut in Title (from String()) is stored in "s.titles" in (*Store).Observe, which keeps the whole string alive
+                  related parse/parse.go:19 string "page" is allocated here
+                  related parse/parse.go:20 the substring is cut here, in Title
+                  evidence parse/parse.go:19 store/store.go:21
+                  fix: Store a copy: strings.Clone(parse.Title(b))
+                store/store.go:23 substring-retains-string [s.help] a substring of "text" cut in Parse (from String()) is stored in "s.help" in (*Store).Observe, which keeps the whole string alive
+                  related parse/parse.go:24 string "text" is allocated here
+                  related parse/parse.go:26 the substring is cut here, in Parse
+                  evidence parse/parse.go:24 store/store.go:23
+                  fix: Store a copy: strings.Clone(f.Help)
             "#]],
         );
     }
