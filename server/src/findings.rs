@@ -204,12 +204,16 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
     // Goroutine lines a goroutine rule explains.
     let mut gcovered: BTreeSet<(PathBuf, u32)> = BTreeSet::new();
     let mut out = Vec::new();
-    // Calls that leave a response body open, for the goroutine trace they share.
+    // Calls that leave a response body open, for the goroutine trace they share (a call
+    // reported on its call line and on the return that leaves it open counts once: its
+    // first evidence is the call).
     let open_bodies = inputs
         .matches
         .iter()
         .filter(|m| m.rule == HTTP_BODY_NOT_CLOSED)
-        .count();
+        .map(|m| m.evidence.first().unwrap_or(&m.location))
+        .collect::<BTreeSet<_>>()
+        .len();
 
     for m in inputs.matches {
         let kind = crate::rules::all()
@@ -225,8 +229,11 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         let grows = ev.as_ref().is_some_and(|e| {
             kind == EvidenceKind::Heap
                 && (e.grows(t, t.growth_min_bytes)
-                    || e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio))
+                    || e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio)
+                        && m.rule != MAP_FIELD_NO_DELETE)
         });
+        // A map deleted from on some paths is only suspect while its entries grow
+        // steadily: a net rise between two snapshots is a map refilling after a sweep.
         if m.needs_growth && !grows {
             continue;
         }
@@ -824,6 +831,7 @@ fn sampling_z(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
 }
 
 const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
+const MAP_FIELD_NO_DELETE: &str = "map-field-no-delete";
 
 /// What the goroutine profiles say about response bodies left open anywhere in the
 /// process: net/http's read loops waiting for a body to be read or closed have no

@@ -32,7 +32,29 @@ impl Rule for GoroutineBlockedSend {
         for file in pkg.program_files() {
             for chan in chans::local_channels(file, &funcs) {
                 if let Some(m) = check_chan(&funcs, &chan) {
+                    // When a buffer at the `make` is the fix, the `make` line carries the
+                    // finding too: that is the line to change.
+                    let at_make = chan
+                        .make_call
+                        .map(|c| file.location(chans::statement_head(c)))
+                        .filter(|l| {
+                            !m.fixes.is_empty() && l.span.start_line != m.location.span.start_line
+                        })
+                        .map(|l| {
+                            let mut copy = m.clone();
+                            copy.message =
+                                format!("the channel made here has no buffer: {}", m.message);
+                            copy.related.push(Related {
+                                location: m.location.clone(),
+                                message: "the send that blocks".to_string(),
+                            });
+                            copy.related
+                                .retain(|r| r.location.span.start_line != l.span.start_line);
+                            copy.location = l;
+                            copy
+                        });
                     out.push(m);
+                    out.extend(at_make);
                 }
             }
         }
@@ -1676,6 +1698,14 @@ func deliver(msg string) error { return nil }
         check_send(
             TIMEOUT,
             expect![[r#"
+                notify/notify.go:9 goroutine-blocked-send [result] the channel made here has no buffer: goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
+                  declared notify/notify.go:9
+                  related notify/notify.go:10 starts the goroutine that blocks
+                  related notify/notify.go:16 this case ends the wait without receiving
+                  related notify/notify.go:21 builds the value the blocked goroutine holds
+                  related notify/notify.go:11 the send that blocks
+                  evidence notify/notify.go:11
+                  fix: Give "result" a buffer of one so the goroutine's send never blocks
                 notify/notify.go:11 goroutine-blocked-send [result] goroutine started in Send sends on unbuffered channel "result", and Send stops receiving when another case of the select wins, so the send blocks forever
                   declared notify/notify.go:9
                   related notify/notify.go:10 starts the goroutine that blocks
@@ -1719,6 +1749,14 @@ func (p *Service) fetch(id string) []byte {
 }
 "#,
             expect![[r#"
+                presence/presence.go:8 goroutine-blocked-send [result] the channel made here has no buffer: goroutine started in (*Service).Lookup sends on unbuffered channel "result", and (*Service).Lookup stops receiving when another case of the select wins, so the send blocks forever
+                  declared presence/presence.go:8
+                  related presence/presence.go:9 starts the goroutine that blocks
+                  related presence/presence.go:15 this case ends the wait without receiving
+                  related presence/presence.go:20 builds the value the blocked goroutine holds
+                  related presence/presence.go:10 the send that blocks
+                  evidence presence/presence.go:10
+                  fix: Give "result" a buffer of one so the goroutine's send never blocks
                 presence/presence.go:10 goroutine-blocked-send [result] goroutine started in (*Service).Lookup sends on unbuffered channel "result", and (*Service).Lookup stops receiving when another case of the select wins, so the send blocks forever
                   declared presence/presence.go:8
                   related presence/presence.go:9 starts the goroutine that blocks
@@ -1774,6 +1812,14 @@ func fetchQuote(sym string, out chan<- Quote) {
 }
 "#,
             expect![[r#"
+                fetch.go:10 goroutine-blocked-send [ch] the channel made here has no buffer: goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
+                  declared fetch.go:10
+                  related fetch.go:11 starts the goroutine that blocks
+                  related fetch.go:15 this case ends the wait without receiving
+                  related fetch.go:20 allocated here and kept alive by the blocked goroutine
+                  related fetch.go:20 the send that blocks
+                  evidence fetch.go:20
+                  fix: Give "ch" a buffer of one so the goroutine's send never blocks
                 fetch.go:20 goroutine-blocked-send [ch] goroutine started in (*Client).Quote sends on unbuffered channel "ch", and (*Client).Quote stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:10
                   related fetch.go:11 starts the goroutine that blocks
@@ -1781,6 +1827,14 @@ func fetchQuote(sym string, out chan<- Quote) {
                   related fetch.go:15 this case ends the wait without receiving
                   related fetch.go:20 allocated here and kept alive by the blocked goroutine
                   evidence fetch.go:20
+                  fix: Give "ch" a buffer of one so the goroutine's send never blocks
+                fetch.go:23 goroutine-blocked-send [ch] the channel made here has no buffer: goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
+                  declared fetch.go:23
+                  related fetch.go:24 starts the goroutine that blocks
+                  related fetch.go:28 this case ends the wait without receiving
+                  related fetch.go:34 allocated here and kept alive by the blocked goroutine
+                  related fetch.go:35 the send that blocks
+                  evidence fetch.go:35
                   fix: Give "ch" a buffer of one so the goroutine's send never blocks
                 fetch.go:35 goroutine-blocked-send [ch] goroutine started in Price sends on unbuffered channel "ch", and Price stops receiving when another case of the select wins, so the send blocks forever
                   declared fetch.go:23
@@ -1829,6 +1883,14 @@ func read(key string) []byte     { return nil }
 func validate(key string) error { return errors.New(key) }
 "#,
             expect![[r#"
+                load.go:6 goroutine-blocked-send [data] the channel made here has no buffer: goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
+                  declared load.go:6
+                  related load.go:7 starts the goroutine that blocks
+                  related load.go:11 returns before receiving
+                  related load.go:27 builds the value the blocked goroutine holds
+                  related load.go:8 the send that blocks
+                  evidence load.go:8
+                  fix: Give "data" a buffer of one so the goroutine's send never blocks
                 load.go:8 goroutine-blocked-send [data] goroutine started in Load sends on unbuffered channel "data", and Load can return before receiving from it, so the send blocks forever
                   declared load.go:6
                   related load.go:7 starts the goroutine that blocks
@@ -1837,6 +1899,12 @@ func validate(key string) error { return errors.New(key) }
                   related load.go:27 builds the value the blocked goroutine holds
                   evidence load.go:8
                   fix: Give "data" a buffer of one so the goroutine's send never blocks
+                load.go:18 goroutine-blocked-send [done] the channel made here has no buffer: goroutine started in Retry sends on unbuffered channel "done", and Retry can skip the receive, so the send blocks forever
+                  declared load.go:18
+                  related load.go:21 skips the receive
+                  related load.go:19 the send that blocks
+                  evidence load.go:19
+                  fix: Give "done" a buffer of one so the goroutine's send never blocks
                 load.go:19 goroutine-blocked-send [done] goroutine started in Retry sends on unbuffered channel "done", and Retry can skip the receive, so the send blocks forever
                   declared load.go:18
                   related load.go:18 makes channel "done"
@@ -1977,12 +2045,25 @@ func compute() int   { return 1 }
 func late() bool     { return true }
 "#,
             expect![[r#"
+                warm.go:6 goroutine-blocked-send [done] the channel made here has no buffer: goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
+                  declared warm.go:6
+                  related warm.go:7 starts the goroutine that blocks
+                  related warm.go:11 the send that blocks
+                  evidence warm.go:11
+                  fix: Give "done" a buffer of one so the goroutine's send never blocks
                 warm.go:11 goroutine-blocked-send [done] goroutine started in Warm sends on unbuffered channel "done" that nothing receives from, so the send blocks forever
                   declared warm.go:6
                   related warm.go:7 starts the goroutine that blocks
                   related warm.go:6 makes channel "done"
                   evidence warm.go:11
                   fix: Give "done" a buffer of one so the goroutine's send never blocks
+                warm.go:16 goroutine-blocked-send [res] the channel made here has no buffer: goroutine started in Watch sends on unbuffered channel "res", and Watch stops receiving when another case of the select wins, so the send blocks forever
+                  declared warm.go:16
+                  related warm.go:22 this case ends the wait without receiving
+                  related warm.go:31 builds the value the blocked goroutine holds
+                  related warm.go:17 the send that blocks
+                  evidence warm.go:17
+                  fix: Give "res" a buffer of one so the goroutine's send never blocks
                 warm.go:17 goroutine-blocked-send [res] goroutine started in Watch sends on unbuffered channel "res", and Watch stops receiving when another case of the select wins, so the send blocks forever
                   declared warm.go:16
                   related warm.go:16 makes channel "res"
@@ -2489,6 +2570,12 @@ func Renamed(timeout time.Duration) int {
 }
 "#,
             expect![[r#"
+                shadow.go:30 goroutine-blocked-send [result] the channel made here has no buffer: goroutine started in Renamed sends on unbuffered channel "result", and Renamed stops receiving when another case of the select wins, so the send blocks forever
+                  declared shadow.go:30
+                  related shadow.go:35 this case ends the wait without receiving
+                  related shadow.go:31 the send that blocks
+                  evidence shadow.go:31
+                  fix: Give "result" a buffer of one so the goroutine's send never blocks
                 shadow.go:31 goroutine-blocked-send [result] goroutine started in Renamed sends on unbuffered channel "result", and Renamed stops receiving when another case of the select wins, so the send blocks forever
                   declared shadow.go:30
                   related shadow.go:30 makes channel "result"
@@ -2563,6 +2650,12 @@ func main() {
 }
 "#,
             expect![[r#"
+                cmd/main.go:22 goroutine-blocked-send [pong] the channel made here has no buffer: goroutine started in main sends on unbuffered channel "pong", and main stops receiving when another case of the select wins, so the send blocks forever
+                  declared cmd/main.go:22
+                  related cmd/main.go:26 this case ends the wait without receiving
+                  related cmd/main.go:23 the send that blocks
+                  evidence cmd/main.go:23
+                  fix: Give "pong" a buffer of one so the goroutine's send never blocks
                 cmd/main.go:23 goroutine-blocked-send [pong] goroutine started in main sends on unbuffered channel "pong", and main stops receiving when another case of the select wins, so the send blocks forever
                   declared cmd/main.go:22
                   related cmd/main.go:22 makes channel "pong"
@@ -2679,6 +2772,9 @@ func Twice(timeout time.Duration) int {
     fn fixture_programs_report_exactly_their_wanted_lines() {
         let found = fixture_matches("goroutine-blocked-send");
         expect![[r#"
+            leak-goroutines/main.go:82 the channel made here has no buffer: goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
+              evidence main.go:84
+              related main.go:83 main.go:90 main.go:57-72 main.go:84
             leak-goroutines/main.go:84 goroutine started in fetchQuote sends on unbuffered channel "result", and fetchQuote stops receiving when another case of the select wins, so the send blocks forever
               evidence main.go:84
               related main.go:83 main.go:82 main.go:90 main.go:57-72

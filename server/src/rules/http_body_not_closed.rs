@@ -7,7 +7,9 @@ use tree_sitter::Node;
 use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{
+    Context, EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta, SourceFile,
+};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -36,8 +38,28 @@ impl Rule for HttpBodyNotClosed {
                 let Some(what) = request_call(pkg, file, call, http) else {
                     continue;
                 };
-                if let Some(m) = check_call(pkg, file, call, &what) {
+                if let Some((m, exit)) = check_call(pkg, file, call, &what) {
+                    // The return that leaves the body open is where the close goes: it
+                    // carries the finding too.
+                    let at_exit = exit.map(|e| {
+                        let line = e.span.start_line;
+                        let mut copy = m.clone();
+                        copy.message = format!(
+                            "returns here with the body of {} still open: {}",
+                            m.subject, m.message
+                        );
+                        copy.related.push(Related {
+                            location: m.location.clone(),
+                            message: format!(
+                                "the response is obtained here; it is open at line {line}"
+                            ),
+                        });
+                        copy.location = e;
+                        copy.fixes.clear();
+                        copy
+                    });
                     out.push(m);
+                    out.extend(at_exit);
                 }
             }
         }
@@ -187,7 +209,14 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join("")
 }
 
-fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> Option<Match> {
+/// The match for a request call, and the `return` that leaves its body open when one
+/// path does.
+fn check_call(
+    pkg: &Package,
+    file: &SourceFile,
+    call: Node<'_>,
+    what: &str,
+) -> Option<(Match, Option<Location>)> {
     let src: &str = &file.text;
     let where_ = locals::function_label(file, call);
     let Some(b) = locals::binding_of(call) else {
@@ -199,7 +228,10 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
         let message = format!(
             "the response of {what} in {where_} is discarded, so its body is never closed and its connection is never released"
         );
-        return Some(matched(pkg, file, call, "response".to_string(), message));
+        return Some((
+            matched(pkg, file, call, "response".to_string(), message),
+            None,
+        ));
     };
     let results = b.results()?;
     let (resp, err) = match results {
@@ -215,7 +247,10 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
         let message = format!(
             "the response of {what} in {where_} is discarded, so its body is never closed and its connection is never released"
         );
-        return Some(matched(pkg, file, call, "response".to_string(), message));
+        return Some((
+            matched(pkg, file, call, "response".to_string(), message),
+            None,
+        ));
     }
     let decl = flow::declaring_ident(resp, src)?;
     if body_is_closed_or_handed_off(decl, b.stmt, src) {
@@ -230,7 +265,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
             );
             let mut m = matched(pkg, file, call, name.to_string(), message);
             m.declaration = Some(file.location(decl));
-            return Some(m);
+            return Some((m, Some(file.location(exit))));
         }
         let exit = early_return_before_close(decl, b.stmt, err, src)?;
         let line = syntax::span(exit).start_line;
@@ -239,7 +274,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
         );
         let mut m = matched(pkg, file, call, name.to_string(), message);
         m.declaration = Some(file.location(decl));
-        return Some(m);
+        return Some((m, Some(file.location(exit))));
     }
     let in_loop = locals::loop_in_function(call).is_some();
     let message = if in_loop {
@@ -254,7 +289,7 @@ fn check_call(pkg: &Package, file: &SourceFile, call: Node<'_>, what: &str) -> O
             m.fixes.push(fix);
         }
     }
-    Some(m)
+    Some((m, None))
 }
 
 /// A match at the call: the request and what the transport allocates for it on the
@@ -378,16 +413,49 @@ fn early_return_before_close<'t>(
     src: &str,
 ) -> Option<Node<'t>> {
     let list = stmt.parent().filter(|p| p.kind() == "statement_list")?;
-    let close = locals::references_after(decl, stmt, src)
+    let closes_here: Vec<Node<'t>> = locals::references_after(decl, stmt, src)
         .into_iter()
-        .find(|r| {
+        .filter(|r| {
             matches!(
                 locals::selector_chain(*r, src).0.as_slice(),
                 ["Body", "Close", ..]
             )
-        })?;
-    let close_stmt =
-        std::iter::successors(Some(close), |n| n.parent()).find(|n| n.parent() == Some(list))?;
+        })
+        .collect();
+    let top_of = |n: Node<'t>| {
+        std::iter::successors(Some(n), |n| n.parent()).find(|n| n.parent() == Some(list))
+    };
+    // The first close that runs on every path (`defer resp.Body.Close()` or a plain
+    // call in the call's block); else the first close at all.
+    let close_stmt = closes_here
+        .iter()
+        .filter_map(|c| top_of(*c))
+        .find(|t| matches!(t.kind(), "defer_statement" | "expression_statement"))
+        .or_else(|| closes_here.first().and_then(|c| top_of(*c)))?;
+    // A `return` after a close on its own path (`default: resp.Body.Close(); return
+    // err`) leaves nothing open.
+    let closed_before = |r: Node<'t>| {
+        closes_here.iter().any(|c| {
+            c.end_byte() <= r.start_byte()
+                && std::iter::successors(Some(*c), |n| n.parent())
+                    .find(|n| {
+                        n.parent().is_some_and(|p| {
+                            matches!(
+                                p.kind(),
+                                "statement_list"
+                                    | "expression_case"
+                                    | "default_case"
+                                    | "type_case"
+                                    | "communication_case"
+                            )
+                        })
+                    })
+                    .and_then(|st| st.parent())
+                    .is_some_and(|p| {
+                        p.start_byte() <= r.start_byte() && r.end_byte() <= p.end_byte()
+                    })
+        })
+    };
     let func = syntax::enclosing_function(stmt);
     let err_decl = (err.kind() == "identifier" && text(err, src) != "_")
         .then(|| flow::declaring_ident(err, src))
@@ -415,7 +483,7 @@ fn early_return_before_close<'t>(
         }
         let exit = syntax::descendants_of_kind(s, "return_statement")
             .filter(|r| syntax::enclosing_function(*r) == func)
-            .find(|r| !hands_on(*r, decl, src));
+            .find(|r| !hands_on(*r, decl, src) && !closed_before(*r));
         if exit.is_some() {
             return exit;
         }
@@ -696,6 +764,10 @@ func (s *Sink) fetch(req *http.Request) ([]byte, error) {
                 sink.go:12 http-body-not-closed [resp] response "resp" from s.client.Do in (*Sink).post is closed only when `resp.StatusCode/100!=2`; the function returns at line 21 without closing it: that path leaves its connection busy with its buffers and goroutines
                   declared sink.go:12
                   evidence sink.go:12
+                sink.go:21 http-body-not-closed [resp] returns here with the body of resp still open: response "resp" from s.client.Do in (*Sink).post is closed only when `resp.StatusCode/100!=2`; the function returns at line 21 without closing it: that path leaves its connection busy with its buffers and goroutines
+                  declared sink.go:12
+                  related sink.go:12 the response is obtained here; it is open at line 21
+                  evidence sink.go:12
             "#]],
         );
     }
@@ -751,11 +823,59 @@ func HandedOn(url string) (*http.Response, error) {
 	defer resp.Body.Close()
 	return nil, nil
 }
+
+func Lookup(url string) ([]byte, bool, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, false, nil
+	default:
+		resp.Body.Close()
+		return nil, false, errors.New(resp.Status)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, true, err
+}
+
+func LookupClosing(url string) ([]byte, bool, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, false, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		resp.Body.Close()
+		return nil, false, nil
+	default:
+		resp.Body.Close()
+		return nil, false, errors.New(resp.Status)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, true, err
+}
 "#,
             expect![[r#"
                 client.go:12 http-body-not-closed [resp] response "resp" from c.hc.Do in (*Client).Fetch is not closed when the function returns at line 17, before the body is closed: that path leaves its connection busy with its buffers and goroutines
                   declared client.go:12
                   evidence client.go:12
+                client.go:17 http-body-not-closed [resp] returns here with the body of resp still open: response "resp" from c.hc.Do in (*Client).Fetch is not closed when the function returns at line 17, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared client.go:12
+                  related client.go:12 the response is obtained here; it is open at line 17
+                  evidence client.go:12
+                client.go:48 http-body-not-closed [resp] response "resp" from http.Get in Lookup is not closed when the function returns at line 55, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared client.go:48
+                  evidence client.go:48
+                client.go:55 http-body-not-closed [resp] returns here with the body of resp still open: response "resp" from http.Get in Lookup is not closed when the function returns at line 55, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared client.go:48
+                  related client.go:48 the response is obtained here; it is open at line 55
+                  evidence client.go:48
             "#]],
         );
     }

@@ -169,11 +169,12 @@ impl Rule for MapFieldNoDelete {
             if !idx.resets(&target).is_empty() {
                 continue;
             }
-            if shrinks.iter().any(|s| s.target.same(&target)) {
+            let deleted = shrinks.iter().any(|s| s.target.same(&target));
+            if deleted {
                 if let Some(m) = forgotten_index(pkg, idx, &shrinks, &fields, field, &writes) {
                     out.push(m);
+                    continue;
                 }
-                continue;
             }
             let request_scoped = *scoped
                 .entry(field.ty)
@@ -200,20 +201,31 @@ impl Rule for MapFieldNoDelete {
             tidy(&mut evidence);
             let (fi, index, _) = writes[0];
             let subject = format!("{}.{}", field.ty, field.name);
+            // Entries deleted on some paths only (a delete when a session completes, a
+            // release on the success branch): the pattern alone says nothing, so it is
+            // reported only when the profiles show the map's entries growing.
+            let message = if deleted {
+                format!(
+                    "map field \"{subject}\" is written in {} and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it",
+                    join_labels(&labels)
+                )
+            } else {
+                format!(
+                    "map field \"{subject}\" is written in {} and nothing deletes from it",
+                    join_labels(&labels)
+                )
+            };
             out.push(Match {
                 rule: META.id,
                 location: idx.location(fi, index),
-                message: format!(
-                    "map field \"{subject}\" is written in {} and nothing deletes from it",
-                    join_labels(&labels)
-                ),
+                message,
                 subject,
                 declaration: Some(idx.location(field.file, field.decl)),
                 related,
                 evidence,
                 fixes: Vec::new(),
                 version_note: None,
-                needs_growth: false,
+                needs_growth: deleted,
             });
         }
     }
@@ -661,11 +673,35 @@ func (p *Pair) take(t *Ticket) {
                   related queue.go:25 (*Queue).take deletes from byPlayer only
                   related queue.go:21 (*Queue).cancel deletes from both
                   evidence queue.go:14
+                queue.go:15 map-field-no-delete [Queue.byPlayer] map field "Queue.byPlayer" is written in (*Queue).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:10
+                  evidence queue.go:15
+                  reported only when the profiles show growth
+                queue.go:34 map-field-no-delete [Pool.byID] map field "Pool.byID" is written in (*Pool).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:29
+                  evidence queue.go:34
+                  reported only when the profiles show growth
+                queue.go:35 map-field-no-delete [Pool.byPlayer] map field "Pool.byPlayer" is written in (*Pool).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:30
+                  evidence queue.go:35
+                  reported only when the profiles show growth
+                queue.go:54 map-field-no-delete [Sweep.byID] map field "Sweep.byID" is written in (*Sweep).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:49
+                  evidence queue.go:54
+                  reported only when the profiles show growth
                 queue.go:55 map-field-no-delete [Sweep.byPlayer] map field "Sweep.byPlayer" is written with "byID" in (*Sweep).push, but (*Sweep).janitor deletes entries from byID and not from byPlayer, so every entry removed that way stays in byPlayer for good
                   declared queue.go:50
                   related queue.go:69 (*Sweep).janitor deletes from byID only
                   related queue.go:59 (*Sweep).cancel deletes from both
                   evidence queue.go:55
+                queue.go:79 map-field-no-delete [Pair.byID] map field "Pair.byID" is written in (*Pair).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:74
+                  evidence queue.go:79
+                  reported only when the profiles show growth
+                queue.go:80 map-field-no-delete [Pair.byPlayer] map field "Pair.byPlayer" is written in (*Pair).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared queue.go:75
+                  evidence queue.go:80
+                  reported only when the profiles show growth
             "#]],
         );
     }
@@ -791,7 +827,26 @@ func prune(m map[string][]byte) {
 }
 "#,
             expect![[r#"
-                no matches
+                a.go:19 map-field-no-delete [Store.deleted] map field "Store.deleted" is written in (*Store).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared a.go:10
+                  evidence a.go:19
+                  reported only when the profiles show growth
+                a.go:20 map-field-no-delete [Store.cleared] map field "Store.cleared" is written in (*Store).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared a.go:11
+                  evidence a.go:20
+                  reported only when the profiles show growth
+                a.go:22 map-field-no-delete [Store.helped] map field "Store.helped" is written in (*Store).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared a.go:13
+                  evidence a.go:22
+                  reported only when the profiles show growth
+                a.go:23 map-field-no-delete [Store.aliased] map field "Store.aliased" is written in (*Store).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared a.go:14
+                  evidence a.go:23
+                  reported only when the profiles show growth
+                a.go:24 map-field-no-delete [Store.filtered] map field "Store.filtered" is written in (*Store).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared a.go:15
+                  evidence a.go:24
+                  reported only when the profiles show growth
             "#]],
         );
     }
@@ -1002,6 +1057,50 @@ func (s *Stats) Observe(st State, k string, v []byte) {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    /// Entries deleted on one path only (when a session completes its funnel): reported
+    /// only when the profiles show the map's entries growing steadily.
+    #[test]
+    fn deleted_on_some_paths_only_needs_growth() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- f.go --
+package f
+
+import "sync"
+
+type progress struct {
+	steps []int
+}
+
+type Tracker struct {
+	mu       sync.Mutex
+	inflight map[string]*progress
+}
+
+func (t *Tracker) Observe(session string, step int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.inflight[session]
+	if !ok {
+		p = &progress{steps: make([]int, 0, 8)}
+		t.inflight[session] = p
+	}
+	p.steps = append(p.steps, step)
+	if step == 4 {
+		delete(t.inflight, session)
+	}
+}
+"#,
+            expect![[r#"
+                f.go:20 map-field-no-delete [Tracker.inflight] map field "Tracker.inflight" is written in (*Tracker).Observe and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:11
+                  evidence f.go:19 f.go:20 f.go:22
+                  reported only when the profiles show growth
             "#]],
         );
     }

@@ -46,7 +46,8 @@ pub(crate) struct DistantCut<'p> {
     /// workspace.
     pub cut_pkg: &'p Package,
     pub cut_file: &'p SourceFile,
-    /// The slice expression, in another function than the store.
+    /// The slice expression, or the `strings`/`bytes` `Cut` call, in another function
+    /// than the store.
     pub slice: Node<'p>,
     /// The call through which the walk entered the cut's function from the store's
     /// side (its result was followed to the cut), when it did: the cut's parameters are
@@ -56,6 +57,9 @@ pub(crate) struct DistantCut<'p> {
     /// argument): when the cut is in that call's function and no call was entered since,
     /// the cut leaves its function at this call.
     pub up: Call<'p>,
+    /// The cut's function was entered by calling a callback (a function literal passed
+    /// by `via`), in which `up` hands the part on.
+    pub callback: bool,
 }
 
 /// The other workspace packages the backward walk from the checked package's stores
@@ -115,9 +119,9 @@ fn walk<'p>(
         for sink in stores(pkg, file) {
             back.seen.clear();
             back.written.clear();
-            back.value(file, sink.value, None, (None, None), 0);
+            back.value(file, sink.value, None, (None, None, false), 0);
             let store_fn = function_of(sink.stmt);
-            for (cut_file, slice, (via, up)) in std::mem::take(&mut back.cuts) {
+            for (cut_file, slice, (via, up, callback)) in std::mem::take(&mut back.cuts) {
                 if store_fn.is_some() && function_of(slice) == store_fn {
                     // Within one function the forward walk reports it.
                     continue;
@@ -130,6 +134,7 @@ fn walk<'p>(
                     slice,
                     via,
                     up,
+                    callback,
                 });
             }
         }
@@ -144,6 +149,38 @@ fn package_of<'p>(pkgs: &[&'p Package], file: &SourceFile) -> &'p Package {
         .copied()
         .find(|p| p.files.iter().any(|f| std::ptr::eq(f, file)))
         .unwrap_or(pkgs[0])
+}
+
+/// Whether the `index`-th result of `call` is a part of its first argument:
+/// `strings.Cut`/`bytes.Cut` (before, after), `CutPrefix`/`CutSuffix` (the rest).
+fn is_cut_call(file: &SourceFile, call: Node<'_>, index: usize) -> bool {
+    call.kind() == "call_expression"
+        && match flow::FileCtx::new(file).qualified(call) {
+            Some(("strings" | "bytes", "Cut")) => index < 2,
+            Some(("strings" | "bytes", "CutPrefix" | "CutSuffix")) => index == 0,
+            _ => false,
+        }
+}
+
+impl<'p> DistantCut<'p> {
+    /// The value the part is cut from: the operand of the slice expression, or the first
+    /// argument of the `Cut` call.
+    pub(crate) fn parent(&self) -> Option<Node<'p>> {
+        match self.slice.kind() {
+            "slice_expression" => self.slice.child_by_field_name("operand"),
+            _ => syntax::call_args(self.slice).first().copied(),
+        }
+        .map(flow::unparen)
+    }
+
+    /// Whether the part is cut by a `Cut` call of the package `path` (`strings`,
+    /// `bytes`) rather than by a slice expression.
+    pub(crate) fn is_cut_call_of(&self, path: &str) -> bool {
+        self.slice.kind() == "call_expression"
+            && flow::FileCtx::new(self.cut_file)
+                .qualified(self.slice)
+                .is_some_and(|(p, _)| p == path)
+    }
 }
 
 /// The innermost function (declaration or literal) around a node, by node id.
@@ -404,9 +441,10 @@ struct Back<'p, 'c> {
 /// A call and its package and file.
 pub(crate) type Call<'p> = Option<(&'p Package, &'p SourceFile, Node<'p>)>;
 
-/// The call a walk entered the current function through, and the last call it went up
-/// through, if any.
-type Path<'p> = (Call<'p>, Call<'p>);
+/// The call a walk entered the current function through, the last call it went up
+/// through, if any, and whether it entered through a call of a callback it was passed
+/// (the entry call then passed the callback, and the up call is in that callback).
+type Path<'p> = (Call<'p>, Call<'p>, bool);
 
 impl<'p> Back<'p, '_> {
     fn pkg_of(&self, file: &SourceFile) -> &'p Package {
@@ -523,6 +561,7 @@ impl<'p> Back<'p, '_> {
                     return;
                 };
                 if func.kind() == "func_literal" {
+                    self.callback_param(file, func, pos, field, via, steps);
                     if let Some(f) = field {
                         let ty = b.ty.and_then(|t| type_name(syntax::text(t, src)));
                         self.field_writes(file, f, ty.as_deref(), steps);
@@ -552,7 +591,13 @@ impl<'p> Back<'p, '_> {
                     if let Some(arg) = syntax::call_args(call).get(pos).copied() {
                         if arg.kind() != "variadic_argument" {
                             // Up to the callers: no entry call there.
-                            self.value(cf, arg, field, (None, Some((cp, cf, call))), steps + 1);
+                            self.value(
+                                cf,
+                                arg,
+                                field,
+                                (None, Some((cp, cf, call)), false),
+                                steps + 1,
+                            );
                         }
                     }
                 }
@@ -570,7 +615,10 @@ impl<'p> Back<'p, '_> {
             }
             BindKind::ShortVar | BindKind::Var => {
                 if let Some(v) = b.value {
-                    if b.multi {
+                    if b.multi && field.is_none() && is_cut_call(file, flow::unparen(v), b.index) {
+                        // `line, rest, _ := strings.Cut(body, "\n")`: a part of `body`.
+                        self.cuts.push((file, flow::unparen(v), via));
+                    } else if b.multi {
                         if flow::unparen(v).kind() == "call_expression" {
                             self.result(file, flow::unparen(v), b.index, field, steps + 1);
                         }
@@ -654,7 +702,105 @@ impl<'p> Back<'p, '_> {
             }
             for f in p.program_files() {
                 for v in writes_of_field(f, field, ty) {
-                    self.value(f, v, None, (None, None), steps + 1);
+                    self.value(f, v, None, (None, None, false), steps + 1);
+                }
+            }
+        }
+    }
+
+    /// The declarations a call may run: a function of the call's package, `pkg.F` of
+    /// another workspace package (wanted when not loaded), or the methods of that name in
+    /// the call's package.
+    fn callees(&mut self, file: &'p SourceFile, call: Node<'p>) -> Vec<(&'p SourceFile, Node<'p>)> {
+        let src: &str = &file.text;
+        let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
+            return Vec::new();
+        };
+        let own = self.pkg_of(file);
+        match callee.kind() {
+            "identifier" => {
+                let name = syntax::text(callee, src);
+                if flow::resolve_ident(callee, src).is_some() {
+                    return Vec::new();
+                }
+                flow::package_function(own, name).into_iter().collect()
+            }
+            "selector_expression" => {
+                if let Some((path, name)) = flow::FileCtx::new(file).qualified(call) {
+                    // `pkg.F(...)` of another workspace package.
+                    let (path, name) = (path.to_string(), name.to_string());
+                    match self.package(&path) {
+                        Some(p) => flow::package_function(p, &name).into_iter().collect(),
+                        None => Vec::new(),
+                    }
+                } else {
+                    callee
+                        .child_by_field_name("field")
+                        .map(|f| flow::package_methods(own, syntax::text(f, src)))
+                        .unwrap_or_default()
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A parameter at `pos` of a function literal passed as an argument of a call
+    /// (`wire.Each(body, func(line string) {...})`): what the callee passes when it calls
+    /// that argument (`bad(line, err)`). The callee is entered through that call.
+    fn callback_param(
+        &mut self,
+        file: &'p SourceFile,
+        lit: Node<'p>,
+        pos: usize,
+        field: Option<&str>,
+        via: Path<'p>,
+        steps: usize,
+    ) {
+        let Some(call) = lit
+            .parent()
+            .filter(|a| a.kind() == "argument_list")
+            .and_then(|a| a.parent())
+            .filter(|c| c.kind() == "call_expression")
+        else {
+            return;
+        };
+        let Some(k) = syntax::call_args(call)
+            .iter()
+            .position(|a| a.id() == lit.id())
+        else {
+            return;
+        };
+        let own = self.pkg_of(file);
+        for (df, decl) in self.callees(file, call) {
+            let dsrc: &str = &df.text;
+            let Some(body) = decl.child_by_field_name("body") else {
+                continue;
+            };
+            for inner in syntax::descendants_of_kind(body, "call_expression") {
+                let Some(fun) = inner.child_by_field_name("function").map(flow::unparen) else {
+                    continue;
+                };
+                let called_param = fun.kind() == "identifier"
+                    && flow::resolve_ident(fun, dsrc).is_some_and(|b| {
+                        flow::param_position(&b) == Some(k)
+                            && b.decl
+                                .parent()
+                                .and_then(|l| l.parent())
+                                .is_some_and(|f| f.id() == decl.id())
+                    });
+                if !called_param {
+                    continue;
+                }
+                if let Some(arg) = syntax::call_args(inner).get(pos).copied() {
+                    if arg.kind() != "variadic_argument" {
+                        self.value(
+                            df,
+                            arg,
+                            field,
+                            (Some((own, file, call)), via.1, true),
+                            steps + 1,
+                        );
+                    }
                 }
             }
         }
@@ -673,36 +819,8 @@ impl<'p> Back<'p, '_> {
         if steps > MAX_STEPS {
             return;
         }
-        let src: &str = &file.text;
-        let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
-            return;
-        };
         let own = self.pkg_of(file);
-        let decls: Vec<(&'p SourceFile, Node<'p>)> = match callee.kind() {
-            "identifier" => {
-                let name = syntax::text(callee, src);
-                if flow::resolve_ident(callee, src).is_some() {
-                    return;
-                }
-                flow::package_function(own, name).into_iter().collect()
-            }
-            "selector_expression" => {
-                if let Some((path, name)) = flow::FileCtx::new(file).qualified(call) {
-                    // `pkg.F(...)` of another workspace package.
-                    let (path, name) = (path.to_string(), name.to_string());
-                    match self.package(&path) {
-                        Some(p) => flow::package_function(p, &name).into_iter().collect(),
-                        None => return,
-                    }
-                } else {
-                    let Some(f) = callee.child_by_field_name("field") else {
-                        return;
-                    };
-                    flow::package_methods(own, syntax::text(f, src))
-                }
-            }
-            _ => return,
-        };
+        let decls = self.callees(file, call);
         for (df, decl) in decls {
             let Some(body) = decl.child_by_field_name("body") else {
                 continue;
@@ -716,11 +834,61 @@ impl<'p> Back<'p, '_> {
                 }
                 let values = flow::items(ret.named_child(0));
                 if let Some(v) = values.get(index).copied() {
-                    self.value(df, v, field, (Some((own, file, call)), None), steps + 1);
+                    self.value(
+                        df,
+                        v,
+                        field,
+                        (Some((own, file, call)), None, false),
+                        steps + 1,
+                    );
                 }
             }
         }
     }
+}
+
+/// The values written to the field of a selector `x.f` whose origin the walk cannot
+/// see, with their package and file: `x.f = v` and `T{f: v}` in the package of `file` and,
+/// for an exported field, in the packages of `others` that `file` imports; filtered by the
+/// struct type of `x` when it is evident (see [`Back::field_writes`]).
+pub(crate) fn field_sources<'p>(
+    pkg: &'p Package,
+    others: &'p [Arc<Package>],
+    file: &'p SourceFile,
+    sel: Node<'p>,
+) -> Vec<(&'p Package, &'p SourceFile, Node<'p>)> {
+    let src: &str = &file.text;
+    let sel = flow::unparen(sel);
+    let (Some(operand), Some(field)) = (
+        sel.child_by_field_name("operand").map(flow::unparen),
+        sel.child_by_field_name("field"),
+    ) else {
+        return Vec::new();
+    };
+    if sel.kind() != "selector_expression" || operand.kind() != "identifier" {
+        return Vec::new();
+    }
+    let field = syntax::text(field, src);
+    let ty = flow::resolve_ident(operand, src).and_then(|b| declared_type(&b, src));
+    let mut pkgs: Vec<&Package> = std::iter::once(pkg)
+        .chain(others.iter().map(|a| &**a))
+        .collect();
+    let own = package_of(&pkgs, file);
+    let imported: Vec<String> = flow::imports(file).into_iter().map(|(_, p)| p).collect();
+    pkgs.retain(|p| {
+        std::ptr::eq(*p, own)
+            || field.starts_with(|c: char| c.is_ascii_uppercase())
+                && imported.contains(&p.import_path)
+    });
+    let mut out = Vec::new();
+    for p in pkgs {
+        for f in p.program_files() {
+            for v in writes_of_field(f, field, ty.as_deref()) {
+                out.push((p, f, v));
+            }
+        }
+    }
+    out
 }
 
 /// Whether the parent of a cut is a parameter that every caller in the package passes as
@@ -777,6 +945,11 @@ pub(crate) fn entry_argument<'p>(
 /// with the cut in the function of the last such call: that call statement, where the
 /// part leaves its function (the place to copy it).
 pub(crate) fn passing_call<'p>(d: &DistantCut<'p>) -> Option<(&'p SourceFile, Node<'p>)> {
+    if d.callback {
+        // Handed to a callback that passes it on to the store: reported in the callback.
+        let (_, f, call) = d.up?;
+        return Some((f, syntax::statement_of(call)));
+    }
     if d.via.is_some() {
         return None;
     }

@@ -1,6 +1,8 @@
 //! `subslice-retains-backing-array`: a small slice of a large buffer is stored where it
 //! outlives the call, pinning the whole buffer.
 
+use std::sync::Arc;
+
 use tree_sitter::Node;
 
 use super::flow::{self, BindKind, FileCtx, Sink, SinkKind};
@@ -39,7 +41,7 @@ impl Rule for SubsliceRetainsBackingArray {
         }
         let others = parts::reachable_packages(pkg);
         for d in parts::distant_cuts(pkg, &others) {
-            distant(pkg, &d, out);
+            distant(pkg, &others, &d, out);
         }
     }
 }
@@ -103,20 +105,40 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
 
 /// A sub-slice cut in a helper and stored by another function (see [`parts`]): reported
 /// at the store when the sliced buffer is made in the package and not stored itself.
-fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
+fn distant<'p>(
+    pkg: &Package,
+    others: &'p [Arc<Package>],
+    d: &DistantCut<'p>,
+    out: &mut Vec<Match>,
+) {
     let cctx = FileCtx::new(d.cut_file);
     let src = cctx.src;
-    let Some(operand) = d.slice.child_by_field_name("operand").map(flow::unparen) else {
+    let Some(operand) = d.parent() else {
         return;
     };
-    if operand.kind() != "identifier" || is_whole(d.slice, operand, src) {
+    let cut_call = d.slice.kind() == "call_expression";
+    if cut_call && !d.is_cut_call_of("bytes") {
+        return;
+    }
+    if operand.kind() != "identifier" || !cut_call && is_whole(d.slice, operand, src) {
         return;
     }
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
         Some((vp, vf, arg)) => {
             let vctx = FileCtx::new(vf);
-            let origin = producer(vp, &vctx, arg, 1);
+            let mut origin = producer(vp, &vctx, arg, 1);
+            if matches!(origin, Origin::Unknown) {
+                // `f.Body` of an object the walk cannot see made: what is written to
+                // that field (`f.Body = string(buf)` in the package that reads it).
+                for (fp, ff, v) in parts::field_sources(vp, others, vf, arg) {
+                    let o = producer(fp, &FileCtx::new(ff), v, 1);
+                    if !matches!(o, Origin::Unknown) {
+                        origin = o;
+                        break;
+                    }
+                }
+            }
             let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
@@ -133,13 +155,17 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
     }
     let sctx = FileCtx::new(d.store_file);
     let name = syntax::text(operand, src);
-    if let Some((_, stmt)) = parts::passing_call(d) {
+    if let Some((pf, stmt)) = parts::passing_call(d) {
         // Cut here and handed to a call that stores it: reported where it leaves.
         let mut m = make_match(pkg, &sctx, &buffer, name, &d.sink, None);
-        passed_on(&mut m, &cctx, stmt, d);
-        m.fixes = clone_fix(d.cut_pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
-            .into_iter()
-            .collect();
+        passed_on(&mut m, &FileCtx::new(pf), stmt, d);
+        // A `Cut` call's parts are locals of the cut's function: no edit at the call.
+        m.fixes = match cut_call {
+            true => Vec::new(),
+            false => clone_fix(d.cut_pkg, d.cut_file, buffer.elem.as_deref(), d.slice)
+                .into_iter()
+                .collect(),
+        };
         parts::push_with_cut(m, Some(cctx.loc(d.slice)), "sub-slice", out);
         return;
     }

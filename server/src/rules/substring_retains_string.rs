@@ -2,6 +2,8 @@
 //! element of `strings.Split`, a part of `strings.Cut`) is stored where it outlives the
 //! call, pinning the whole parent string.
 
+use std::sync::Arc;
+
 use tree_sitter::Node;
 
 use super::flow::{self, BindKind, FileCtx, Sink, SinkKind};
@@ -43,7 +45,7 @@ impl Rule for SubstringRetainsString {
         }
         let others = parts::reachable_packages(pkg);
         for d in parts::distant_cuts(pkg, &others) {
-            distant(pkg, &d, out);
+            distant(pkg, &others, &d, out);
         }
     }
 }
@@ -206,20 +208,46 @@ fn report(
 
 /// A substring cut in a helper and stored by another function (see [`parts`]): reported
 /// at the store when the cut's parent is a made string that is not stored itself.
-fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
+fn distant<'p>(
+    pkg: &Package,
+    others: &'p [Arc<Package>],
+    d: &DistantCut<'p>,
+    out: &mut Vec<Match>,
+) {
     let cctx = FileCtx::new(d.cut_file);
     let slice = d.slice;
-    let Some(operand) = slice.child_by_field_name("operand").map(flow::unparen) else {
+    let Some(operand) = d.parent() else {
         return;
     };
-    if slice.child_by_field_name("capacity").is_some() || is_whole(slice, operand, cctx.src) {
+    if slice.kind() == "call_expression" {
+        if !d.is_cut_call_of("strings") {
+            return;
+        }
+    } else if slice.child_by_field_name("capacity").is_some() || is_whole(slice, operand, cctx.src)
+    {
         return;
     }
+    let part = if slice.kind() == "call_expression" {
+        Part::Cut
+    } else {
+        Part::Slice
+    };
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
         Some((vp, vf, arg)) => {
             let vctx = FileCtx::new(vf);
-            let origin = string_origin(vp, &vctx, arg, 1);
+            let mut origin = string_origin(vp, &vctx, arg, 1);
+            if matches!(origin, Origin::Unknown) {
+                // `f.Body` of an object the walk cannot see made: what is written to
+                // that field (`f.Body = string(buf)` in the package that reads it).
+                for (fp, ff, v) in parts::field_sources(vp, others, vf, arg) {
+                    let o = string_origin(fp, &FileCtx::new(ff), v, 1);
+                    if !matches!(o, Origin::Unknown) {
+                        origin = o;
+                        break;
+                    }
+                }
+            }
             let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
@@ -236,20 +264,15 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
     }
     let sctx = FileCtx::new(d.store_file);
     let parent_name = short(syntax::text(operand, cctx.src));
-    if let Some((_, stmt)) = parts::passing_call(d) {
+    if let Some((pf, stmt)) = parts::passing_call(d) {
         // Cut here and handed to a call that stores it: reported where it leaves.
-        let mut m = make_match(
-            pkg,
-            &sctx,
-            &d.sink,
-            &parent_name,
-            Part::Slice,
-            &what,
-            &sites,
-            None,
-        );
-        super::subslice_retains_backing_array::passed_on(&mut m, &cctx, stmt, d);
-        m.fixes = clone_fix(d.cut_pkg, &cctx, slice).into_iter().collect();
+        let mut m = make_match(pkg, &sctx, &d.sink, &parent_name, part, &what, &sites, None);
+        super::subslice_retains_backing_array::passed_on(&mut m, &FileCtx::new(pf), stmt, d);
+        // A `Cut` call's parts are locals of the cut's function: no edit at the call.
+        m.fixes = match part {
+            Part::Cut => Vec::new(),
+            _ => clone_fix(d.cut_pkg, &cctx, slice).into_iter().collect(),
+        };
         parts::push_with_cut(m, Some(cctx.loc(slice)), "substring", out);
         return;
     }
@@ -259,7 +282,7 @@ fn distant(pkg: &Package, d: &DistantCut<'_>, out: &mut Vec<Match>) {
         &sctx,
         &d.sink,
         &parent_name,
-        Part::Slice,
+        part,
         &what,
         &sites,
         Some(cut),
@@ -1025,6 +1048,82 @@ func Handle(s *store.Store, body []byte) {
                   related parse/parse.go:26 the substring is cut here, in Parse
                   evidence parse/parse.go:24 store/store.go:23
                   fix: Store a copy: strings.Clone(f.Help)
+            "#]],
+        );
+    }
+
+    /// A part of `strings.Cut` made in another package's function and handed to a
+    /// callback that passes it on to a store: reported on the callback's call, the parent
+    /// found through the field it was read from (`f.Body = string(b)`). A clone in the
+    /// callback pins nothing.
+    #[test]
+    fn cut_parts_handed_to_a_callback_from_another_package() {
+        check(
+            &R,
+            r#"
+-- wire/wire.go --
+package wire
+
+import "strings"
+
+type Frame struct {
+	Body string
+}
+
+func Read(b []byte) *Frame {
+	f := &Frame{}
+	f.Body = string(b)
+	return f
+}
+
+func Each(body string, bad func(line string)) {
+	for body != "" {
+		line, rest, _ := strings.Cut(body, "\n")
+		body = rest
+		bad(line)
+	}
+}
+-- feed/feed.go --
+package feed
+
+import (
+	"strings"
+
+	"example.com/app/wire"
+)
+
+type Log struct {
+	lines []string
+}
+
+func (l *Log) Add(s string) {
+	l.lines = append(l.lines, s)
+}
+
+func (l *Log) Feed(b []byte) {
+	f := wire.Read(b)
+	wire.Each(f.Body, func(line string) {
+		l.Add(line)
+	})
+}
+
+func (l *Log) FeedCopies(b []byte) {
+	f := wire.Read(b)
+	wire.Each(f.Body, func(line string) {
+		l.Add(strings.Clone(line))
+	})
+}
+"#,
+            expect![[r#"
+                feed/feed.go:20 substring-retains-string [l.lines] a part of strings.Cut of "body" (from a string conversion) is passed on in (*Log).Feed, and appended to "l.lines" by (*Log).Add, which keeps the whole string alive
+                  related wire/wire.go:11 string "body" is allocated here
+                  related feed/feed.go:14 (*Log).Add stores it here
+                  evidence wire/wire.go:11 feed/feed.go:14 feed/feed.go:20
+                wire/wire.go:17 substring-retains-string [l.lines] the substring cut here is kept: a part of strings.Cut of "body" (from a string conversion) is passed on in (*Log).Feed, and appended to "l.lines" by (*Log).Add, which keeps the whole string alive
+                  related wire/wire.go:11 string "body" is allocated here
+                  related feed/feed.go:14 (*Log).Add stores it here
+                  related feed/feed.go:20 the substring is kept here
+                  evidence wire/wire.go:11 feed/feed.go:14 feed/feed.go:20
             "#]],
         );
     }

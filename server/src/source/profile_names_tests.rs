@@ -10,6 +10,7 @@ use crate::profile::{Limits, Profile};
 
 use super::constraint::BuildContext;
 use super::index::{LoadOptions, Workspace};
+use super::model::DeclKind;
 use super::names::{inlined_closure_names, normalize_symbol, split_function_name};
 
 /// Names the compiler invents that no source position names, as `(case, full name)`.
@@ -45,12 +46,17 @@ fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
         let module = ws.modules()[0].path.clone();
         // Names per package as pprof qualifies them (`main` for package main).
         let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // Packages with package-level variables, whose initializer is `pkg.init`.
+        let mut initializers: BTreeSet<String> = BTreeSet::new();
         for f in ws.files() {
             let qualifier = if f.package == "main" {
                 "main".to_string()
             } else {
                 f.import_path.clone()
             };
+            if f.decls.iter().any(|d| d.kind == DeclKind::Var) {
+                initializers.insert(qualifier.clone());
+            }
             let set = names.entry(qualifier).or_default();
             set.extend(f.functions.iter().map(|func| func.name.clone()));
         }
@@ -126,7 +132,17 @@ fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
                             })
                         });
                     let Some(func) = func else {
-                        missing.push(format!("{case_name}: {} not in {}", f.name, f.filename));
+                        // The package initializer (`main.init`) runs the package-level
+                        // variable initializers; it has no declaration to name it.
+                        let initializer = symbol == "init"
+                            && file.decls.iter().any(|d| {
+                                d.kind == DeclKind::Var
+                                    && i64::from(d.span.start_line) <= ln.line
+                                    && ln.line <= i64::from(d.span.end_line)
+                            });
+                        if !initializer {
+                            missing.push(format!("{case_name}: {} not in {}", f.name, f.filename));
+                        }
                         continue;
                     };
                     let (first, last) = (
@@ -160,6 +176,7 @@ fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
             let symbol = normalize_symbol(symbol);
             let found = names.get(package).is_some_and(|set| {
                 set.contains(&symbol)
+                    || symbol == "init" && initializers.contains(package)
                     || inlined_closure_names(&symbol).any(|n| set.contains(n))
                     || renumbered_inlined_closure(&symbol, set)
             });
