@@ -9,7 +9,8 @@ use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
 use super::{
-    Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile, TextEdit,
+    Context, EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta, SourceFile,
+    TextEdit,
 };
 
 /// The `context-cancel-not-called` rule.
@@ -49,7 +50,7 @@ impl Rule for ContextCancelNotCalled {
                         None => continue,
                     },
                 };
-                if let Some(m) = check_call(pkg, file, call, context, &ctor) {
+                for m in check_call(pkg, file, call, context, &ctor) {
                     out.push(m);
                 }
             }
@@ -172,6 +173,21 @@ fn check_call(
     call: Node<'_>,
     context: &str,
     ctor: &Ctor,
+) -> Vec<Match> {
+    let mut late = Vec::new();
+    let one = check_one(pkg, file, call, context, ctor, &mut late);
+    one.into_iter().chain(late).collect()
+}
+
+/// [`check_call`]'s match for the call itself; matches on the paths of the constructor's
+/// callers go to `late`.
+fn check_one(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    context: &str,
+    ctor: &Ctor,
+    late: &mut Vec<Match>,
 ) -> Option<Match> {
     let src: &str = &file.text;
     let args = syntax::call_args(call);
@@ -234,6 +250,9 @@ fn check_call(
                             .iter()
                             .any(|f| field_called(pkg, f, None, cancel, &mut dead))
                         {
+                            // Called, but a caller of the constructor may leave before
+                            // the call.
+                            late.extend(released_late(pkg, file, call, ctor, &fields, &subject));
                             return None;
                         }
                         let field = fields.first()?;
@@ -304,6 +323,440 @@ fn check_call(
         }
         _ => None,
     }
+}
+
+/// For a cancel function stored in a field of a struct that its function returns
+/// (`return &run{ctx: ctx, cancel: cancel}` in `begin`), the first caller of that
+/// constructor that returns between the constructor call and the statement that releases
+/// the struct (`defer a.end(r)`, `r.cancel()`, `defer j.Release()`, where `end` and
+/// `Release` call the field) without handing the struct on: on that path the child
+/// context is never cancelled. The match is on that `return`, relating the constructor
+/// call and the release.
+fn released_late(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    ctor: &Ctor,
+    fields: &[&str],
+    subject: &str,
+) -> Vec<Match> {
+    let mut out = Vec::new();
+    let src: &str = &file.text;
+    // The struct holding the cancel is returned by its function.
+    let Some(ctor_fn) = syntax::enclosing_function(call).filter(|f| f.kind() != "func_literal")
+    else {
+        return out;
+    };
+    let returned = syntax::descendants_of_kind(ctor_fn, "return_statement").any(|r| {
+        syntax::descendants_of_kind(r, "keyed_element").any(|k| {
+            k.named_child(0)
+                .map(|key| text(key, src).trim().to_string())
+                .is_some_and(|key| fields.contains(&key.as_str()))
+        })
+    });
+    let Some(ctor_name) = syntax::function_name(ctor_fn, src).filter(|_| returned) else {
+        return out;
+    };
+    // Functions and methods that call the field on a parameter or receiver.
+    let releasers = releasers(pkg, fields);
+    for (cf, ccall) in flow::callers(pkg, ctor_fn, src) {
+        let csrc: &str = &cf.text;
+        let Some(stmt) = ccall
+            .parent()
+            .and_then(|l| l.parent())
+            .filter(|s| s.kind() == "short_var_declaration")
+        else {
+            continue;
+        };
+        let left = flow::items(stmt.child_by_field_name("left"));
+        let [v] = left.as_slice() else {
+            continue;
+        };
+        let name = text(*v, csrc);
+        let Some(list) = stmt.parent().filter(|p| p.kind() == "statement_list") else {
+            continue;
+        };
+        let func = syntax::enclosing_function(stmt);
+        let mentions = |n: Node<'_>| {
+            syntax::descendants_of_kind(n, "identifier")
+                .any(|i| text(i, csrc) == name && flow::declaring_ident(i, csrc) == Some(*v))
+        };
+        let releases = |st: Node<'_>| -> bool {
+            let call = match st.kind() {
+                "defer_statement" | "expression_statement" => st.named_child(0),
+                _ => None,
+            };
+            let Some(call) = call.filter(|c| c.kind() == "call_expression") else {
+                return false;
+            };
+            let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
+                return false;
+            };
+            let (callee, operand) = match f.kind() {
+                "selector_expression" => (
+                    f.child_by_field_name("field").map(|x| text(x, csrc)),
+                    f.child_by_field_name("operand").map(flow::unparen),
+                ),
+                "identifier" => (Some(text(f, csrc)), None),
+                _ => (None, None),
+            };
+            let Some(callee) = callee else {
+                return false;
+            };
+            let on_v = operand.is_some_and(|o| o.kind() == "identifier" && mentions(o));
+            if on_v
+                && (fields.contains(&callee)
+                    || releasers.iter().any(|r| r.0 == callee && r.1.is_none()))
+            {
+                return true;
+            }
+            let args = syntax::call_args(call);
+            releasers.iter().any(|(n, pos)| {
+                *n == callee
+                    && pos.is_some_and(|p| {
+                        args.get(p)
+                            .map(|a| flow::unparen(*a))
+                            .is_some_and(|a| a.kind() == "identifier" && mentions(a))
+                    })
+            })
+        };
+        let stmts = flow::named(list);
+        let Some(release) = stmts
+            .iter()
+            .copied()
+            .find(|st| st.start_byte() > stmt.end_byte() && releases(*st))
+        else {
+            // Handed to a call whose caller releases it only when the call fails: the
+            // callee must release it or hand it on on every path that succeeds.
+            let handed = stmts
+                .iter()
+                .copied()
+                .filter(|st| st.start_byte() > stmt.end_byte())
+                .find_map(|st| released_on_error(pkg, cf, st, &stmts, &mentions, &releases));
+            if let Some((hf, decl, pos)) = handed {
+                if let Some(m) = succeeds_without_release(
+                    pkg,
+                    file,
+                    call,
+                    ctor,
+                    fields,
+                    subject,
+                    &releasers,
+                    hf,
+                    decl,
+                    pos,
+                    name,
+                    ctor_name,
+                    (cf, ccall),
+                ) {
+                    out.push(m);
+                }
+            }
+            continue;
+        };
+        let exit = stmts
+            .iter()
+            .copied()
+            .filter(|st| st.start_byte() > stmt.end_byte() && st.end_byte() <= release.start_byte())
+            .flat_map(|st| {
+                syntax::descendants_of_kind(st, "return_statement")
+                    .chain(std::iter::once(st).filter(|s| s.kind() == "return_statement"))
+                    .collect::<Vec<_>>()
+            })
+            .find(|r| {
+                syntax::enclosing_function(*r) == func
+                    && !mentions(*r)
+                    && !released_on_its_path(*r, list, &releases)
+            });
+        let Some(exit) = exit else {
+            continue;
+        };
+        let caller = locals::function_label(cf, ccall);
+        let line = syntax::span(exit).start_line;
+        let message = format!(
+            "{caller} returns here, before `{}` (line {}), without releasing \"{name}\" from {ctor_name}: the cancel function {ctor_name} stored in field \"{}\" is not called on this path, so the child context \"{subject}\" {}",
+            super::defer_in_loop::one_line(text(release, csrc)),
+            syntax::span(release).start_line,
+            fields[0],
+            consequence(&ctor.func)
+        );
+        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
+        // What the child context keeps reachable: the locals its arguments read
+        // (`withWorkspace(a.pool.ctx, ws)` keeps `ws := a.pool.ws.acquire(id)`), whose
+        // lines carry what their calls allocate.
+        for arg in syntax::call_args(call) {
+            retained_lines(file, arg, 0, &mut m.evidence);
+        }
+        m.related.push(Related {
+            location: cf.location(ccall),
+            message: format!("\"{name}\" is made here by {ctor_name}"),
+        });
+        m.related.push(Related {
+            location: cf.location(release),
+            message: format!("released here, after the return at line {line}"),
+        });
+        m.location = cf.location(exit);
+        out.push(m);
+    }
+    out
+}
+
+/// Whether a statement before `ret` in one of its enclosing blocks, up to `list`,
+/// releases (`if err != nil { a.abort(); return err }`).
+fn released_on_its_path(
+    ret: Node<'_>,
+    list: Node<'_>,
+    releases: &dyn Fn(Node<'_>) -> bool,
+) -> bool {
+    let mut n = ret;
+    while let Some(parent) = n.parent() {
+        if parent.id() == list.id() {
+            return false;
+        }
+        if flow::named(parent)
+            .into_iter()
+            .any(|sib| sib.end_byte() <= n.start_byte() && releases(sib))
+        {
+            return true;
+        }
+        n = parent;
+    }
+    false
+}
+
+/// The lines of the locals an expression reads (`ws := a.pool.ws.acquire(id)`, `raw, err
+/// := readBody(w, r)`), and of the locals their composite literals read, one level down:
+/// what a context holding the expression keeps reachable was allocated by those lines'
+/// calls.
+fn retained_lines(file: &SourceFile, expr: Node<'_>, depth: usize, out: &mut Vec<Location>) {
+    let src: &str = &file.text;
+    for i in syntax::descendants_of_kind(expr, "identifier") {
+        let Some(v) = flow::resolve_ident(i, src)
+            .filter(|b| b.kind == flow::BindKind::ShortVar)
+            .and_then(|b| b.value)
+        else {
+            continue;
+        };
+        let at = file.location(v);
+        if out.contains(&at) {
+            continue;
+        }
+        out.push(at);
+        let v = flow::unparen(v);
+        let lit = match v.kind() {
+            "unary_expression" => v.child_by_field_name("operand").map(flow::unparen),
+            _ => Some(v),
+        };
+        if depth == 0 {
+            if let Some(lit) = lit.filter(|l| l.kind() == "composite_literal") {
+                retained_lines(file, lit, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// For a statement `status, err := p.Enqueue(ctx, job)` passing the local (`mentions`)
+/// to a function or method of the package, followed by `if err != nil { job.Release() }`
+/// in the same block: the callee's declaration, file and the parameter position the
+/// local is passed at.
+fn released_on_error<'p>(
+    pkg: &'p Package,
+    file: &SourceFile,
+    st: Node<'_>,
+    stmts: &[Node<'_>],
+    mentions: &dyn Fn(Node<'_>) -> bool,
+    releases: &dyn Fn(Node<'_>) -> bool,
+) -> Option<(&'p SourceFile, Node<'p>, usize)> {
+    let src: &str = &file.text;
+    if !matches!(st.kind(), "short_var_declaration" | "assignment_statement") {
+        return None;
+    }
+    let left = flow::items(st.child_by_field_name("left"));
+    let right = flow::items(st.child_by_field_name("right"));
+    let [call] = right.as_slice() else {
+        return None;
+    };
+    let call = flow::unparen(*call);
+    let err = left.last().filter(|e| text(**e, src) == "err")?;
+    let pos = syntax::call_args(call)
+        .iter()
+        .position(|a| flow::unparen(*a).kind() == "identifier" && mentions(flow::unparen(*a)))?;
+    // The next statement: `if err != nil { ...; job.Release(); ... }`.
+    let next = stmts.iter().find(|n| n.start_byte() >= st.end_byte())?;
+    let cond = next.child_by_field_name("condition")?;
+    let cond_text: String = text(cond, src).split_whitespace().collect();
+    if next.kind() != "if_statement" || cond_text != format!("{}!=nil", text(*err, src)) {
+        return None;
+    }
+    let block = next.child_by_field_name("consequence")?;
+    let list = flow::named(block)
+        .into_iter()
+        .find(|c| c.kind() == "statement_list")?;
+    if !flow::named(list).into_iter().any(releases) {
+        return None;
+    }
+    let callee = call.child_by_field_name("function").map(flow::unparen)?;
+    let decl = match callee.kind() {
+        "identifier" => flow::package_function(pkg, text(callee, src)),
+        "selector_expression" => {
+            let name = text(callee.child_by_field_name("field")?, src);
+            match flow::package_methods(pkg, name).as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        }
+        _ => None,
+    }?;
+    Some((decl.0, decl.1, pos))
+}
+
+/// In a callee that receives the struct holding the cancel (at `pos`) from a caller that
+/// releases it only when the call fails: the first `return` whose error is `nil` with no
+/// release or hand-off of the parameter (`j` sent, stored, passed, returned) on its path.
+#[allow(clippy::too_many_arguments)]
+fn succeeds_without_release(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    ctor: &Ctor,
+    fields: &[&str],
+    subject: &str,
+    releasers: &[(&str, Option<usize>)],
+    hf: &SourceFile,
+    decl: Node<'_>,
+    pos: usize,
+    name: &str,
+    ctor_name: &str,
+    (cf, ctor_call): (&SourceFile, Node<'_>),
+) -> Option<Match> {
+    let hsrc: &str = &hf.text;
+    let body = decl.child_by_field_name("body")?;
+    // The parameter at `pos`.
+    let param = syntax::descendants_of_kind(body, "identifier").find_map(|i| {
+        flow::resolve_ident(i, hsrc)
+            .filter(|b| b.kind == flow::BindKind::Param && flow::param_position(b) == Some(pos))
+    })?;
+    let pname = text(param.name, hsrc);
+    // A use that releases or hands the parameter on: the whole value used (sent, passed,
+    // stored, returned) or a releasing method called on it; `j.batch.ID` only reads.
+    let handles = |n: Node<'_>| {
+        syntax::descendants_of_kind(n, "identifier").any(|i| {
+            if text(i, hsrc) != pname
+                || !flow::resolve_ident(i, hsrc).is_some_and(|b| b.same(&param))
+            {
+                return false;
+            }
+            match i.parent() {
+                Some(sel) if sel.kind() == "selector_expression" => sel
+                    .child_by_field_name("field")
+                    .map(|f| text(f, hsrc))
+                    .is_some_and(|f| {
+                        sel.parent().is_some_and(|c| c.kind() == "call_expression")
+                            && (fields.contains(&f)
+                                || releasers.iter().any(|r| r.0 == f && r.1.is_none()))
+                    }),
+                _ => true,
+            }
+        })
+    };
+    let func = decl;
+    for ret in syntax::descendants_of_kind(body, "return_statement") {
+        if syntax::enclosing_function(ret) != Some(func) {
+            continue;
+        }
+        let values = flow::items(ret.named_child(0));
+        if !values
+            .last()
+            .is_some_and(|v| v.kind() == "nil" || text(*v, hsrc) == "nil")
+            || handles(ret)
+        {
+            continue;
+        }
+        // What runs before the return on its path: earlier statements of every enclosing
+        // block and the header of an enclosing case (`case p.jobs <- j:`).
+        let mut handled = false;
+        let mut n = ret;
+        while let Some(parent) = n.parent() {
+            if parent.id() == func.id() {
+                break;
+            }
+            for sib in flow::named(parent) {
+                if sib.end_byte() <= n.start_byte()
+                    && (sib.kind() != "if_statement" || sib.end_byte() <= ret.start_byte())
+                    && handles(sib)
+                {
+                    handled = true;
+                }
+            }
+            n = parent;
+        }
+        if handled {
+            continue;
+        }
+        let callee = syntax::function_name(decl, hsrc).unwrap_or("the callee");
+        let line = syntax::span(ret).start_line;
+        let message = format!(
+            "{callee} returns here with a nil error without releasing or handing on \"{pname}\", the {ctor_name} result its caller passes as \"{name}\" and releases only when the call fails: the cancel function stored in field \"{}\" is not called on this path, so the child context \"{subject}\" {}",
+            fields[0],
+            consequence(&ctor.func)
+        );
+        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
+        for arg in syntax::call_args(call) {
+            retained_lines(file, arg, 0, &mut m.evidence);
+        }
+        for arg in syntax::call_args(ctor_call) {
+            retained_lines(cf, arg, 0, &mut m.evidence);
+        }
+        m.related.push(Related {
+            location: hf.location(param.name),
+            message: format!("\"{pname}\" is received here (line {line} returns without it)"),
+        });
+        m.location = hf.location(ret);
+        return Some(m);
+    }
+    None
+}
+
+/// The functions and methods that call one of `fields` on a parameter (the position) or
+/// on their receiver (`None`): `func (a *Agent) end(r *run) { r.cancel() }`,
+/// `func (j *Job) Release() { j.cancel() }`.
+fn releasers<'s>(pkg: &'s Package, fields: &[&str]) -> Vec<(&'s str, Option<usize>)> {
+    let mut out = Vec::new();
+    for f in pkg.program_files() {
+        let src: &str = &f.text;
+        for decl in flow::named(f.tree.root_node()) {
+            if !matches!(decl.kind(), "function_declaration" | "method_declaration") {
+                continue;
+            }
+            let Some(name) = syntax::function_name(decl, src) else {
+                continue;
+            };
+            for sel in syntax::descendants_of_kind(decl, "selector_expression") {
+                let called = sel.parent().is_some_and(|c| c.kind() == "call_expression");
+                let field = sel.child_by_field_name("field").map(|x| text(x, src));
+                if !called || !field.is_some_and(|x| fields.contains(&x)) {
+                    continue;
+                }
+                let Some(b) = sel
+                    .child_by_field_name("operand")
+                    .map(flow::unparen)
+                    .filter(|o| o.kind() == "identifier")
+                    .and_then(|o| flow::resolve_ident(o, src))
+                else {
+                    continue;
+                };
+                if b.kind != flow::BindKind::Param {
+                    continue;
+                }
+                let pos = flow::param_position(&b);
+                let receiver = decl.kind() == "method_declaration" && pos.is_none();
+                if pos.is_some() || receiver {
+                    out.push((name, pos));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A match at the call, with its evidence: the call (the child context, its
@@ -1625,5 +2078,87 @@ func main() {
         "#]]
         .assert_eq(&fixed);
         assert_go_vet(&fixed);
+    }
+
+    /// A struct holding the cancel, made by a constructor and released by a method or a
+    /// helper: a caller returning before its release (`defer a.end(r)` after an early
+    /// return), and a callee that succeeds without releasing or handing on a value its
+    /// caller releases only on error, are reported on that `return`. Releasing first,
+    /// handing it on (a channel send) or failing are not.
+    #[test]
+    fn released_late_or_not_on_a_successful_path() {
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- a.go --
+package a
+
+import "context"
+
+type run struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type Agent struct {
+	root context.Context
+	jobs chan *run
+}
+
+func (a *Agent) begin() *run {
+	ctx, cancel := context.WithCancel(a.root)
+	return &run{ctx: ctx, cancel: cancel}
+}
+
+func (a *Agent) end(r *run) { r.cancel() }
+
+func (r *run) Release() { r.cancel() }
+
+func (a *Agent) Execute(skip bool) {
+	r := a.begin()
+	if skip {
+		return
+	}
+	defer a.end(r)
+}
+
+func (a *Agent) ExecuteReleasingFirst(skip bool) {
+	r := a.begin()
+	defer a.end(r)
+	if skip {
+		return
+	}
+}
+
+func (a *Agent) Enqueue(r *run, dup bool) (bool, error) {
+	if dup {
+		return false, nil
+	}
+	select {
+	case a.jobs <- r:
+		return true, nil
+	case <-r.ctx.Done():
+		return false, r.ctx.Err()
+	}
+}
+
+func (a *Agent) Submit(dup bool) {
+	r := a.begin()
+	_, err := a.Enqueue(r, dup)
+	if err != nil {
+		r.Release()
+	}
+}
+"#,
+            expect![[r#"
+                a.go:27 context-cancel-not-called [ctx] (*Agent).Execute returns here, before `defer a.end(r)` (line 29), without releasing "r" from begin: the cancel function begin stored in field "cancel" is not called on this path, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related a.go:25 "r" is made here by begin
+                  related a.go:29 released here, after the return at line 27
+                  evidence a.go:16
+                a.go:42 context-cancel-not-called [ctx] Enqueue returns here with a nil error without releasing or handing on "r", the begin result its caller passes as "r" and releases only when the call fails: the cancel function stored in field "cancel" is not called on this path, so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related a.go:40 "r" is received here (line 42 returns without it)
+                  evidence a.go:16
+            "#]],
+        );
     }
 }

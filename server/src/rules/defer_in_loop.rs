@@ -247,7 +247,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
 }
 
 /// An expression's text on one line, shortened.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > 60 {
         let cut: String = s.chars().take(57).collect();
