@@ -989,19 +989,7 @@ fn operand_type(pkg: &Package, sel: Node<'_>, src: &str) -> Option<String> {
             "selector_expression" => text(range.child_by_field_name("field")?, src),
             _ => return None,
         };
-        let mut types = pkg.files.iter().flat_map(|f| {
-            f.summary
-                .structs
-                .iter()
-                .flat_map(|st| st.fields.iter())
-                .filter(|fd| fd.name == field)
-                .map(|fd| fd.type_text.clone())
-                .collect::<Vec<_>>()
-        });
-        let ty = types.next()?;
-        if types.next().is_some() {
-            return None;
-        }
+        let ty = flow::field_type_text(pkg, field)?;
         let elem = ty.rsplit(']').next()?;
         return named_text(elem);
     }

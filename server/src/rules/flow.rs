@@ -867,6 +867,22 @@ pub(crate) fn package_function<'p>(
     })
 }
 
+/// The declared type of the struct fields named `field` in the package, when every struct
+/// with such a field agrees on one (`[]*Sub` for `subs`); `None` when none or several.
+pub(crate) fn field_type_text(pkg: &Package, field: &str) -> Option<String> {
+    let mut types = pkg.files.iter().flat_map(|f| {
+        f.summary
+            .structs
+            .iter()
+            .flat_map(|st| st.fields.iter())
+            .filter(|fd| fd.name == field)
+            .map(|fd| fd.type_text.clone())
+            .collect::<Vec<_>>()
+    });
+    let ty = types.next()?;
+    types.next().is_none().then_some(ty)
+}
+
 /// The methods named `name` of the package's program files.
 pub(crate) fn package_methods<'p>(pkg: &'p Package, name: &str) -> Vec<(&'p SourceFile, Node<'p>)> {
     let mut out = Vec::new();

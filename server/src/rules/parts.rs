@@ -403,21 +403,7 @@ fn element_type(pkg: &Package, b: &flow::Binding<'_>, src: &str) -> Option<Strin
             syntax::text(rb.ty?, src).to_string()
         }
         "selector_expression" => {
-            let field = syntax::text(range.child_by_field_name("field")?, src);
-            let mut types = pkg.files.iter().flat_map(|f| {
-                f.summary
-                    .structs
-                    .iter()
-                    .flat_map(|st| st.fields.iter())
-                    .filter(|fd| fd.name == field)
-                    .map(|fd| fd.type_text.clone())
-                    .collect::<Vec<_>>()
-            });
-            let ty = types.next()?;
-            if types.next().is_some() {
-                return None;
-            }
-            ty
+            flow::field_type_text(pkg, syntax::text(range.child_by_field_name("field")?, src))?
         }
         _ => return None,
     };
