@@ -240,6 +240,23 @@ impl<'p> Context<'p> {
             .clone()
     }
 
+    /// The import paths of the workspace's packages with program files (at most `max`),
+    /// from the file summaries.
+    pub(crate) fn workspace_packages(&self, max: usize) -> Vec<String> {
+        let Some((ws, _)) = self.workspace else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = ws
+            .files()
+            .filter(|f| !f.is_test && !f.is_generated && !f.is_vendor)
+            .map(|f| f.import_path.clone())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(max);
+        out
+    }
+
     /// Whether `import_path` is a package of the workspace (from the file summaries).
     pub(crate) fn workspace_has(&self, import_path: &str) -> bool {
         self.workspace

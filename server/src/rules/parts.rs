@@ -31,6 +31,10 @@ use super::{Context, Package, SourceFile};
 /// How many steps (locals, fields, calls) a stored value is followed back.
 const MAX_STEPS: usize = 8;
 
+/// How many workspace packages the walk searches for writes of an exported field of an
+/// evident struct type; beyond that, only the packages the reading file imports.
+const MAX_FIELD_PACKAGES: usize = 64;
+
 /// How many times the walk loads the packages it reached and runs again.
 const MAX_PACKAGE_ROUNDS: usize = 3;
 
@@ -162,24 +166,58 @@ fn is_cut_call(file: &SourceFile, call: Node<'_>, index: usize) -> bool {
         }
 }
 
+/// For `f[i]` where `f := strings.Split(s, sep)` (or `bytes.Split`, `Fields`,
+/// `SplitN`, `SplitAfter`): the split call, whose elements are parts of `s`.
+fn split_of<'t>(file: &SourceFile, index: Node<'t>) -> Option<Node<'t>> {
+    let src: &str = &file.text;
+    let operand = flow::unparen(index.child_by_field_name("operand")?);
+    if operand.kind() != "identifier" {
+        return None;
+    }
+    let b = flow::resolve_ident(operand, src)?;
+    if b.multi || !matches!(b.kind, BindKind::ShortVar | BindKind::Var) {
+        return None;
+    }
+    let call = flow::unparen(b.value?);
+    let splits = matches!(
+        flow::FileCtx::new(file).qualified(call),
+        Some((
+            "strings" | "bytes",
+            "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
+        ))
+    );
+    (call.kind() == "call_expression" && splits).then_some(call)
+}
+
 impl<'p> DistantCut<'p> {
-    /// The value the part is cut from: the operand of the slice expression, or the first
-    /// argument of the `Cut` call.
-    pub(crate) fn parent(&self) -> Option<Node<'p>> {
+    /// The call that cuts the part, when it is not a slice expression: the `Cut` call,
+    /// or the `Split` call of an indexed element.
+    fn cutting_call(&self) -> Option<Node<'p>> {
         match self.slice.kind() {
-            "slice_expression" => self.slice.child_by_field_name("operand"),
-            _ => syntax::call_args(self.slice).first().copied(),
+            "call_expression" => Some(self.slice),
+            "index_expression" => split_of(self.cut_file, self.slice),
+            _ => None,
+        }
+    }
+
+    /// The value the part is cut from: the operand of the slice expression, or the first
+    /// argument of the `Cut` or `Split` call.
+    pub(crate) fn parent(&self) -> Option<Node<'p>> {
+        match self.cutting_call() {
+            None => self.slice.child_by_field_name("operand"),
+            Some(call) => syntax::call_args(call).first().copied(),
         }
         .map(flow::unparen)
     }
 
-    /// Whether the part is cut by a `Cut` call of the package `path` (`strings`,
-    /// `bytes`) rather than by a slice expression.
+    /// Whether the part is cut by a `Cut` or `Split` call of the package `path`
+    /// (`strings`, `bytes`) rather than by a slice expression.
     pub(crate) fn is_cut_call_of(&self, path: &str) -> bool {
-        self.slice.kind() == "call_expression"
-            && flow::FileCtx::new(self.cut_file)
-                .qualified(self.slice)
+        self.cutting_call().is_some_and(|c| {
+            flow::FileCtx::new(self.cut_file)
+                .qualified(c)
                 .is_some_and(|(p, _)| p == path)
+        })
     }
 }
 
@@ -473,6 +511,16 @@ impl<'p> Back<'p, '_> {
                 }
             }
             ("identifier", _) => self.identifier(file, expr, field, via, steps),
+            ("index_expression", None) if split_of(file, expr).is_some() => {
+                // `f[3]` of `f := strings.Split(line, "\t")`: a part of `line`.
+                self.cuts.push((file, expr, via));
+            }
+            ("index_expression", Some(_)) => {
+                // A field of an element: what the container's elements hold.
+                if let Some(o) = expr.child_by_field_name("operand") {
+                    self.value(file, o, field, via, steps + 1);
+                }
+            }
             ("selector_expression", None) => {
                 let (Some(operand), Some(f)) = (
                     expr.child_by_field_name("operand").map(flow::unparen),
@@ -571,6 +619,14 @@ impl<'p> Back<'p, '_> {
                                 calls.push((p, cf, call));
                             }
                         }
+                    }
+                }
+                if calls.is_empty() {
+                    // Called through an interface or a func value: what is written to
+                    // the field of the parameter's type anywhere.
+                    if let Some(f) = field {
+                        let ty = b.ty.and_then(|t| type_name(syntax::text(t, src)));
+                        self.field_writes(file, f, ty.as_deref(), steps);
                     }
                 }
                 for (cp, cf, call) in calls {
@@ -675,8 +731,19 @@ impl<'p> Back<'p, '_> {
         }
         let mut pkgs = vec![self.pkg_of(file)];
         if field.starts_with(|c: char| c.is_ascii_uppercase()) {
-            for (_, path) in flow::imports(file) {
-                if self.cx.workspace_has(&path) {
+            let paths: Vec<String> = if ty.is_some() {
+                // An exported field of an evident struct type may be filled by any
+                // package that uses the type (a decoder filling `event.Event`).
+                self.cx.workspace_packages(MAX_FIELD_PACKAGES)
+            } else {
+                flow::imports(file)
+                    .into_iter()
+                    .map(|(_, p)| p)
+                    .filter(|p| self.cx.workspace_has(p))
+                    .collect()
+            };
+            for path in paths {
+                if path != pkgs[0].import_path {
                     pkgs.extend(self.package(&path));
                 }
             }

@@ -116,7 +116,7 @@ fn distant<'p>(
     let Some(operand) = d.parent() else {
         return;
     };
-    let cut_call = d.slice.kind() == "call_expression";
+    let cut_call = d.slice.kind() != "slice_expression";
     if cut_call && !d.is_cut_call_of("bytes") {
         return;
     }

@@ -219,7 +219,12 @@ fn distant<'p>(
     let Some(operand) = d.parent() else {
         return;
     };
-    if slice.kind() == "call_expression" {
+    let part = match slice.kind() {
+        "call_expression" => Part::Cut,
+        "index_expression" => Part::Element,
+        _ => Part::Slice,
+    };
+    if !matches!(part, Part::Slice) {
         if !d.is_cut_call_of("strings") {
             return;
         }
@@ -227,11 +232,6 @@ fn distant<'p>(
     {
         return;
     }
-    let part = if slice.kind() == "call_expression" {
-        Part::Cut
-    } else {
-        Part::Slice
-    };
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
         Some((vp, vf, arg)) => {
@@ -1124,6 +1124,84 @@ func (l *Log) FeedCopies(b []byte) {
                   related feed/feed.go:14 (*Log).Add stores it here
                   related feed/feed.go:20 the substring is kept here
                   evidence wire/wire.go:11 feed/feed.go:14 feed/feed.go:20
+            "#]],
+        );
+    }
+
+    /// An element of `strings.Split` set on a struct of a shared package by one package
+    /// and stored by another that receives the structs through an interface: the field
+    /// writes of the evident struct type are searched in every workspace package. A
+    /// cloned element and a field of another type are not followed.
+    #[test]
+    fn split_elements_set_on_a_shared_type_and_stored_elsewhere() {
+        check(
+            &R,
+            r#"
+-- event/event.go --
+package event
+
+type Event struct {
+	Agent string
+	Site  string
+}
+
+type Other struct {
+	Agent string
+}
+-- ingest/ingest.go --
+package ingest
+
+import (
+	"strings"
+
+	"example.com/app/event"
+)
+
+type Enricher interface {
+	Enrich(evs []event.Event)
+}
+
+func Parse(raw []byte, e Enricher) {
+	text := string(raw)
+	var evs []event.Event
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Split(line, "\t")
+		evs = append(evs, event.Event{Agent: f[0], Site: strings.Clone(f[1])})
+	}
+	e.Enrich(evs)
+	_ = event.Other{Agent: f2(text)}
+}
+
+func f2(s string) string { return s[:4] }
+-- enrich/enrich.go --
+package enrich
+
+import "example.com/app/event"
+
+type Agents struct {
+	seen  map[string]bool
+	sites map[string]bool
+}
+
+func (a *Agents) Enrich(evs []event.Event) {
+	for i := range evs {
+		ev := &evs[i]
+		a.seen[ev.Agent] = true
+		a.sites[ev.Site] = true
+	}
+}
+"#,
+            expect![[r#"
+                enrich/enrich.go:13 substring-retains-string [a.seen] an element of strings.Split of "line" cut in Parse (from a string conversion) is used as a key of "a.seen" in (*Agents).Enrich, which keeps the whole string alive
+                  related ingest/ingest.go:14 string "line" is allocated here
+                  related ingest/ingest.go:18 the substring is cut here, in Parse
+                  evidence ingest/ingest.go:14 enrich/enrich.go:13
+                  fix: Store a copy: strings.Clone(ev.Agent)
+                ingest/ingest.go:18 substring-retains-string [a.seen] the substring cut here is kept: an element of strings.Split of "line" cut in Parse (from a string conversion) is used as a key of "a.seen" in (*Agents).Enrich, which keeps the whole string alive
+                  related ingest/ingest.go:14 string "line" is allocated here
+                  related enrich/enrich.go:13 the substring is kept here
+                  evidence ingest/ingest.go:14 enrich/enrich.go:13
+                  fix: Store a copy: strings.Clone(ev.Agent)
             "#]],
         );
     }
