@@ -7,7 +7,9 @@
 //! - A heap rule match whose retained memory grows steadily across three or more
 //!   snapshots is an error: a confirmed leak.
 //! - A heap rule match holding a large share of in-use memory without trend data (or
-//!   without steady growth) is a warning; one with less is information.
+//!   without steady growth) is a warning; one with less, or one of a rule whose leak is
+//!   growth that three or more snapshots show holding no more at the end than at the
+//!   start, is information.
 //! - A goroutine rule match whose blocked goroutines climb across three or more goroutine
 //!   snapshots is an error; many blocked goroutines without a trend is a warning.
 //! - A site no rule explains that grows steadily is a warning (`growing-site`); a site
@@ -65,18 +67,21 @@ pub static PROFILE_RULES: [RuleMeta; 3] = [
         name: "Retained hotspot",
         summary: "A line whose allocations hold a large share of in-use memory.",
         evidence: EvidenceKind::Heap,
+        grows: false,
     },
     RuleMeta {
         id: GROWING_SITE,
         name: "Growing site",
         summary: "A line whose retained memory grows steadily across snapshots, with no rule explaining it.",
         evidence: EvidenceKind::Heap,
+        grows: false,
     },
     RuleMeta {
         id: MEMORY_REGRESSION,
         name: "Memory regression",
         summary: "A line whose in-use memory grew beyond the thresholds against the baseline profile.",
         evidence: EvidenceKind::Heap,
+        grows: false,
     },
 ];
 
@@ -125,6 +130,12 @@ impl EvidenceSummary {
     /// Net growth from the first to the last of three or more snapshots: more than
     /// `min_delta` and to at least `ratio` times the first value, whatever happened in
     /// between. Enough for a rule match, whose pattern explains the retention.
+    /// Three or more snapshots, and the last holds no more than the first: trend data
+    /// that shows no growth.
+    pub fn never_grew(&self) -> bool {
+        self.series.len() >= 3 && self.last() <= self.series.first().copied().unwrap_or(0)
+    }
+
     pub fn grew_net(&self, min_delta: i64, ratio: f64) -> bool {
         let first = self.series.first().copied().unwrap_or(0);
         let last = self.last();
@@ -216,10 +227,12 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         .len();
 
     for m in inputs.matches {
-        let kind = crate::rules::all()
+        let meta = crate::rules::all()
             .iter()
             .find(|r| r.meta().id == m.rule)
-            .map_or(EvidenceKind::Heap, |r| r.meta().evidence);
+            .map(|r| (r.meta().evidence, r.meta().grows));
+        let kind = meta.map_or(EvidenceKind::Heap, |m| m.0);
+        let meta_grows = meta.is_some_and(|m| m.1);
         let view = match kind {
             EvidenceKind::Heap => heap.as_ref(),
             EvidenceKind::Goroutine => gor.as_ref(),
@@ -269,6 +282,18 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                         "retained memory grew from the first to the last snapshot by more than {:.0}% without steady growth, and the pattern explains the retention: a leak",
                         (t.rule_growth_min_ratio - 1.0) * 100.0
                     ),
+                )
+            }
+            (Some(e), EvidenceKind::Heap)
+                if e.share >= t.large_share && e.never_grew() && meta_grows =>
+            {
+                (
+                Severity::Info,
+                format!(
+                    "holds {:.0}% of in-use memory, but no more in the last of {} snapshots than in the first: this pattern leaks by growing",
+                    e.share * 100.0,
+                    e.series.len()
+                ),
                 )
             }
             (Some(e), EvidenceKind::Heap) if e.share >= t.large_share => (

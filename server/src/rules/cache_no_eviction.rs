@@ -24,6 +24,7 @@ static META: RuleMeta = RuleMeta {
     name: "Cache without eviction",
     summary: "A sync.Map or memo map that only stores entries grows forever.",
     evidence: EvidenceKind::Heap,
+    grows: true,
 };
 
 /// One store into a cache: (file, the call or `m[k]`, the statement).

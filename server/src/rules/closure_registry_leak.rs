@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     name: "Closure registry leak",
     summary: "Callbacks capturing objects are added to a global registry and never removed.",
     evidence: EvidenceKind::Heap,
+    grows: true,
 };
 
 /// A package-level slice or map of callbacks, or such a field of a struct held by a

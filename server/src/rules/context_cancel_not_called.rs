@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     name: "Context cancel not called",
     summary: "The cancel function of context.WithCancel/WithTimeout/WithDeadline is discarded or never called, so the child context stays attached to its parent.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for ContextCancelNotCalled {

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     name: "defer in a loop",
     summary: "Deferred calls in a loop pile up, with what they hold, until the function returns.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 /// Loops with a literal bound at most this are not worth a report.

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     name: "Finalizer on a cycle",
     summary: "An object with a finalizer that can reach itself (a reference cycle, or a finalizer capturing it) is never freed.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for FinalizerCycle {

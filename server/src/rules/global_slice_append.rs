@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     name: "Global slice appended forever",
     summary: "A package-level slice is appended to outside init and never truncated or reset.",
     evidence: EvidenceKind::Heap,
+    grows: true,
 };
 
 impl Rule for GlobalSliceAppend {

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     summary: "A goroutine ranges over or waits on a channel that is never closed, so it blocks \
               forever once the sends stop and keeps everything it references alive.",
     evidence: EvidenceKind::Goroutine,
+    grows: false,
 };
 
 impl Rule for GoroutineBlockedRecv {

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
               an early return or the first answer, so the goroutine and everything it holds \
               stay alive forever.",
     evidence: EvidenceKind::Goroutine,
+    grows: false,
 };
 
 impl Rule for GoroutineBlockedSend {

@@ -20,6 +20,7 @@ static META: RuleMeta = RuleMeta {
     name: "HTTP response body not closed",
     summary: "A response body that is never closed keeps its connection, buffers and goroutines.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for HttpBodyNotClosed {

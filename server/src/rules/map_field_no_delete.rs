@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     name: "Map field never deleted from",
     summary: "A map field of a long-lived struct is written by its methods and no method deletes from it.",
     evidence: EvidenceKind::Heap,
+    grows: true,
 };
 
 /// A map field of a package struct type.

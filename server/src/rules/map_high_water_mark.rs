@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     name: "Map keeps its high-water mark",
     summary: "A long-lived map drained by delete or clear keeps its peak bucket memory.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 /// A long-lived map: what it is, its subject, its declaration and its writes.

@@ -61,6 +61,9 @@ pub struct RuleMeta {
     /// One sentence: what leaks and why.
     pub summary: &'static str,
     pub evidence: EvidenceKind,
+    /// The leak shows as growth (entries added for good): a large share that three or
+    /// more snapshots show not growing is information, not a warning.
+    pub grows: bool,
 }
 
 /// A Go version from the `go` line of go.mod.

@@ -539,6 +539,16 @@ impl<'p> Back<'p, '_> {
                     self.value(file, operand, Some(&f), via, steps + 1);
                 }
             }
+            ("selector_expression", Some(f)) => {
+                // A field of a field (`c.Result.Summary`): the walk keeps one level, so
+                // what is written to the inner field anywhere, of the outer field's
+                // declared type when the package says it.
+                let ty = expr
+                    .child_by_field_name("field")
+                    .and_then(|o| flow::field_type_text(self.pkg_of(file), syntax::text(o, src)))
+                    .and_then(|t| type_name(&t));
+                self.field_writes(file, f, ty.as_deref(), steps);
+            }
             ("composite_literal" | "unary_expression", None)
                 if expr.kind() == "composite_literal" || flow::operator(expr, src) == "&" =>
             {
@@ -588,6 +598,10 @@ impl<'p> Back<'p, '_> {
         };
         match b.kind {
             BindKind::Param => {
+                // A parameter reassigned in its function (`text = text[i+1:]`).
+                for v in flow::assignments(&b, usize::MAX, src) {
+                    self.value(file, v, field, via, steps + 1);
+                }
                 let Some(pos) = flow::param_position(&b) else {
                     return;
                 };
@@ -944,6 +958,57 @@ pub(crate) fn field_sources<'p>(
     out
 }
 
+/// Whether a cut is assigned back to the variable it cuts (`text = text[i+1:]`): the
+/// variable's later uses are the part, not the parent.
+pub(crate) fn reassigns_its_operand(file: &SourceFile, cut: Node<'_>, operand: Node<'_>) -> bool {
+    let src: &str = &file.text;
+    let Some(stmt) = cut
+        .parent()
+        .filter(|l| l.kind() == "expression_list")
+        .and_then(|l| l.parent())
+        .filter(|s| s.kind() == "assignment_statement")
+    else {
+        return false;
+    };
+    let left = flow::items(stmt.child_by_field_name("left"));
+    let right = flow::items(stmt.child_by_field_name("right"));
+    right
+        .iter()
+        .position(|r| r.id() == cut.id())
+        .and_then(|i| left.get(i))
+        .is_some_and(|l| {
+            l.kind() == "identifier" && syntax::text(*l, src) == syntax::text(operand, src)
+        })
+}
+
+/// The arguments the callers in the package pass for a parameter, with their files.
+pub(crate) fn caller_arguments<'p>(
+    pkg: &'p Package,
+    file: &SourceFile,
+    param: Node<'_>,
+) -> Vec<(&'p SourceFile, Node<'p>)> {
+    let src: &str = &file.text;
+    let Some(b) = flow::resolve_ident(flow::unparen(param), src) else {
+        return Vec::new();
+    };
+    let (Some(pos), Some(func)) = (
+        flow::param_position(&b).filter(|_| b.kind == BindKind::Param),
+        b.decl.parent().and_then(|l| l.parent()),
+    ) else {
+        return Vec::new();
+    };
+    flow::callers(pkg, func, src)
+        .into_iter()
+        .filter_map(|(cf, call)| {
+            let arg = syntax::call_args(call)
+                .get(pos)
+                .copied()
+                .map(flow::unparen)?;
+            (arg.kind() != "variadic_argument").then_some((cf, arg))
+        })
+        .collect()
+}
+
 /// Whether the parent of a cut is a parameter that every caller in the package passes as
 /// a local it stores itself: the parent is kept anyway, so the part pins nothing more.
 pub(crate) fn kept_by_callers(pkg: &Package, file: &SourceFile, parent: Node<'_>) -> bool {
@@ -1039,6 +1104,12 @@ pub(crate) fn push_with_cut(
             copy.location = c;
             copy
         });
-    out.push(m);
+    // Several cuts of one value stored once (`text = text[i+1:]`, later
+    // `text = text[:n]`) make one finding at the store.
+    let same =
+        |o: &super::Match| o.rule == m.rule && o.location == m.location && o.message == m.message;
+    if !out.iter().any(same) {
+        out.push(m);
+    }
     out.extend(at_cut);
 }

@@ -22,6 +22,7 @@ static META: RuleMeta = RuleMeta {
     name: "Sub-slice retains its backing array",
     summary: "A small slice of a large buffer is stored where it outlives the call, pinning the whole buffer.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 /// Buffers of fewer bytes than this (by a constant size) are not worth a finding.

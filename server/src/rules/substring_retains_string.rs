@@ -23,6 +23,7 @@ static META: RuleMeta = RuleMeta {
     name: "Substring retains its parent string",
     summary: "A substring of a large string is stored where it outlives the call, pinning the whole string.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for SubstringRetainsString {
@@ -209,7 +210,7 @@ fn report(
 /// A substring cut in a helper and stored by another function (see [`parts`]): reported
 /// at the store when the cut's parent is a made string that is not stored itself.
 fn distant<'p>(
-    pkg: &Package,
+    pkg: &Context<'_>,
     others: &'p [Arc<Package>],
     d: &DistantCut<'p>,
     out: &mut Vec<Match>,
@@ -248,18 +249,37 @@ fn distant<'p>(
                     }
                 }
             }
+            if matches!(origin, Origin::Unknown) {
+                origin = method_result_origin(pkg, vf, arg);
+            }
             let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
-        None => (
-            string_origin(d.cut_pkg, &cctx, operand, 0),
-            parts::kept_by_callers(d.cut_pkg, d.cut_file, operand),
-        ),
+        None => {
+            let mut origin = string_origin(d.cut_pkg, &cctx, operand, 0);
+            if matches!(origin, Origin::Unknown) {
+                // A parameter whose callers set their argument from a method of a type
+                // of another package (`text := out.Close()`).
+                for (cf, arg) in parts::caller_arguments(d.cut_pkg, d.cut_file, operand) {
+                    let o = method_result_origin(pkg, cf, arg);
+                    if !matches!(o, Origin::Unknown) {
+                        origin = o;
+                        break;
+                    }
+                }
+            }
+            (
+                origin,
+                parts::kept_by_callers(d.cut_pkg, d.cut_file, operand),
+            )
+        }
     };
     let Origin::Made { what, sites } = origin else {
         return;
     };
-    if kept || flow::stored_itself(d.cut_pkg, d.cut_file, operand) {
+    // `text = text[i+1:]`: the later uses of `text` are the substring, not its parent.
+    let recut = parts::reassigns_its_operand(d.cut_file, slice, operand);
+    if kept || !recut && flow::stored_itself(d.cut_pkg, d.cut_file, operand) {
         return;
     }
     let sctx = FileCtx::new(d.store_file);
@@ -288,6 +308,76 @@ fn distant<'p>(
         Some(cut),
     );
     parts::push_with_cut(m, Some(cctx.loc(slice)), "substring", out);
+}
+
+/// The origin of a local set from a method call of a type of another workspace package
+/// (`text := out.Close()`, `out` a `*logstream.Stream`): what the `return`s of the only
+/// method of that name returning a `string` in the packages the file imports give
+/// (`return s.buf.String()`).
+fn method_result_origin(cx: &Context<'_>, file: &super::SourceFile, arg: Node<'_>) -> Origin {
+    let src: &str = &file.text;
+    let call = flow::resolve_ident(flow::unparen(arg), src)
+        .filter(|b| b.kind == flow::BindKind::ShortVar && !b.multi)
+        .and_then(|b| b.value)
+        .map(flow::unparen)
+        .filter(|v| v.kind() == "call_expression");
+    let Some(name) = call
+        .and_then(|c| c.child_by_field_name("function"))
+        .map(flow::unparen)
+        .filter(|f| f.kind() == "selector_expression")
+        .filter(|_| call.is_some_and(|c| FileCtx::new(file).qualified(c).is_none()))
+        .and_then(|f| f.child_by_field_name("field"))
+        .map(|f| syntax::text(f, src))
+    else {
+        return Origin::Unknown;
+    };
+    let mut found: Vec<(Arc<Package>, usize, usize)> = Vec::new();
+    for (_, path) in flow::imports(file) {
+        let Some(other) = cx.other_package(&path) else {
+            continue;
+        };
+        for (fi, f) in other.files.iter().enumerate() {
+            if f.summary.is_test || f.summary.is_generated {
+                continue;
+            }
+            for (di, decl) in flow::named(f.tree.root_node()).into_iter().enumerate() {
+                let returns_string = decl
+                    .child_by_field_name("result")
+                    .is_some_and(|r| syntax::text(r, &f.text).trim() == "string");
+                if decl.kind() == "method_declaration"
+                    && syntax::function_name(decl, &f.text) == Some(name)
+                    && returns_string
+                {
+                    found.push((other.clone(), fi, di));
+                }
+            }
+        }
+    }
+    let [(other, fi, di)] = found.as_slice() else {
+        return Origin::Unknown;
+    };
+    let f = &other.files[*fi];
+    let Some(decl) = flow::named(f.tree.root_node()).into_iter().nth(*di) else {
+        return Origin::Unknown;
+    };
+    let fctx = FileCtx::new(f);
+    for ret in syntax::descendants_of_kind(decl, "return_statement") {
+        let Some(v) = flow::items(ret.named_child(0)).first().copied() else {
+            continue;
+        };
+        let o = string_origin(other, &fctx, v, 1);
+        if !matches!(o, Origin::Unknown) {
+            return o;
+        }
+        // `return s.text`: what the package writes to that field.
+        for (fp, ff, w) in parts::field_sources(other, &[], f, v) {
+            let o = string_origin(fp, &FileCtx::new(ff), w, 1);
+            if !matches!(o, Origin::Unknown) {
+                return o;
+            }
+        }
+    }
+    Origin::Unknown
 }
 
 /// The match for a substring of `parent_name` stored at `sink` (in `ctx`'s file); `cut`

@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     name: "sync.Pool keeps oversized buffers",
     summary: "Buffers put back into a sync.Pool without a size check keep their peak capacity.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for SyncPoolOversizedBuffer {

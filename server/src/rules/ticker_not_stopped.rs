@@ -19,6 +19,7 @@ static META: RuleMeta = RuleMeta {
     name: "Ticker never stopped",
     summary: "A time.Ticker created per call or per iteration is never stopped, so (before Go 1.23) it and its channel are never collected.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for TickerNotStopped {

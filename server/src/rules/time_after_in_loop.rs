@@ -18,6 +18,7 @@ static META: RuleMeta = RuleMeta {
     name: "time.After in a loop",
     summary: "time.After in a select inside a loop creates a timer per iteration that (before Go 1.23) lives until it fires.",
     evidence: EvidenceKind::Heap,
+    grows: false,
 };
 
 impl Rule for TimeAfterInLoop {

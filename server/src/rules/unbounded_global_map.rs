@@ -17,6 +17,7 @@ static META: RuleMeta = RuleMeta {
     name: "Unbounded global map",
     summary: "A package-level map that is written outside init and never deleted from only grows.",
     evidence: EvidenceKind::Heap,
+    grows: true,
 };
 
 /// The module the fix bounds maps with, and the capacity it starts from.

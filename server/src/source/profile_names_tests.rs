@@ -179,7 +179,16 @@ fn every_workspace_frame_of_every_fixture_profile_is_named_by_a_summary() {
                     || symbol == "init" && initializers.contains(package)
                     || inlined_closure_names(&symbol).any(|n| set.contains(n))
                     || renumbered_inlined_closure(&symbol, set)
-            });
+            }) || {
+                // A closure of another package's method inlined here, renumbered by the
+                // outer function (`server.New.(*Registry).Middleware.func2` for metrics'
+                // `(*Registry).Middleware.func1`), carries this package's name but is
+                // declared in the other package.
+                names.values().any(|set| {
+                    inlined_closure_names(&symbol).any(|n| set.contains(n))
+                        || renumbered_inlined_closure(&symbol, set)
+                })
+            };
             if !found {
                 missing.push(format!("{case_name}: {full}"));
             }
