@@ -1837,6 +1837,18 @@ pub(crate) fn is_trim_call(file: &SourceFile, call: Node<'_>) -> bool {
         .is_some_and(|(path, func)| matches!(path, "strings" | "bytes") && is_trim_func(func))
 }
 
+/// For a `strings` or `bytes` function whose results are parts of its first argument
+/// cut at separators: `Some(false)` for the slice forms (`Split`, `Fields`, ...), indexed
+/// or ranged as `for _, part := range`; `Some(true)` for the iterator forms (`Lines`,
+/// `SplitSeq`, `FieldsSeq`, ...), ranged as `for part := range`.
+pub(crate) fn split_kind(func: &str) -> Option<bool> {
+    match func {
+        "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc" => Some(false),
+        "Lines" | "SplitSeq" | "SplitAfterSeq" | "FieldsSeq" | "FieldsFuncSeq" => Some(true),
+        _ => None,
+    }
+}
+
 /// Whether a `strings` or `bytes` function returns a part of its first argument.
 pub(crate) fn is_trim_func(func: &str) -> bool {
     matches!(

@@ -179,13 +179,11 @@ fn split_of<'t>(file: &SourceFile, index: Node<'t>) -> Option<Node<'t>> {
         return None;
     }
     let call = flow::unparen(b.value?);
-    let splits = matches!(
-        flow::FileCtx::new(file).qualified(call),
-        Some((
-            "strings" | "bytes",
-            "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
-        ))
-    );
+    let splits = flow::FileCtx::new(file)
+        .qualified(call)
+        .is_some_and(|(p, f)| {
+            matches!(p, "strings" | "bytes") && flow::split_kind(f) == Some(false)
+        });
     (call.kind() == "call_expression" && splits).then_some(call)
 }
 
@@ -338,10 +336,16 @@ fn keyed_value<'t>(lit: Node<'t>, field: &str, src: &str) -> Option<Node<'t>> {
 
 /// The values a file writes to fields named `field`: `x.field = v` and `T{field: v}`;
 /// with a struct type `ty`, not into literals of another type or through a local of
-/// another evident type.
+/// another evident type; without one, only into objects of no evident type.
 fn writes_of_field<'t>(file: &'t SourceFile, field: &str, ty: Option<&str>) -> Vec<Node<'t>> {
     let src: &str = &file.text;
-    let other_type = |t: Option<String>| matches!((ty, t), (Some(a), Some(b)) if a != b);
+    // Without the reader's type, a write into a struct of an evident type is a guess
+    // about another struct with a field of that name: only untyped writes count.
+    let other_type = |t: Option<String>| match (ty, t) {
+        (Some(a), Some(b)) => a != b,
+        (None, Some(_)) => true,
+        _ => false,
+    };
     let mut out = Vec::new();
     for n in syntax::descendants(file.tree.root_node()) {
         match n.kind() {
@@ -426,6 +430,45 @@ fn declared_type(b: &flow::Binding<'_>, src: &str) -> Option<String> {
         .then(|| lit.child_by_field_name("type"))
         .flatten()
         .and_then(|t| type_name(syntax::text(t, src)))
+}
+
+/// The struct type a call returns, when its declaration says (`*Frame` for
+/// `wire.Read(b)`, the element type for a slice result): a function of the file's
+/// package, `pkg.F` of one of `pkgs`, or the only method of that name in the file's
+/// package. The first result of several.
+fn call_result_type(pkgs: &[&Package], file: &SourceFile, call: Node<'_>) -> Option<String> {
+    let src: &str = &file.text;
+    let call = flow::unparen(call);
+    if call.kind() != "call_expression" {
+        return None;
+    }
+    let own = package_of(pkgs, file);
+    let callee = flow::unparen(call.child_by_field_name("function")?);
+    let (df, decl) = match callee.kind() {
+        "identifier" => flow::package_function(own, syntax::text(callee, src))?,
+        "selector_expression" => match flow::FileCtx::new(file).qualified(call) {
+            Some((path, name)) => {
+                let p = pkgs.iter().find(|p| p.import_path == path)?;
+                flow::package_function(p, name)?
+            }
+            None => {
+                let name = syntax::text(callee.child_by_field_name("field")?, src);
+                match flow::package_methods(own, name).as_slice() {
+                    [one] => *one,
+                    _ => return None,
+                }
+            }
+        },
+        _ => return None,
+    };
+    let result = decl.child_by_field_name("result")?;
+    let first = if result.kind() == "parameter_list" {
+        let p = flow::named(result).into_iter().next()?;
+        p.child_by_field_name("type")?
+    } else {
+        result
+    };
+    type_name(syntax::text(first, &df.text))
 }
 
 /// The element type of a range variable's container, when evident: a local or parameter
@@ -545,8 +588,7 @@ impl<'p> Back<'p, '_> {
                 // declared type when the package says it.
                 let ty = expr
                     .child_by_field_name("field")
-                    .and_then(|o| flow::field_type_text(self.pkg_of(file), syntax::text(o, src)))
-                    .and_then(|t| type_name(&t));
+                    .and_then(|o| self.field_type(file, syntax::text(o, src)));
                 self.field_writes(file, f, ty.as_deref(), steps);
             }
             ("composite_literal" | "unary_expression", None)
@@ -663,7 +705,13 @@ impl<'p> Back<'p, '_> {
                 // field anywhere.
                 if let Some(f) = field {
                     let ty = match b.kind {
-                        BindKind::Range => element_type(self.pkg_of(file), &b, src),
+                        BindKind::Range => element_type(self.pkg_of(file), &b, src).or_else(|| {
+                            // `for _, f := range parse.Parse(b)`: the slice the call returns.
+                            (b.index == 1)
+                                .then_some(b.value)
+                                .flatten()
+                                .and_then(|v| call_result_type(&self.pkgs, file, v))
+                        }),
                         _ => None,
                     };
                     self.field_writes(file, f, ty.as_deref(), steps);
@@ -745,16 +793,13 @@ impl<'p> Back<'p, '_> {
         }
         let mut pkgs = vec![self.pkg_of(file)];
         if field.starts_with(|c: char| c.is_ascii_uppercase()) {
+            // An exported field of an evident struct type may be filled by any package
+            // that uses the type (a decoder filling `event.Event`); without a type, a
+            // field name alone (`ID`) says too little to look beyond the package.
             let paths: Vec<String> = if ty.is_some() {
-                // An exported field of an evident struct type may be filled by any
-                // package that uses the type (a decoder filling `event.Event`).
                 self.cx.workspace_packages(MAX_FIELD_PACKAGES)
             } else {
-                flow::imports(file)
-                    .into_iter()
-                    .map(|(_, p)| p)
-                    .filter(|p| self.cx.workspace_has(p))
-                    .collect()
+                Vec::new()
             };
             for path in paths {
                 if path != pkgs[0].import_path {
@@ -773,6 +818,26 @@ impl<'p> Back<'p, '_> {
                 }
             }
         }
+    }
+
+    /// The struct type a field named `field` is declared with, in the package of `file`
+    /// or else in the workspace packages it imports (`Result` for `c.Result` of a
+    /// `scheduler.Completion`).
+    fn field_type(&mut self, file: &'p SourceFile, field: &str) -> Option<String> {
+        if let Some(t) = flow::field_type_text(self.pkg_of(file), field) {
+            return type_name(&t);
+        }
+        for (_, path) in flow::imports(file) {
+            if self.cx.workspace_has(&path) {
+                if let Some(t) = self
+                    .package(&path)
+                    .and_then(|p| flow::field_type_text(p, field))
+                {
+                    return type_name(&t);
+                }
+            }
+        }
+        None
     }
 
     /// The declarations a call may run: a function of the call's package, `pkg.F` of
@@ -936,10 +1001,18 @@ pub(crate) fn field_sources<'p>(
         return Vec::new();
     }
     let field = syntax::text(field, src);
-    let ty = flow::resolve_ident(operand, src).and_then(|b| declared_type(&b, src));
     let mut pkgs: Vec<&Package> = std::iter::once(pkg)
         .chain(others.iter().map(|a| &**a))
         .collect();
+    let ty = flow::resolve_ident(operand, src).and_then(|b| {
+        declared_type(&b, src).or_else(|| {
+            // `f := wire.Read(b)`: the type the call returns.
+            (b.kind == BindKind::ShortVar && (!b.multi || b.index == 0))
+                .then_some(b.value)
+                .flatten()
+                .and_then(|v| call_result_type(&pkgs, file, v))
+        })
+    });
     let own = package_of(&pkgs, file);
     let imported: Vec<String> = flow::imports(file).into_iter().map(|(_, p)| p).collect();
     pkgs.retain(|p| {

@@ -230,18 +230,16 @@ fn buffer_origin(pkg: &Package, ctx: &FileCtx<'_>, operand: Node<'_>, depth: usi
     };
     match b.kind {
         BindKind::Param => param_origin(pkg, ctx, &b, depth),
-        // `for _, part := range bytes.Split(buf, sep)`: each part is a view of `buf`.
-        BindKind::Range if b.index == 1 => {
+        // `for _, part := range bytes.Split(buf, sep)` (or `for line := range
+        // bytes.Lines(buf)`): each part is a view of `buf`.
+        BindKind::Range => {
             let Some(call) = b.value.map(flow::unparen) else {
                 return Origin::Unknown;
             };
-            let splits = matches!(
-                ctx.qualified(call),
-                Some((
-                    "bytes",
-                    "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
-                ))
-            );
+            let splits = ctx.qualified(call).is_some_and(|(p, f)| {
+                p == "bytes"
+                    && flow::split_kind(f).is_some_and(|iter| b.index == usize::from(!iter))
+            });
             match syntax::call_args(call).first() {
                 Some(buf) if splits => producer(pkg, ctx, *buf, depth + 1),
                 _ => Origin::Unknown,

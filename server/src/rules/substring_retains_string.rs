@@ -95,7 +95,7 @@ fn split_element(pkg: &Package, ctx: &FileCtx<'_>, index: Node<'_>, out: &mut Ve
     let Some(operand) = index.child_by_field_name("operand") else {
         return;
     };
-    let Some(parent) = split_source(ctx, operand, 0) else {
+    let Some(parent) = split_source(ctx, operand, false, 0) else {
         return;
     };
     report(pkg, ctx, index, parent, Part::Element, out);
@@ -107,15 +107,20 @@ fn range_candidate(pkg: &Package, ctx: &FileCtx<'_>, clause: Node<'_>, out: &mut
         return;
     };
     let left = flow::items(clause.child_by_field_name("left"));
-    let Some(value) = left.get(1).copied() else {
-        return;
+    // The element: the second variable over a slice, the only one over an iterator.
+    let (value, parent) = match (
+        left.get(1).copied(),
+        left.first().copied(),
+        split_source(ctx, right, false, 0),
+        split_source(ctx, right, true, 0),
+    ) {
+        (Some(v), _, Some(p), _) => (v, p),
+        (None, Some(v), _, Some(p)) => (v, p),
+        _ => return,
     };
     if syntax::text(value, ctx.src) == "_" || !flow::has_token(clause, ":=") {
         return;
     }
-    let Some(parent) = split_source(ctx, right, 0) else {
-        return;
-    };
     let Some(b) = flow::resolve(
         // Resolve from inside the loop body, where the range variables are in scope.
         clause
@@ -468,7 +473,12 @@ fn is_whole(slice: Node<'_>, operand: Node<'_>, src: &str) -> bool {
 }
 
 /// For `strings.Split(s, sep)`, `strings.Fields(s)` (or a local bound to one): `s`.
-fn split_source<'t>(ctx: &FileCtx<'_>, node: Node<'t>, depth: usize) -> Option<Node<'t>> {
+fn split_source<'t>(
+    ctx: &FileCtx<'_>,
+    node: Node<'t>,
+    iterator: bool,
+    depth: usize,
+) -> Option<Node<'t>> {
     if depth > flow::MAX_DEPTH {
         return None;
     }
@@ -476,11 +486,7 @@ fn split_source<'t>(ctx: &FileCtx<'_>, node: Node<'t>, depth: usize) -> Option<N
     match node.kind() {
         "call_expression" => {
             let (path, func) = ctx.qualified(node)?;
-            let splits = path == "strings"
-                && matches!(
-                    func,
-                    "Split" | "SplitN" | "SplitAfter" | "SplitAfterN" | "Fields" | "FieldsFunc"
-                );
+            let splits = path == "strings" && flow::split_kind(func) == Some(iterator);
             splits
                 .then(|| syntax::call_args(node).first().copied())
                 .flatten()
@@ -490,7 +496,7 @@ fn split_source<'t>(ctx: &FileCtx<'_>, node: Node<'t>, depth: usize) -> Option<N
             if !matches!(b.kind, BindKind::ShortVar | BindKind::Var) || b.multi {
                 return None;
             }
-            split_source(ctx, b.value?, depth + 1)
+            split_source(ctx, b.value?, iterator, depth + 1)
         }
         _ => None,
     }
@@ -603,7 +609,7 @@ fn string_origin(pkg: &Package, ctx: &FileCtx<'_>, node: Node<'_>, depth: usize)
         },
         "index_expression" => match node
             .child_by_field_name("operand")
-            .and_then(|o| split_source(ctx, o, 0))
+            .and_then(|o| split_source(ctx, o, false, 0))
         {
             Some(s) => string_origin(pkg, ctx, s, depth + 1),
             None => Origin::Unknown,
@@ -627,10 +633,8 @@ fn identifier_origin(pkg: &Package, ctx: &FileCtx<'_>, ident: Node<'_>, depth: u
         BindKind::Const => Origin::Constant,
         BindKind::Param => param_origin(pkg, ctx, &b, depth),
         BindKind::Range => {
-            let split = (b.index == 1)
-                .then_some(b.value)
-                .flatten()
-                .and_then(|r| split_source(ctx, r, 0));
+            // `for _, s := range strings.Split(x, sep)`, `for s := range strings.Lines(x)`.
+            let split = b.value.and_then(|r| split_source(ctx, r, b.index == 0, 0));
             match split {
                 Some(s) => string_origin(pkg, ctx, s, depth + 1),
                 None => Origin::Unknown,
@@ -720,7 +724,7 @@ fn param_origin(pkg: &Package, ctx: &FileCtx<'_>, b: &flow::Binding<'_>, depth: 
     let Some(func) = b.decl.parent().and_then(|l| l.parent()) else {
         return Origin::Unknown;
     };
-    if func.kind() == "func_literal" || depth >= 3 {
+    if func.kind() == "func_literal" || depth > flow::MAX_DEPTH {
         return caller();
     }
     let Some(pos) = flow::param_position(b) else {
