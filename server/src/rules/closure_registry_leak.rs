@@ -47,6 +47,8 @@ struct Registrar<'p> {
     writes: Vec<(usize, Node<'p>)>,
     /// It returns a function (to unregister with).
     returns_func: bool,
+    /// The positions of its function-typed results.
+    func_results: Vec<usize>,
     /// It passes its parameter on to another registrar (whose call was on a holder of
     /// the registry, if the registry is a field).
     forwarded: bool,
@@ -93,7 +95,8 @@ impl Rule for ClosureRegistryLeak {
                     if !reg.forwarded && !called_on_holder(idx, fi, call, registry) {
                         continue;
                     }
-                    let discarded = reg.returns_func && result_discarded(idx, fi, call);
+                    let discarded =
+                        reg.returns_func && result_discarded(idx, fi, call, &reg.func_results);
                     if removed[reg.registry] && !discarded {
                         continue;
                     }
@@ -346,6 +349,8 @@ struct ForeignRegistrar {
     /// It returns an unregister function: a registration leaks only where the caller
     /// discards it.
     returns_func: bool,
+    /// The positions of its function-typed results.
+    func_results: Vec<usize>,
 }
 
 /// The registrars of other workspace packages, by import path.
@@ -407,7 +412,8 @@ fn forwarding_registrars(
                     continue;
                 }
                 // A wrapper that keeps the unregister function somewhere is not one.
-                let discards = reg.returns_func && result_discarded(idx, fi, call);
+                let discards =
+                    reg.returns_func && result_discarded(idx, fi, call, &reg.func_results);
                 let hands_back = reg.returns_func && !discards && returns_function(func);
                 if reg.returns_func && !discards && !hands_back {
                     continue;
@@ -425,6 +431,7 @@ fn forwarding_registrars(
                     writes,
                     passes: reg.passes + 1,
                     returns_func: hands_back,
+                    func_results: function_result_positions(func),
                 });
             }
         }
@@ -476,6 +483,7 @@ fn own_registrars(idx: &PackageIndex<'_>) -> Vec<ForeignRegistrar> {
             writes: r.writes.iter().map(|(f, w)| idx.location(*f, *w)).collect(),
             passes: 0,
             returns_func: r.returns_func,
+            func_results: r.func_results.clone(),
         });
     }
     out
@@ -584,7 +592,8 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
             callees.extend(wrappers);
             for (qual, reg) in callees {
                 let name = &reg.name;
-                let discarded = reg.returns_func && result_discarded(idx, fi, call);
+                let discarded =
+                    reg.returns_func && result_discarded(idx, fi, call, &reg.func_results);
                 if reg.returns_func && !discarded {
                     continue;
                 }
@@ -939,6 +948,7 @@ fn registrars<'p>(idx: &PackageIndex<'p>, registries: &[Registry<'p>]) -> Vec<Re
                         params,
                         writes: vec![(fi, stmt)],
                         returns_func,
+                        func_results: function_result_positions(func),
                         forwarded: false,
                     }),
                 }
@@ -993,7 +1003,7 @@ fn forwarders<'p>(
                             continue;
                         }
                         let returns_func = r.returns_func
-                            && !result_discarded(idx, fi, call)
+                            && !result_discarded(idx, fi, call, &r.func_results)
                             && returns_function(func);
                         found.push(Registrar {
                             file: fi,
@@ -1002,6 +1012,7 @@ fn forwarders<'p>(
                             params,
                             writes: r.writes.clone(),
                             returns_func,
+                            func_results: function_result_positions(func),
                             forwarded: true,
                         });
                     }
@@ -1064,6 +1075,32 @@ fn passed_params(idx: &PackageIndex<'_>, fi: usize, func: Node<'_>, arg: Node<'_
         .collect()
 }
 
+/// The positions of a function's function-typed results (`(last uint64, cancel func())`
+/// gives 1).
+fn function_result_positions(func: Node<'_>) -> Vec<usize> {
+    let Some(r) = func.child_by_field_name("result") else {
+        return Vec::new();
+    };
+    if r.kind() == "function_type" {
+        return vec![0];
+    }
+    if r.kind() != "parameter_list" {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for d in syntax::descendants_of_kind(r, "parameter_declaration") {
+        let names = super::flow::field_nodes(d, "name").len().max(1);
+        if d.child_by_field_name("type")
+            .is_some_and(|t| t.kind() == "function_type")
+        {
+            out.extend(pos..pos + names);
+        }
+        pos += names;
+    }
+    out
+}
+
 /// Whether a function's results include a function (an unregister function).
 fn returns_function(func: Node<'_>) -> bool {
     func.child_by_field_name("result").is_some_and(|r| {
@@ -1098,7 +1135,12 @@ fn called_on_holder(
 }
 
 /// Whether the call's result is thrown away (a statement of its own, or assigned to `_`).
-fn result_discarded(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>) -> bool {
+fn result_discarded(
+    idx: &PackageIndex<'_>,
+    fi: usize,
+    call: Node<'_>,
+    func_results: &[usize],
+) -> bool {
     let Some(p) = call.parent() else { return false };
     match p.kind() {
         "expression_statement" => true,
@@ -1106,7 +1148,16 @@ fn result_discarded(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>) -> bool {
             matches!(s.kind(), "assignment_statement" | "short_var_declaration")
                 && s.child_by_field_name("left")
                     .map(list_items)
-                    .is_some_and(|l| l.len() == 1 && idx.text(fi, l[0]) == "_")
+                    .is_some_and(|l| match l.len() {
+                        1 => idx.text(fi, l[0]) == "_",
+                        // `last, _ := Subscribe(fn)`: every function result is `_`.
+                        _ => {
+                            !func_results.is_empty()
+                                && func_results
+                                    .iter()
+                                    .all(|&i| l.get(i).is_some_and(|n| idx.text(fi, *n) == "_"))
+                        }
+                    })
         }),
         _ => false,
     }
@@ -1612,7 +1663,8 @@ func NewSession(h *hub.Hub) *Session {
     #[test]
     fn an_unregister_function_of_another_package_discarded() {
         // Subscribe keeps subscription{id, fn} records (a struct with a field of a named
-        // function type) and returns the way out: Open drops it, Watch keeps it.
+        // function type) and returns the way out: Open drops it, Watch keeps it. Follow
+        // returns it second: Tail drops it (`last, _ :=`), TailKept keeps it.
         check(
             &ClosureRegistryLeak,
             r#"
@@ -1641,6 +1693,10 @@ func (b *Bus) Subscribe(fn Handler) (unsubscribe func()) {
 		b.subs = slices.DeleteFunc(b.subs, func(s subscription) bool { return s.id == id })
 	}
 }
+
+func (b *Bus) Follow(fn Handler) (last int, cancel func()) {
+	return b.next, b.Subscribe(fn)
+}
 -- lobby/lobby.go --
 package lobby
 
@@ -1665,12 +1721,29 @@ func (m *Manager) Watch() {
 	stop := m.bus.Subscribe(l.observe)
 	defer stop()
 }
+
+func (m *Manager) Tail() int {
+	l := &Lobby{}
+	last, _ := m.bus.Follow(l.observe)
+	return last
+}
+
+func (m *Manager) TailKept() int {
+	l := &Lobby{}
+	last, cancel := m.bus.Follow(l.observe)
+	m.stops = append(m.stops, cancel)
+	return last
+}
 "#,
             expect![[r#"
                 lobby/lobby.go:16 closure-registry-leak [Bus.subs] callback capturing "l" is added to registry field "Bus.subs" of package events by (events.Bus).Subscribe in (*Manager).Open and the unregister function (events.Bus).Subscribe returns is discarded
                   declared events/bus.go:14
                   related events/bus.go:20 (events.Bus).Subscribe adds the callback here
                   evidence events/bus.go:20 lobby/lobby.go:15 lobby/lobby.go:16
+                lobby/lobby.go:27 closure-registry-leak [Bus.subs] callback capturing "l" is added to registry field "Bus.subs" of package events by (events.Bus).Follow in (*Manager).Tail and the unregister function (events.Bus).Follow returns is discarded
+                  declared events/bus.go:14
+                  related events/bus.go:20 (events.Bus).Follow adds the callback here
+                  evidence events/bus.go:20 lobby/lobby.go:26 lobby/lobby.go:27
             "#]],
         );
     }
