@@ -982,7 +982,6 @@ fn operand_type(pkg: &Package, sel: Node<'_>, src: &str) -> Option<String> {
         let t = t.trim().trim_start_matches('*').trim();
         (!t.is_empty() && t.chars().all(|c| c.is_alphanumeric() || c == '_')).then(|| t.to_string())
     };
-    let named = |t: Node<'_>| named_text(text(t, src));
     if b.kind == flow::BindKind::Range {
         // `for _, s := range h.subs`: the element type of the field `subs`.
         let range = b.value.map(flow::unparen)?;
@@ -994,18 +993,7 @@ fn operand_type(pkg: &Package, sel: Node<'_>, src: &str) -> Option<String> {
         let elem = ty.rsplit(']').next()?;
         return named_text(elem);
     }
-    if let Some(ty) = b.ty {
-        return named(ty);
-    }
-    let v = flow::unparen(b.value?);
-    let lit = match v.kind() {
-        "unary_expression" => flow::unparen(v.child_by_field_name("operand")?),
-        _ => v,
-    };
-    (lit.kind() == "composite_literal")
-        .then(|| lit.child_by_field_name("type"))
-        .flatten()
-        .and_then(named)
+    super::parts::declared_type(&b, src)
 }
 
 /// Why a stored cancel function does not count as called: the named functions that

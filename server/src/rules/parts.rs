@@ -414,7 +414,7 @@ fn type_name(t: &str) -> Option<String> {
 
 /// The struct type of a local, when evident: its declared type or its `T{...}`/`&T{...}`
 /// initializer.
-fn declared_type(b: &flow::Binding<'_>, src: &str) -> Option<String> {
+pub(crate) fn declared_type(b: &flow::Binding<'_>, src: &str) -> Option<String> {
     if let Some(t) = b.ty {
         return type_name(syntax::text(t, src));
     }
