@@ -242,11 +242,11 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         let grows = ev.as_ref().is_some_and(|e| {
             kind == EvidenceKind::Heap
                 && (e.grows(t, t.growth_min_bytes)
-                    || e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio)
-                        && m.rule != MAP_FIELD_NO_DELETE)
+                    || e.grew_net(t.growth_min_bytes, t.rule_growth_min_ratio) && !meta_grows)
         });
-        // A map deleted from on some paths is only suspect while its entries grow
-        // steadily: a net rise between two snapshots is a map refilling after a sweep.
+        // A pattern whose leak is growth (a map deleted from on some paths) is only
+        // suspect while it grows steadily: a net rise between two snapshots is a map
+        // refilling after a sweep.
         if m.needs_growth && !grows {
             continue;
         }
@@ -856,7 +856,6 @@ fn sampling_z(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
 }
 
 const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
-const MAP_FIELD_NO_DELETE: &str = "map-field-no-delete";
 
 /// What the goroutine profiles say about response bodies left open anywhere in the
 /// process: net/http's read loops waiting for a body to be read or closed have no

@@ -42,17 +42,11 @@ impl Rule for GoroutineBlockedSend {
                             !m.fixes.is_empty() && l.span.start_line != m.location.span.start_line
                         })
                         .map(|l| {
-                            let mut copy = m.clone();
-                            copy.message =
-                                format!("the channel made here has no buffer: {}", m.message);
-                            copy.related.push(Related {
-                                location: m.location.clone(),
-                                message: "the send that blocks".to_string(),
-                            });
-                            copy.related
-                                .retain(|r| r.location.span.start_line != l.span.start_line);
-                            copy.location = l;
-                            copy
+                            m.also_at(
+                                l,
+                                "the channel made here has no buffer",
+                                "the send that blocks".to_string(),
+                            )
                         });
                     out.push(m);
                     out.extend(at_make);

@@ -7,9 +7,7 @@ use tree_sitter::Node;
 use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{
-    Context, EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta, SourceFile,
-};
+use super::{Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -44,18 +42,11 @@ impl Rule for HttpBodyNotClosed {
                     // carries the finding too.
                     let at_exit = exit.map(|e| {
                         let line = e.span.start_line;
-                        let mut copy = m.clone();
-                        copy.message = format!(
-                            "returns here with the body of {} still open: {}",
-                            m.subject, m.message
+                        let mut copy = m.also_at(
+                            e,
+                            &format!("returns here with the body of {} still open", m.subject),
+                            format!("the response is obtained here; it is open at line {line}"),
                         );
-                        copy.related.push(Related {
-                            location: m.location.clone(),
-                            message: format!(
-                                "the response is obtained here; it is open at line {line}"
-                            ),
-                        });
-                        copy.location = e;
                         copy.fixes.clear();
                         copy
                     });

@@ -371,6 +371,25 @@ pub struct Match {
     pub needs_growth: bool,
 }
 
+impl Match {
+    /// The same finding seen from a second line that takes part in it, where the fix
+    /// goes: the cut of a substring kept on another line, the unbuffered `make` of a
+    /// blocked send, the `return` that leaves a body open. The copy says `prefix` before
+    /// the message and relates this finding's line with `here`.
+    pub(crate) fn also_at(&self, at: Location, prefix: &str, here: String) -> Match {
+        let line = |l: &Location| (l.file.clone(), l.span.start_line);
+        let mut copy = self.clone();
+        copy.message = format!("{prefix}: {}", self.message);
+        copy.related.retain(|r| line(&r.location) != line(&at));
+        copy.related.push(Related {
+            location: self.location.clone(),
+            message: here,
+        });
+        copy.location = at;
+        copy
+    }
+}
+
 /// A leak rule.
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;

@@ -1167,15 +1167,11 @@ pub(crate) fn push_with_cut(
                     .any(|o| o.rule == m.rule && line(&o.location) == line(c))
         })
         .map(|c| {
-            let mut copy = m.clone();
-            copy.message = format!("the {noun} cut here is kept: {}", m.message);
-            copy.related.retain(|r| line(&r.location) != line(&c));
-            copy.related.push(super::Related {
-                location: m.location.clone(),
-                message: format!("the {noun} is kept here"),
-            });
-            copy.location = c;
-            copy
+            m.also_at(
+                c,
+                &format!("the {noun} cut here is kept"),
+                format!("the {noun} is kept here"),
+            )
         });
     // Several cuts of one value stored once (`text = text[i+1:]`, later
     // `text = text[:n]`) make one finding at the store.
