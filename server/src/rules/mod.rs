@@ -192,6 +192,8 @@ pub struct Context<'p> {
     index: OnceLock<PackageIndex<'p>>,
     workspace: Option<(&'p Workspace, &'p Overrides)>,
     others: Mutex<HashMap<String, Option<Arc<Package>>>>,
+    /// The other packages the cut rules' backward walk reaches, found on first use.
+    reachable: OnceLock<Vec<Arc<Package>>>,
 }
 
 impl<'p> Context<'p> {
@@ -201,6 +203,7 @@ impl<'p> Context<'p> {
             index: OnceLock::new(),
             workspace: None,
             others: Mutex::new(HashMap::new()),
+            reachable: OnceLock::new(),
         }
     }
 
@@ -220,6 +223,13 @@ impl<'p> Context<'p> {
     /// The package index, built on first use.
     pub(crate) fn index(&self) -> &PackageIndex<'p> {
         self.index.get_or_init(|| PackageIndex::new(self.pkg))
+    }
+
+    /// The other workspace packages the backward walk from this package's stores enters
+    /// ([`parts::reachable_packages`]), found once for both cut rules.
+    pub(crate) fn reachable_packages(&self) -> &[Arc<Package>] {
+        self.reachable
+            .get_or_init(|| parts::reachable_packages(self))
     }
 
     /// Another package of the workspace by import path, loaded and parsed on first use;

@@ -32,7 +32,7 @@ use super::{Context, Package, SourceFile};
 const MAX_STEPS: usize = 8;
 
 /// How many workspace packages the walk searches for writes of an exported field of an
-/// evident struct type; beyond that, only the packages the reading file imports.
+/// evident struct type.
 const MAX_FIELD_PACKAGES: usize = 64;
 
 /// How many times the walk loads the packages it reached and runs again.
@@ -436,30 +436,20 @@ pub(crate) fn declared_type(b: &flow::Binding<'_>, src: &str) -> Option<String> 
 /// `wire.Read(b)`, the element type for a slice result): a function of the file's
 /// package, `pkg.F` of one of `pkgs`, or the only method of that name in the file's
 /// package. The first result of several.
-fn call_result_type(pkgs: &[&Package], file: &SourceFile, call: Node<'_>) -> Option<String> {
-    let src: &str = &file.text;
+fn call_result_type<'p>(
+    pkgs: &[&'p Package],
+    file: &'p SourceFile,
+    call: Node<'p>,
+) -> Option<String> {
     let call = flow::unparen(call);
     if call.kind() != "call_expression" {
         return None;
     }
-    let own = package_of(pkgs, file);
-    let callee = flow::unparen(call.child_by_field_name("function")?);
-    let (df, decl) = match callee.kind() {
-        "identifier" => flow::package_function(own, syntax::text(callee, src))?,
-        "selector_expression" => match flow::FileCtx::new(file).qualified(call) {
-            Some((path, name)) => {
-                let p = pkgs.iter().find(|p| p.import_path == path)?;
-                flow::package_function(p, name)?
-            }
-            None => {
-                let name = syntax::text(callee.child_by_field_name("field")?, src);
-                match flow::package_methods(own, name).as_slice() {
-                    [one] => *one,
-                    _ => return None,
-                }
-            }
-        },
-        _ => return None,
+    let Ok(decls) = callee_decls(pkgs, file, call) else {
+        return None;
+    };
+    let [(df, decl)] = decls.as_slice() else {
+        return None;
     };
     let result = decl.child_by_field_name("result")?;
     let first = if result.kind() == "parameter_list" {
@@ -469,6 +459,42 @@ fn call_result_type(pkgs: &[&Package], file: &SourceFile, call: Node<'_>) -> Opt
         result
     };
     type_name(syntax::text(first, &df.text))
+}
+
+/// The declarations a call may run: a function of the call's package, `pkg.F` of one of
+/// `pkgs`, or the methods of that name in the call's package. `Err` with the import path
+/// of a `pkg.F` whose package is not among `pkgs`.
+fn callee_decls<'p>(
+    pkgs: &[&'p Package],
+    file: &'p SourceFile,
+    call: Node<'p>,
+) -> Result<Vec<(&'p SourceFile, Node<'p>)>, String> {
+    let src: &str = &file.text;
+    let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
+        return Ok(Vec::new());
+    };
+    let own = package_of(pkgs, file);
+    Ok(match callee.kind() {
+        "identifier" => {
+            let name = syntax::text(callee, src);
+            if flow::resolve_ident(callee, src).is_some() {
+                return Ok(Vec::new());
+            }
+            flow::package_function(own, name).into_iter().collect()
+        }
+        "selector_expression" => match flow::FileCtx::new(file).qualified(call) {
+            // `pkg.F(...)` of another workspace package.
+            Some((path, name)) => match pkgs.iter().find(|p| p.import_path == path) {
+                Some(p) => flow::package_function(p, name).into_iter().collect(),
+                None => return Err(path.to_string()),
+            },
+            None => callee
+                .child_by_field_name("field")
+                .map(|f| flow::package_methods(own, syntax::text(f, src)))
+                .unwrap_or_default(),
+        },
+        _ => Vec::new(),
+    })
 }
 
 /// The element type of a range variable's container, when evident: a local or parameter
@@ -782,11 +808,10 @@ impl<'p> Back<'p, '_> {
 
     /// The values written to a field named `field` where the walk cannot follow the
     /// object it is read from (a range element, a received value, an object filled after
-    /// its literal): `x.field = v` and `T{field: v}` in the package of `file` and, for an
-    /// exported field, in the workspace packages `file` imports (where its type may be
-    /// declared and filled). Without types, every struct with a field of that name counts,
-    /// unless the object's struct type `ty` is evident: then literals of other types and
-    /// writes through locals of other types are left out.
+    /// its literal): `x.field = v` and `T{field: v}` ([`writes_of_field`]). With the
+    /// object's struct type `ty`, in the package of `file` and, for an exported field, in
+    /// every workspace package (up to [`MAX_FIELD_PACKAGES`]); without it, only in the
+    /// package of `file` and only into objects of no evident type.
     fn field_writes(&mut self, file: &'p SourceFile, field: &str, ty: Option<&str>, steps: usize) {
         if steps >= MAX_STEPS {
             return;
@@ -844,36 +869,10 @@ impl<'p> Back<'p, '_> {
     /// another workspace package (wanted when not loaded), or the methods of that name in
     /// the call's package.
     fn callees(&mut self, file: &'p SourceFile, call: Node<'p>) -> Vec<(&'p SourceFile, Node<'p>)> {
-        let src: &str = &file.text;
-        let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
-            return Vec::new();
-        };
-        let own = self.pkg_of(file);
-        match callee.kind() {
-            "identifier" => {
-                let name = syntax::text(callee, src);
-                if flow::resolve_ident(callee, src).is_some() {
-                    return Vec::new();
-                }
-                flow::package_function(own, name).into_iter().collect()
-            }
-            "selector_expression" => {
-                if let Some((path, name)) = flow::FileCtx::new(file).qualified(call) {
-                    // `pkg.F(...)` of another workspace package.
-                    let (path, name) = (path.to_string(), name.to_string());
-                    match self.package(&path) {
-                        Some(p) => flow::package_function(p, &name).into_iter().collect(),
-                        None => Vec::new(),
-                    }
-                } else {
-                    callee
-                        .child_by_field_name("field")
-                        .map(|f| flow::package_methods(own, syntax::text(f, src)))
-                        .unwrap_or_default()
-                }
-            }
-            _ => Vec::new(),
-        }
+        callee_decls(&self.pkgs, file, call).unwrap_or_else(|path| {
+            self.wanted.insert(path);
+            Vec::new()
+        })
     }
 
     /// A parameter at `pos` of a function literal passed as an argument of a call
@@ -1054,12 +1053,13 @@ pub(crate) fn reassigns_its_operand(file: &SourceFile, cut: Node<'_>, operand: N
         })
 }
 
-/// The arguments the callers in the package pass for a parameter, with their files.
+/// The arguments the callers in the package pass for a parameter, with their files;
+/// `None` for a caller that passes none there or spreads a slice (`f(xs...)`).
 pub(crate) fn caller_arguments<'p>(
     pkg: &'p Package,
     file: &SourceFile,
     param: Node<'_>,
-) -> Vec<(&'p SourceFile, Node<'p>)> {
+) -> Vec<(&'p SourceFile, Option<Node<'p>>)> {
     let src: &str = &file.text;
     let Some(b) = flow::resolve_ident(flow::unparen(param), src) else {
         return Vec::new();
@@ -1072,12 +1072,13 @@ pub(crate) fn caller_arguments<'p>(
     };
     flow::callers(pkg, func, src)
         .into_iter()
-        .filter_map(|(cf, call)| {
+        .map(|(cf, call)| {
             let arg = syntax::call_args(call)
                 .get(pos)
                 .copied()
-                .map(flow::unparen)?;
-            (arg.kind() != "variadic_argument").then_some((cf, arg))
+                .map(flow::unparen)
+                .filter(|a| a.kind() != "variadic_argument");
+            (cf, arg)
         })
         .collect()
 }
@@ -1085,26 +1086,10 @@ pub(crate) fn caller_arguments<'p>(
 /// Whether the parent of a cut is a parameter that every caller in the package passes as
 /// a local it stores itself: the parent is kept anyway, so the part pins nothing more.
 pub(crate) fn kept_by_callers(pkg: &Package, file: &SourceFile, parent: Node<'_>) -> bool {
-    let src: &str = &file.text;
-    let Some(b) = flow::resolve_ident(flow::unparen(parent), src) else {
-        return false;
-    };
-    if b.kind != BindKind::Param {
-        return false;
-    }
-    let (Some(pos), Some(func)) = (
-        flow::param_position(&b),
-        b.decl.parent().and_then(|l| l.parent()),
-    ) else {
-        return false;
-    };
-    let calls = flow::callers(pkg, func, src);
-    !calls.is_empty()
-        && calls.iter().all(|(cf, call)| {
-            syntax::call_args(*call)
-                .get(pos)
-                .map(|a| flow::unparen(*a))
-                .is_some_and(|a| a.kind() == "identifier" && flow::stored_itself(pkg, cf, a))
+    let args = caller_arguments(pkg, file, parent);
+    !args.is_empty()
+        && args.iter().all(|(cf, a)| {
+            a.is_some_and(|a| a.kind() == "identifier" && flow::stored_itself(pkg, cf, a))
         })
 }
 

@@ -40,9 +40,9 @@ impl Rule for SubsliceRetainsBackingArray {
                 check_slice(pkg, &ctx, slice, out);
             }
         }
-        let others = parts::reachable_packages(pkg);
-        for d in parts::distant_cuts(pkg, &others) {
-            distant(pkg, &others, &d, out);
+        let others = pkg.reachable_packages();
+        for d in parts::distant_cuts(pkg, others) {
+            distant(pkg, others, &d, out);
         }
     }
 }

@@ -44,9 +44,9 @@ impl Rule for SubstringRetainsString {
                 }
             }
         }
-        let others = parts::reachable_packages(pkg);
-        for d in parts::distant_cuts(pkg, &others) {
-            distant(pkg, &others, &d, out);
+        let others = pkg.reachable_packages();
+        for d in parts::distant_cuts(pkg, others) {
+            distant(pkg, others, &d, out);
         }
     }
 }
@@ -265,7 +265,10 @@ fn distant<'p>(
             if matches!(origin, Origin::Unknown) {
                 // A parameter whose callers set their argument from a method of a type
                 // of another package (`text := out.Close()`).
-                for (cf, arg) in parts::caller_arguments(d.cut_pkg, d.cut_file, operand) {
+                for (cf, arg) in parts::caller_arguments(d.cut_pkg, d.cut_file, operand)
+                    .into_iter()
+                    .filter_map(|(cf, a)| Some((cf, a?)))
+                {
                     let o = method_result_origin(pkg, cf, arg);
                     if !matches!(o, Origin::Unknown) {
                         origin = o;
