@@ -1117,7 +1117,10 @@ pub(crate) mod maps {
                         if grows {
                             continue;
                         }
-                        if self.runs_once(fi, stmt) || self.is_lazy_init(fi, stmt, l) {
+                        if self.runs_once(fi, stmt)
+                            || self.is_lazy_init(fi, stmt, l)
+                            || self.initializes_fresh(fi, stmt)
+                        {
                             continue;
                         }
                         if l.kind() == "selector_expression" {
@@ -1136,6 +1139,63 @@ pub(crate) mod maps {
                 }
             }
             out
+        }
+
+        /// Whether `stmt` sits in a method that every caller calls on an object it has
+        /// just made (`v := &HistogramVec{...}; v.init(...)`): it initializes the
+        /// container, it does not empty a used one.
+        fn initializes_fresh(&self, fi: usize, stmt: Node<'_>) -> bool {
+            let Some(method) =
+                syntax::enclosing_function(stmt).filter(|f| f.kind() == "method_declaration")
+            else {
+                return false;
+            };
+            let Some(name) = syntax::function_name(method, self.src(fi)) else {
+                return false;
+            };
+            let mut calls = 0;
+            for (cf, f) in self.files.iter().enumerate() {
+                for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                    let Some(callee) = call
+                        .child_by_field_name("function")
+                        .map(unparen)
+                        .filter(|c| c.kind() == "selector_expression")
+                    else {
+                        continue;
+                    };
+                    if callee
+                        .child_by_field_name("field")
+                        .is_none_or(|n| self.text(cf, n) != name)
+                    {
+                        continue;
+                    }
+                    calls += 1;
+                    let fresh = callee
+                        .child_by_field_name("operand")
+                        .map(unparen)
+                        .filter(|o| o.kind() == "identifier")
+                        .and_then(|o| match binding(o, self.src(cf)) {
+                            Binding::Local { decl } => {
+                                declared_value(decl, self.text(cf, o), self.src(cf))
+                            }
+                            _ => None,
+                        })
+                        .map(unparen)
+                        .is_some_and(|v| {
+                            let v = match v.kind() {
+                                "unary_expression" => {
+                                    v.child_by_field_name("operand").map(unparen).unwrap_or(v)
+                                }
+                                _ => v,
+                            };
+                            v.kind() == "composite_literal" || self.is_builtin_call(cf, v, "new")
+                        });
+                    if !fresh {
+                        return false;
+                    }
+                }
+            }
+            calls > 0
         }
 
         /// Whether `stmt` assigning `lhs` sits in `if lhs == nil { ... }`.
@@ -1687,17 +1747,21 @@ pub(crate) mod maps {
                 }
                 "unary_expression" => {
                     if let Some(o) = value.child_by_field_name("operand") {
-                        if unparen(o).kind() == "composite_literal" {
+                        // `&T{...}` is one allocation: its literal is no step further.
+                        let literal = unparen(o).kind() == "composite_literal";
+                        if literal {
                             out.push(self.location(fi, value));
                         }
-                        self.alloc_depth(fi, o, out, depth + 1, seen);
+                        self.alloc_depth(fi, o, out, depth + u32::from(!literal), seen);
                     }
                 }
                 "call_expression" => {
                     out.push(self.location(fi, value));
                     if self.is_builtin_call(fi, value, "append") {
-                        if let Some(first) = syntax::call_args(value).first() {
-                            self.alloc_depth(fi, *first, out, depth + 1, seen);
+                        // The slice grown, and the values appended: what they keep is
+                        // kept by the slice (`sb.containers = append(sb.containers, cs)`).
+                        for arg in syntax::call_args(value) {
+                            self.alloc_depth(fi, arg, out, depth + 1, seen);
                         }
                         return;
                     }
@@ -1733,9 +1797,24 @@ pub(crate) mod maps {
                     }
                 }
                 "identifier" => {
-                    let decl = match binding(value, self.src(fi)) {
-                        Binding::Local { decl } => decl,
-                        Binding::Param { func, index } if depth <= 1 => {
+                    let name = self.text(fi, value);
+                    let bound = binding(value, self.src(fi));
+                    let scope = match bound {
+                        Binding::Local { decl } => {
+                            if let Some(v) = declared_value(decl, name, self.src(fi)) {
+                                self.alloc_depth(fi, v, out, depth + 1, seen);
+                            }
+                            // An element of a ranged collection comes from the collection.
+                            if decl.kind() == "range_clause" {
+                                if let Some(over) = decl.child_by_field_name("right") {
+                                    self.alloc_depth(fi, over, out, depth + 1, seen);
+                                }
+                            }
+                            syntax::enclosing_function(decl)
+                        }
+                        // A named result is made by what the function assigns to it.
+                        Binding::Result { func } => Some(func),
+                        Binding::Param { func, index } if depth <= 2 => {
                             // A parameter's value is made by the callers in the package.
                             for (cf, arg) in self.call_arguments(fi, func, index) {
                                 self.alloc_depth(cf, arg, out, depth + 1, seen);
@@ -1744,18 +1823,17 @@ pub(crate) mod maps {
                         }
                         _ => return,
                     };
-                    let name = self.text(fi, value);
-                    if let Some(v) = declared_value(decl, name, self.src(fi)) {
-                        self.alloc_depth(fi, v, out, depth + 1, seen);
-                    }
-                    // An element of a ranged collection comes from the collection.
-                    if decl.kind() == "range_clause" {
-                        if let Some(over) = decl.child_by_field_name("right") {
-                            self.alloc_depth(fi, over, out, depth + 1, seen);
-                        }
-                    }
-                    let Some(scope) = syntax::enclosing_function(decl) else {
+                    let Some(scope) = scope else {
                         return;
+                    };
+                    let declared_by = |b: Binding<'_>| match (b, bound) {
+                        (Binding::Local { decl: d }, Binding::Local { decl }) => {
+                            d.id() == decl.id()
+                        }
+                        (Binding::Result { func: f }, Binding::Result { func }) => {
+                            f.id() == func.id()
+                        }
+                        _ => false,
                     };
                     // Later assignments to the variable or to its fields.
                     for stmt in syntax::descendants_of_kind(scope, "assignment_statement") {
@@ -1777,7 +1855,7 @@ pub(crate) mod maps {
                             }
                             let same = root.kind() == "identifier"
                                 && self.text(fi, root) == name
-                                && matches!(binding(root, self.src(fi)), Binding::Local { decl: d } if d.id() == decl.id());
+                                && declared_by(binding(root, self.src(fi)));
                             if !same {
                                 continue;
                             }
@@ -2013,8 +2091,6 @@ pub(crate) mod maps {
         Binding::Local { decl }
     }
 
-    /// The value a declaring statement gives `name` (`x := v`, `var x = v`, `x, err :=
-    /// f()` gives the call).
     /// The values of a composite literal's elements (`v` of `k: v`, or the element).
     fn element_values(lit: Node<'_>) -> Vec<Node<'_>> {
         let Some(body) = lit.child_by_field_name("body") else {
@@ -2032,6 +2108,8 @@ pub(crate) mod maps {
             .collect()
     }
 
+    /// The value a declaring statement gives `name` (`x := v`, `var x = v`, `x, err :=
+    /// f()` gives the call).
     pub(crate) fn declared_value<'t>(decl: Node<'t>, name: &str, src: &str) -> Option<Node<'t>> {
         let (lhs, rhs) = match decl.kind() {
             "short_var_declaration" => (
