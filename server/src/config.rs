@@ -35,6 +35,10 @@ pub struct Thresholds {
     /// the first (and more than `growth_min_bytes` above it) is a leak even when the
     /// series is not steady (sampling and slice doubling make retained slices jumpy).
     pub rule_growth_min_ratio: f64,
+    /// A rule match that leaks only when it grows (a map deleted from on some paths) must
+    /// grow by at least this many standard errors of the sampling: less than a site no
+    /// rule explains (`growth_min_z`), since its pattern already points at a leak.
+    pub rule_growth_min_z: f64,
     /// With a baseline, a site that grew by more than this many bytes regressed ...
     pub regression_bytes: i64,
     /// ... and by more than this percentage of its baseline value.
@@ -53,6 +57,7 @@ impl Default for Thresholds {
             growth_min_bytes: 64 << 10,
             growth_min_z: 2.0,
             rule_growth_min_ratio: 1.25,
+            rule_growth_min_z: 1.5,
             regression_bytes: 1 << 20,
             regression_percent: 10.0,
             goroutine_min_count: 10,
@@ -167,6 +172,12 @@ impl Config {
             return Err(format!(
                 "thresholds.growth_min_z must be a number of at least 0, not {}",
                 t.growth_min_z
+            ));
+        }
+        if !(t.rule_growth_min_z.is_finite() && t.rule_growth_min_z >= 0.0) {
+            return Err(format!(
+                "thresholds.rule_growth_min_z must be a number of at least 0, not {}",
+                t.rule_growth_min_z
             ));
         }
         if !(t.rule_growth_min_ratio.is_finite() && t.rule_growth_min_ratio > 1.0) {

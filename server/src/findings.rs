@@ -108,6 +108,11 @@ pub struct EvidenceSummary {
     pub sites: Vec<(Location, i64)>,
     /// With a baseline: the value in the baseline.
     pub baseline: Option<i64>,
+    /// How many standard errors of the heap profile's sampling separate the first and
+    /// last snapshot's bytes, summed over the evidence lines; `None` when the profiles
+    /// do not allow the estimate.
+    #[serde(skip)]
+    pub sampling_z: Option<f64>,
 }
 
 impl EvidenceSummary {
@@ -247,7 +252,12 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         // A pattern whose leak is growth (a map deleted from on some paths) is only
         // suspect while it grows steadily: a net rise between two snapshots is a map
         // refilling after a sweep.
-        if m.needs_growth && !grows {
+        // Nor is growth a sampled profile could show by chance (a line seen in one
+        // sample, then two).
+        let sampled = ev
+            .as_ref()
+            .is_none_or(|e| e.sampling_z.is_none_or(|z| z >= t.rule_growth_min_z));
+        if m.needs_growth && !(grows && sampled) {
             continue;
         }
         // The heap lines a match explains: a heap rule's evidence; for a goroutine rule,
@@ -716,6 +726,8 @@ impl<'a> HeapView<'a> {
         let mut objects = 0i64;
         let mut allocated = 0i64;
         let mut sites: Vec<(Location, i64)> = Vec::new();
+        // The sampling variance of the first and last snapshots' sums.
+        let mut var = Some(0.0);
         for loc in locations {
             for &i in self.by_file.get(loc.file.as_path()).into_iter().flatten() {
                 let le = &self.evidence.lines[i];
@@ -725,6 +737,7 @@ impl<'a> HeapView<'a> {
                 for (s, v) in le.values.iter().enumerate() {
                     series[s] += v[self.idx];
                 }
+                var = var.zip(self.sampling_var(&le.values)).map(|(a, b)| a + b);
                 let last = le.values.last();
                 objects += self.objects.and_then(|o| last.map(|v| v[o])).unwrap_or(0);
                 allocated += self.alloc.and_then(|a| last.map(|v| v[a])).unwrap_or(0);
@@ -762,6 +775,7 @@ impl<'a> HeapView<'a> {
                 for (s, vals) in v.values.iter().enumerate() {
                     series[s] += vals[self.idx];
                 }
+                var = var.zip(self.sampling_var(&v.values)).map(|(a, b)| a + b);
                 let last = v.values.last();
                 objects += self.objects.and_then(|o| last.map(|x| x[o])).unwrap_or(0);
                 allocated += self.alloc.and_then(|a| last.map(|x| x[a])).unwrap_or(0);
@@ -804,6 +818,8 @@ impl<'a> HeapView<'a> {
             fit(&mins, &ys).0
         });
         let last = series.last().copied().unwrap_or(0);
+        let first = series.first().copied().unwrap_or(0);
+        let sampling_z = var.map(|v| z_of((last - first) as f64, v));
         EvidenceSummary {
             sample_type: self.ty.clone(),
             unit: self.unit.clone(),
@@ -822,7 +838,16 @@ impl<'a> HeapView<'a> {
             allocated: self.alloc.map(|_| allocated),
             sites,
             baseline: None,
+            sampling_z,
         }
+    }
+
+    /// The sampling variance of a line's first plus its last snapshot's bytes.
+    fn sampling_var(&self, values: &[Box<[i64]>]) -> Option<f64> {
+        let snaps = &self.evidence.snapshots;
+        let first = self.sampled(values.first()?, snaps.first()?)?;
+        let last = self.sampled(values.last()?, snaps.last()?)?;
+        Some(sampling_var(first, last.1) + sampling_var(last, first.1))
     }
 }
 
@@ -830,29 +855,37 @@ impl<'a> HeapView<'a> {
 /// bytes, each given as (bytes, average object size, sampling period); see
 /// [`HeapView::sampling_z`]. Infinite when neither side carries sampling noise.
 fn sampling_z(a: (f64, f64, f64), b: (f64, f64, f64)) -> f64 {
-    let var = |(bytes, size, period): (f64, f64, f64), other_size: f64| -> f64 {
-        let one_sample = bytes <= 0.0 || size <= 0.0;
-        let s = if one_sample { other_size } else { size };
-        if s <= 0.0 {
-            return 0.0;
-        }
-        let p = -(-s / period).exp_m1();
-        if p >= 1.0 {
-            return 0.0;
-        }
-        if one_sample {
-            // One recorded object of size s stands for s/p bytes, give or take.
-            (s / p).powi(2) * (1.0 - p)
-        } else {
-            bytes * s * (1.0 - p) / p
-        }
-    };
-    let v = var(a, b.1) + var(b, a.1);
-    if v <= 0.0 {
-        // Objects far above the sampling period are all recorded: no sampling noise.
+    z_of(b.0 - a.0, sampling_var(a, b.1) + sampling_var(b, a.1))
+}
+
+/// The variance of one line's sampled bytes (bytes, average object size, sampling
+/// period); a line absent from its snapshot (no bytes) is given one sample of
+/// `other_size`, its object size in the other snapshot.
+fn sampling_var((bytes, size, period): (f64, f64, f64), other_size: f64) -> f64 {
+    let one_sample = bytes <= 0.0 || size <= 0.0;
+    let s = if one_sample { other_size } else { size };
+    if s <= 0.0 {
+        return 0.0;
+    }
+    let p = -(-s / period).exp_m1();
+    if p >= 1.0 {
+        return 0.0;
+    }
+    if one_sample {
+        // One recorded object of size s stands for s/p bytes, give or take.
+        (s / p).powi(2) * (1.0 - p)
+    } else {
+        bytes * s * (1.0 - p) / p
+    }
+}
+
+/// A difference in standard errors; infinite when there is no sampling noise (objects far
+/// above the sampling period are all recorded).
+fn z_of(diff: f64, var: f64) -> f64 {
+    if var <= 0.0 {
         return f64::INFINITY;
     }
-    (b.0 - a.0) / v.sqrt()
+    diff / var.sqrt()
 }
 
 const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
@@ -1220,6 +1253,7 @@ mod tests {
                 allocated: None,
                 sites: vec![],
                 baseline: None,
+                sampling_z: None,
             }
         };
         assert!(mk(vec![1 << 20, 2 << 20, 3 << 20]).grows(&t, t.growth_min_bytes));

@@ -355,6 +355,7 @@ fn direction_needs_two_snapshots_and_a_tenth_of_change() {
             allocated: None,
             sites: vec![],
             baseline: None,
+            sampling_z: None,
         }
     };
     assert_eq!(direction(&summary(vec![100])), None);
