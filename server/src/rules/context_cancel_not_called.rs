@@ -5,9 +5,9 @@
 
 use tree_sitter::Node;
 
-use super::flow;
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
+use super::{flow, partial_release};
 use super::{
     Context, EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta, SourceFile,
     TextEdit,
@@ -52,7 +52,13 @@ impl Rule for ContextCancelNotCalled {
                     },
                 };
                 for m in check_call(pkg, file, call, context, &ctor) {
-                    out.push(m);
+                    // Two stores of a field of one name find the same paths.
+                    let known = out
+                        .iter()
+                        .any(|o| o.location == m.location && o.message == m.message);
+                    if !known {
+                        out.push(m);
+                    }
                 }
             }
         }
@@ -307,6 +313,8 @@ fn check_one(
             let mut dead = Uncalled::default();
             let owner = operand_type(pkg, cancel, src);
             if field_called(pkg, field, owner.as_deref(), cancel, &mut dead) {
+                // Called, but maybe not on every path of a function releasing it.
+                late.extend(kept_on_some_paths(pkg, file, call, ctor, field, &subject));
                 return None;
             }
             let message = format!(
@@ -500,6 +508,76 @@ fn released_late(
         out.push(m);
     }
     out
+}
+
+/// For a cancel function stored in a field (`job.ctx, job.cancel =
+/// context.WithCancel(...)`) and called directly or by a method (`job.finish()`): the
+/// paths of the package's functions that release their parameter holding the struct on
+/// other paths and not on this one. A match on each such path's last statement, with
+/// what the context's values keep as evidence.
+fn kept_on_some_paths(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    ctor: &Ctor,
+    field: &str,
+    subject: &str,
+) -> Vec<Match> {
+    let fields = [field];
+    let releasers = releasers(pkg, &fields);
+    let mut out = Vec::new();
+    for (pf, kept) in partial_release::unreleased_params(pkg, &fields, &releasers) {
+        let label = locals::function_label(pf, kept.at);
+        let message = format!(
+            "{label} releases the struct holding cancel function \"{field}\" of {} on its other paths (line {}), but not on this one, so the child context \"{subject}\" {}",
+            ctor.what,
+            syntax::span(kept.release).start_line,
+            consequence(&ctor.func)
+        );
+        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
+        for arg in syntax::call_args(call) {
+            retained_lines(file, arg, 0, &mut m.evidence);
+            held_by_callers(pkg, file, arg, &mut m.evidence);
+        }
+        m.related.push(Related {
+            location: file.location(call),
+            message: format!(
+                "the child context and its cancel are made here by {}",
+                ctor.what
+            ),
+        });
+        m.related.push(Related {
+            location: pf.location(kept.release),
+            message: "released here on another path".to_string(),
+        });
+        m.location = pf.location(kept.at);
+        out.push(m);
+    }
+    out
+}
+
+/// What the callers in other packages pass for the parameters that the locals of `expr`
+/// keep in their composite literals (`job := &thumbJob{src: u.Data}` with `u` a
+/// parameter): where what the context's values hold was allocated.
+fn held_by_callers(cx: &Context<'_>, file: &SourceFile, expr: Node<'_>, out: &mut Vec<Location>) {
+    let src: &str = &file.text;
+    for i in syntax::descendants_of_kind(expr, "identifier") {
+        let Some(v) = flow::resolve_ident(i, src)
+            .filter(|b| b.kind == flow::BindKind::ShortVar)
+            .and_then(|b| b.value)
+        else {
+            continue;
+        };
+        for lit in syntax::descendants_of_kind(v, "composite_literal") {
+            for root in syntax::descendants_of_kind(lit, "identifier") {
+                let param =
+                    flow::resolve_ident(root, src).is_some_and(|b| b.kind == flow::BindKind::Param);
+                if param {
+                    flow::param_alloc_sites_in_callers(cx, file, root, out);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a statement before `ret` in one of its enclosing blocks, up to `list`,
@@ -2135,6 +2213,79 @@ func (a *Agent) Submit(dup bool) {
                 a.go:42 context-cancel-not-called [ctx] Enqueue returns here with a nil error without releasing or handing on "r", the begin result its caller passes as "r" and releases only when the call fails: the cancel function stored in field "cancel" is not called on this path, so the child context "ctx" stays registered with its parent until the parent is canceled
                   related a.go:40 "r" is received here (line 42 returns without it)
                   evidence a.go:16
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_struct_holding_the_cancel_released_on_some_paths_only() {
+        // process finishes the job on every path but the failed one (markFailed only
+        // reads the job's fields). Quiet: retry hands the job on, done releases on
+        // every path, and the job's own finish.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- f.go --
+package f
+
+import "context"
+
+type job struct {
+	id     string
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type Service struct {
+	ctx   context.Context
+	queue chan *job
+}
+
+func (s *Service) submit(id string) {
+	j := &job{id: id}
+	j.ctx, j.cancel = context.WithCancel(s.ctx)
+	s.queue <- j
+}
+
+func (j *job) finish() { j.cancel() }
+
+func (s *Service) process(j *job, err error) {
+	if err != nil {
+		if j.ctx.Err() != nil {
+			j.finish()
+			return
+		}
+		s.markFailed(j)
+		return
+	}
+	j.finish()
+}
+
+func (s *Service) markFailed(j *job) {
+	println(j.id)
+}
+
+func (s *Service) retry(j *job, err error) {
+	if err != nil {
+		s.queue <- j
+		return
+	}
+	j.finish()
+}
+
+func (s *Service) done(j *job, ok bool) {
+	if ok {
+		j.cancel()
+		return
+	}
+	j.finish()
+}
+"#,
+            expect![[r#"
+                f.go:30 context-cancel-not-called [j.ctx] (*Service).process releases the struct holding cancel function "cancel" of context.WithCancel on its other paths (line 27), but not on this one, so the child context "j.ctx" stays registered with its parent until the parent is canceled
+                  related f.go:18 the child context and its cancel are made here by context.WithCancel
+                  related f.go:27 released here on another path
+                  evidence f.go:18
             "#]],
         );
     }

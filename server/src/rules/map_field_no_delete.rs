@@ -1,7 +1,7 @@
 //! `map-field-no-delete`: a map field of a long-lived struct that its methods write and
 //! nothing in the package deletes from, clears or replaces only grows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tree_sitter::Node;
 
@@ -11,7 +11,7 @@ use super::unbounded_global_map::maps::{
     self, function_label, join_labels, receiver_type, tidy, write_statement, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
-use super::{Context, EvidenceKind, Match, Related, Rule, RuleMeta};
+use super::{partial_release, Context, EvidenceKind, Match, Related, Rule, RuleMeta, SourceFile};
 
 /// The `map-field-no-delete` rule.
 #[derive(Debug)]
@@ -216,7 +216,7 @@ impl Rule for MapFieldNoDelete {
                     join_labels(&labels)
                 )
             };
-            out.push(Match {
+            let m = Match {
                 rule: META.id,
                 location: idx.location(fi, index),
                 message,
@@ -227,9 +227,121 @@ impl Rule for MapFieldNoDelete {
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: deleted,
-            });
+            };
+            if deleted {
+                out.extend(kept_on_some_paths(pkg, &shrinks, &target, &writes, &m));
+            }
+            out.push(m);
         }
     }
+}
+
+/// For a map deleted from on some paths: the paths of the functions holding one of its
+/// entries (in the package, or in a package calling the function that adds it) that
+/// release the entry on their other paths but not on this one. Each is `m` again, on
+/// the line where the release is missing.
+fn kept_on_some_paths<'p>(
+    pkg: &Context<'p>,
+    shrinks: &[maps::Shrink<'p>],
+    target: &Target,
+    writes: &[(usize, Node<'p>, Node<'p>)],
+    m: &Match,
+) -> Vec<Match> {
+    let idx = pkg.index();
+    let name_of = |fi: usize, n: Node<'_>| {
+        syntax::ancestors(n)
+            .find(|a| matches!(a.kind(), "function_declaration" | "method_declaration"))
+            .and_then(|d| syntax::function_name(d, idx.src(fi)))
+            .map(str::to_string)
+    };
+    // What deletes: the functions deleting from the map, and those calling them.
+    let mut release: BTreeSet<String> = shrinks
+        .iter()
+        .filter(|s| s.target.same(target))
+        .filter_map(|s| name_of(s.file, s.call))
+        .collect();
+    for _ in 0..3 {
+        let mut added = Vec::new();
+        for (fi, f) in idx.files.iter().enumerate() {
+            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                let calls_release = partial_release::called_name(call, idx.src(fi))
+                    .is_some_and(|n| release.contains(n));
+                if let Some(name) = name_of(fi, call).filter(|_| calls_release) {
+                    if !release.contains(&name) {
+                        added.push(name);
+                    }
+                }
+            }
+        }
+        if added.is_empty() {
+            break;
+        }
+        release.extend(added);
+    }
+    let acquire: BTreeSet<String> = writes
+        .iter()
+        .filter_map(|&(fi, _, stmt)| name_of(fi, stmt))
+        .filter(|n| !release.contains(n))
+        .collect();
+    let no_reads = |_: Node<'_>| false;
+    let mut out = Vec::new();
+    let mut scan = |file: &SourceFile, reads_map: &dyn Fn(Node<'_>) -> bool| {
+        let names = partial_release::Names {
+            acquire: &acquire,
+            release: &release,
+            reads_map,
+        };
+        for k in partial_release::kept_in_file(file, &names) {
+            let src: &str = &file.text;
+            let label = function_label(k.acquire, src);
+            let how = if k.deferred {
+                format!(
+                    "the path returning at line {} leaves before the deferred release (line {})",
+                    k.ret.map_or(0, |r| syntax::span(r).start_line),
+                    syntax::span(k.release).start_line
+                )
+            } else {
+                format!(
+                    "this path ends without releasing it (released at line {} on another path)",
+                    syntax::span(k.release).start_line
+                )
+            };
+            let mut copy = m.also_at(
+                file.location(k.at),
+                &format!(
+                    "{label} holds an entry of map field \"{}\" and {how}",
+                    m.subject
+                ),
+                "the map this path keeps its entry in".to_string(),
+            );
+            copy.related.push(Related {
+                location: file.location(k.release),
+                message: "the entry is released here on the other paths".to_string(),
+            });
+            out.push(copy);
+        }
+    };
+    for (fi, f) in idx.files.iter().enumerate() {
+        // An entry looked up in the map itself (`l, ok := s.leases[id]`) is held too.
+        let reads_map = |n: Node<'_>| {
+            n.child_by_field_name("operand")
+                .and_then(|o| idx.resolve(fi, o))
+                .is_some_and(|t| t.same(target))
+        };
+        scan(f, &reads_map);
+    }
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    for name in acquire.iter().filter(|n| n.starts_with(char::is_uppercase)) {
+        paths.extend(pkg.packages_calling(name));
+    }
+    for path in paths {
+        if let Some(other) = pkg.other_package(&path) {
+            for f in other.program_files() {
+                scan(f, &no_reads);
+            }
+        }
+    }
+    out
 }
 
 /// A map field that is written together with a sibling map of the same struct (two
@@ -1101,6 +1213,149 @@ func (t *Tracker) Observe(session string, step int) {
                 f.go:20 map-field-no-delete [Tracker.inflight] map field "Tracker.inflight" is written in (*Tracker).Observe and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared f.go:11
                   evidence f.go:19 f.go:20 f.go:22
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    #[test]
+    fn the_path_that_keeps_an_entry_the_others_release() {
+        // handle returns before its deferred release on one path; finish releases in
+        // every case but one; a lookup released on most cases of a switch forgets one.
+        // Quiet: a failed acquisition (`if !leader`), an entry handed on (`return c`),
+        // a deferred release before every return, a lookup kept on purpose (released on
+        // as many paths as it is kept), a sweep in a loop.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- f.go --
+package f
+
+import "sync"
+
+type call struct{ body []byte }
+
+type Flight struct {
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+func (f *Flight) begin(key string, body []byte) (*call, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.calls[key]; ok {
+		return c, false
+	}
+	c := &call{body: body}
+	f.calls[key] = c
+	return c, true
+}
+
+func (f *Flight) finish(key string) {
+	f.mu.Lock()
+	delete(f.calls, key)
+	f.mu.Unlock()
+}
+
+func (f *Flight) handle(key string, body []byte, kind int) {
+	c, leader := f.begin(key, body)
+	if !leader {
+		use(c)
+		return
+	}
+	switch kind {
+	case 0:
+		f.finish(key)
+	case 1:
+		log(key)
+	default:
+		f.finish(key)
+	}
+}
+
+func (f *Flight) early(key string, body []byte) {
+	c, _ := f.begin(key, body)
+	if len(body) == 0 {
+		log(key)
+		return
+	}
+	defer f.finish(key)
+	use(c)
+}
+
+func (f *Flight) fine(key string, body []byte) *call {
+	c, leader := f.begin(key, body)
+	if !leader {
+		return nil
+	}
+	defer f.finish(key)
+	if len(body) > 10 {
+		return c
+	}
+	use(c)
+	return nil
+}
+
+func (f *Flight) report(key string, kind int) {
+	c, ok := f.calls[key]
+	if !ok {
+		return
+	}
+	switch kind {
+	case 0:
+		f.finish(key)
+	case 1:
+		f.finish(key)
+	default:
+		log(key)
+	}
+	_ = c
+}
+
+func (f *Flight) step(key string, last bool) {
+	c, ok := f.calls[key]
+	if !ok {
+		return
+	}
+	use(c)
+	if last {
+		f.finish(key)
+	}
+}
+
+func (f *Flight) sweep(key string, body []byte) {
+	c, _ := f.begin(key, body)
+	use(c)
+	for k := range f.calls {
+		f.finish(k)
+	}
+}
+
+func use(*call)   {}
+func log(string) {}
+"#,
+            expect![[r#"
+                f.go:19 map-field-no-delete [Flight.calls] map field "Flight.calls" is written in (*Flight).begin and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:9
+                  evidence f.go:18 f.go:19
+                  reported only when the profiles show growth
+                f.go:39 map-field-no-delete [Flight.calls] (*Flight).handle holds an entry of map field "Flight.calls" and this path ends without releasing it (released at line 37 on another path): map field "Flight.calls" is written in (*Flight).begin and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:9
+                  related f.go:19 the map this path keeps its entry in
+                  related f.go:37 the entry is released here on the other paths
+                  evidence f.go:18 f.go:19
+                  reported only when the profiles show growth
+                f.go:46 map-field-no-delete [Flight.calls] (*Flight).early holds an entry of map field "Flight.calls" and the path returning at line 49 leaves before the deferred release (line 51): map field "Flight.calls" is written in (*Flight).begin and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:9
+                  related f.go:19 the map this path keeps its entry in
+                  related f.go:51 the entry is released here on the other paths
+                  evidence f.go:18 f.go:19
+                  reported only when the profiles show growth
+                f.go:79 map-field-no-delete [Flight.calls] (*Flight).report holds an entry of map field "Flight.calls" and this path ends without releasing it (released at line 75 on another path): map field "Flight.calls" is written in (*Flight).begin and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:9
+                  related f.go:19 the map this path keeps its entry in
+                  related f.go:75 the entry is released here on the other paths
+                  evidence f.go:18 f.go:19
                   reported only when the profiles show growth
             "#]],
         );

@@ -1,0 +1,463 @@
+//! An entry added to a long-lived map and released on some paths of the function that
+//! holds it, not on the others: `sub := room.Subscribe(...)` with `defer
+//! room.Unsubscribe(sub)` after an early `return`, `c, leader := f.begin(key)` finished or
+//! abandoned in every `case` but one, `l, ok := s.leases[id]` released on the success and
+//! retry branches of a `switch` but not on the failure branch. [`paths`] walks the
+//! function; this module says what acquires, releases and hands the entry on.
+
+use std::collections::BTreeSet;
+
+use tree_sitter::Node;
+
+use super::paths::{self, Effect, Resource};
+use super::{flow, syntax, Package, SourceFile};
+
+/// A function's path that keeps the entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kept<'t> {
+    /// Where the fix goes: the acquisition when a later `defer` releases (the `defer`
+    /// belongs right after it), else the last statement of the path.
+    pub at: Node<'t>,
+    /// The statement acquiring the entry.
+    pub acquire: Node<'t>,
+    /// A release on another path (or the deferred release).
+    pub release: Node<'t>,
+    /// The `return` the path leaves by, if any.
+    pub ret: Option<Node<'t>>,
+    /// The release is deferred after the path's `return`.
+    pub deferred: bool,
+}
+
+/// What acquires and releases the entries of one map.
+pub(crate) struct Names<'a> {
+    /// Functions and methods that add an entry (`Subscribe`, `begin`).
+    pub acquire: &'a BTreeSet<String>,
+    /// Functions and methods that delete an entry (`Unsubscribe`, `finish`, `abandon`).
+    pub release: &'a BTreeSet<String>,
+    /// Whether an index expression reads the map itself (`s.leases[id]`): the entry
+    /// looked up is then held as if acquired. Only in the map's own package.
+    pub reads_map: &'a dyn Fn(Node<'_>) -> bool,
+}
+
+/// The called name of a call: `f` of `f(x)` and of `a.b.f(x)`.
+pub(crate) fn called_name<'s>(call: Node<'_>, src: &'s str) -> Option<&'s str> {
+    let f = call.child_by_field_name("function").map(flow::unparen)?;
+    match f.kind() {
+        "identifier" => Some(syntax::text(f, src)),
+        "selector_expression" => f.child_by_field_name("field").map(|n| syntax::text(n, src)),
+        _ => None,
+    }
+}
+
+/// The calls under `node`, not inside function literals.
+fn own_calls(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    syntax::descendants_of_kind(node, "call_expression").filter(move |c| {
+        syntax::ancestors(*c)
+            .take_while(|a| a.id() != node.id())
+            .all(|a| a.kind() != "func_literal")
+    })
+}
+
+/// The paths of the functions and methods in `file` that keep an entry they acquire
+/// (or look up) and release on other paths.
+pub(crate) fn kept_in_file<'t>(file: &'t SourceFile, names: &Names<'_>) -> Vec<Kept<'t>> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    for decl in syntax::descendants(file.tree.root_node())
+        .filter(|n| matches!(n.kind(), "function_declaration" | "method_declaration"))
+    {
+        let Some(body) = decl.child_by_field_name("body") else {
+            continue;
+        };
+        let releases: Vec<Node<'t>> = own_calls(body)
+            .filter(|c| called_name(*c, src).is_some_and(|n| names.release.contains(n)))
+            .collect();
+        if releases.is_empty() {
+            continue;
+        }
+        // Each statement that acquires, with the variable holding the entry.
+        for stmt in syntax::descendants(body).filter(|n| {
+            matches!(n.kind(), "short_var_declaration" | "assignment_statement")
+                && syntax::enclosing_function(*n).is_some_and(|f| f.id() == decl.id())
+        }) {
+            let Some(right) = stmt.child_by_field_name("right") else {
+                continue;
+            };
+            let rhs = flow::items(Some(right));
+            let [value] = rhs.as_slice() else {
+                continue;
+            };
+            let value = flow::unparen(*value);
+            let acquires = match value.kind() {
+                "call_expression" => {
+                    called_name(value, src).is_some_and(|n| names.acquire.contains(n))
+                }
+                "index_expression" => (names.reads_map)(value),
+                _ => false,
+            };
+            if !acquires {
+                continue;
+            }
+            let lhs = flow::items(stmt.child_by_field_name("left"));
+            let Some(var) = lhs
+                .first()
+                .filter(|v| v.kind() == "identifier" && syntax::text(**v, src) != "_")
+            else {
+                continue;
+            };
+            let others: Vec<&str> = lhs[1..]
+                .iter()
+                .map(|n| syntax::text(*n, src))
+                .filter(|t| *t != "_")
+                .collect();
+            let res = Entry {
+                src,
+                names,
+                acquire: stmt,
+                var: syntax::text(*var, src),
+                others,
+            };
+            let Some(exits) = paths::exits(body, &res, false) else {
+                continue;
+            };
+            let mut kept = paths::unreleased(&exits);
+            // A looked-up entry may be meant to outlive the call (state accumulated
+            // until a last step deletes it): only a path that forgets what most paths
+            // do (the one `case` of a `switch` without the release) counts.
+            let released = exits.iter().filter(|e| e.released).count();
+            if value.kind() == "index_expression" && released <= kept.len() {
+                kept.clear();
+            }
+            let deferred = releases.iter().copied().find(|r| {
+                syntax::ancestors(*r)
+                    .take_while(|a| a.id() != body.id())
+                    .any(|a| a.kind() == "defer_statement")
+            });
+            for e in kept {
+                let release = match (deferred, e.ret) {
+                    (Some(d), Some(r)) if d.start_byte() > r.start_byte() => Some((d, true)),
+                    _ => releases.first().map(|r| (*r, false)),
+                };
+                let Some((release, deferred)) = release else {
+                    continue;
+                };
+                out.push(Kept {
+                    at: if deferred { stmt } else { e.at },
+                    acquire: stmt,
+                    release,
+                    ret: e.ret,
+                    deferred,
+                });
+            }
+        }
+    }
+    // One finding per line where the fix goes.
+    let mut seen = BTreeSet::new();
+    out.retain(|k| seen.insert(k.at.start_position().row));
+    out
+}
+
+/// The entry held in `var`, acquired by `acquire`.
+struct Entry<'a, 't> {
+    src: &'t str,
+    names: &'a Names<'a>,
+    acquire: Node<'t>,
+    var: &'t str,
+    /// The acquisition's other results (`ok`, `leader`, `err`).
+    others: Vec<&'t str>,
+}
+
+impl Entry<'_, '_> {
+    fn mentions_var(&self, node: Node<'_>) -> bool {
+        syntax::descendants_of_kind(node, "identifier")
+            .any(|i| syntax::text(i, self.src) == self.var)
+    }
+
+    /// Whether `node` is the variable itself (or its address).
+    fn is_var(&self, node: Node<'_>) -> bool {
+        let n = flow::unparen(node);
+        let n = match n.kind() {
+            "unary_expression" => n
+                .child_by_field_name("operand")
+                .map(flow::unparen)
+                .unwrap_or(n),
+            _ => n,
+        };
+        n.kind() == "identifier" && syntax::text(n, self.src) == self.var
+    }
+}
+
+impl<'t> Resource<'t> for Entry<'_, 't> {
+    fn effect(&self, stmt: Node<'t>) -> Effect {
+        if stmt.id() == self.acquire.id() {
+            return Effect::Acquire;
+        }
+        let releases = own_calls(stmt)
+            .any(|c| called_name(c, self.src).is_some_and(|n| self.names.release.contains(n)));
+        if releases {
+            return Effect::Release;
+        }
+        if stmt.kind() == "defer_statement" || !self.mentions_var(stmt) {
+            return Effect::None;
+        }
+        // Handed on: returned, sent, stored, passed to a call.
+        let handed = match stmt.kind() {
+            "return_statement" | "send_statement" => true,
+            "assignment_statement" | "short_var_declaration" => {
+                let stores = flow::items(stmt.child_by_field_name("left"))
+                    .iter()
+                    .any(|l| {
+                        matches!(
+                            flow::unparen(*l).kind(),
+                            "selector_expression" | "index_expression"
+                        )
+                    });
+                stores
+                    && flow::items(stmt.child_by_field_name("right"))
+                        .iter()
+                        .any(|r| self.is_var(*r))
+            }
+            _ => false,
+        };
+        let passed = own_calls(stmt).any(|c| syntax::call_args(c).iter().any(|a| self.is_var(*a)));
+        if handed || passed {
+            Effect::HandOff
+        } else {
+            Effect::None
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        syntax::descendants_of_kind(condition, "identifier").any(|i| {
+            let t = syntax::text(i, self.src);
+            self.others.contains(&t)
+        }) || syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
+            let sides: Vec<&str> = ["left", "right"]
+                .iter()
+                .filter_map(|s| b.child_by_field_name(s))
+                .map(|n| syntax::text(n, self.src))
+                .collect();
+            sides.contains(&self.var) && sides.contains(&"nil")
+        })
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        aborts(stmt, self.src)
+    }
+}
+
+/// A function's path that ends without releasing what its parameter holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unreleased<'t> {
+    /// Where the fix goes (the last statement of the path).
+    pub at: Node<'t>,
+    /// A release on another path.
+    pub release: Node<'t>,
+}
+
+/// For a struct whose field holds a release function (a context's cancel), called as
+/// `x.cancel()` or through the package's `releasers` (`x.finish()` with `None`, or
+/// `complete(x)` with the parameter position): the paths of the package's functions
+/// that release their parameter `x` on other paths but not on this one, without handing
+/// `x` on.
+pub(crate) fn unreleased_params<'s>(
+    pkg: &'s Package,
+    fields: &[&str],
+    releasers: &[(&str, Option<usize>)],
+) -> Vec<(&'s SourceFile, Unreleased<'s>)> {
+    let mut out = Vec::new();
+    for file in pkg.program_files() {
+        let src: &str = &file.text;
+        for decl in flow::named(file.tree.root_node())
+            .into_iter()
+            .filter(|n| matches!(n.kind(), "function_declaration" | "method_declaration"))
+        {
+            let (Some(body), Some(params)) = (
+                decl.child_by_field_name("body"),
+                decl.child_by_field_name("parameters"),
+            ) else {
+                continue;
+            };
+            for p in syntax::descendants_of_kind(params, "identifier") {
+                if p.parent()
+                    .is_none_or(|d| d.kind() != "parameter_declaration")
+                {
+                    continue;
+                }
+                let res = Param {
+                    pkg,
+                    src,
+                    var: syntax::text(p, src),
+                    fields,
+                    releasers,
+                };
+                let releases: Vec<Node<'_>> =
+                    own_calls(body).filter(|c| res.releases(*c)).collect();
+                let Some(release) = releases.first().copied() else {
+                    continue;
+                };
+                let Some(exits) = paths::exits(body, &res, true) else {
+                    continue;
+                };
+                for e in paths::unreleased(&exits) {
+                    out.push((file, Unreleased { at: e.at, release }));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A parameter holding the release function.
+struct Param<'a, 's> {
+    pkg: &'s Package,
+    src: &'s str,
+    var: &'s str,
+    fields: &'a [&'a str],
+    releasers: &'a [(&'a str, Option<usize>)],
+}
+
+impl Param<'_, '_> {
+    fn is_var(&self, node: Node<'_>) -> bool {
+        let n = flow::unparen(node);
+        n.kind() == "identifier" && syntax::text(n, self.src) == self.var
+    }
+
+    /// `x.cancel()`, `x.finish()`, `complete(x)`.
+    fn releases(&self, call: Node<'_>) -> bool {
+        let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
+            return false;
+        };
+        let Some(name) = called_name(call, self.src) else {
+            return false;
+        };
+        let on_var = f.kind() == "selector_expression"
+            && f.child_by_field_name("operand")
+                .is_some_and(|o| self.is_var(o));
+        if on_var
+            && (self.fields.contains(&name)
+                || self.releasers.iter().any(|r| r.0 == name && r.1.is_none()))
+        {
+            return true;
+        }
+        let args = syntax::call_args(call);
+        self.releasers.iter().any(|(n, pos)| {
+            *n == name
+                && pos
+                    .and_then(|p| args.get(p))
+                    .is_some_and(|a| self.is_var(*a))
+        })
+    }
+
+    /// Whether the package function or method `name` only reads fields of its parameter
+    /// at `pos` (`markFailed(job, ...)` logging `job.id`): passing it there hands
+    /// nothing on.
+    fn only_reads(&self, name: &str, pos: usize) -> bool {
+        let mut found = false;
+        for file in self.pkg.program_files() {
+            let src: &str = &file.text;
+            for decl in flow::named(file.tree.root_node()) {
+                if !matches!(decl.kind(), "function_declaration" | "method_declaration")
+                    || syntax::function_name(decl, src) != Some(name)
+                {
+                    continue;
+                }
+                let Some(params) = decl.child_by_field_name("parameters") else {
+                    return false;
+                };
+                let names: Vec<Node<'_>> = syntax::descendants_of_kind(params, "identifier")
+                    .filter(|p| {
+                        p.parent()
+                            .is_some_and(|d| d.kind() == "parameter_declaration")
+                    })
+                    .collect();
+                let Some(param) = names.get(pos) else {
+                    return false;
+                };
+                let pname = syntax::text(*param, src);
+                let Some(body) = decl.child_by_field_name("body") else {
+                    return false;
+                };
+                let reads = syntax::descendants_of_kind(body, "identifier")
+                    .filter(|i| syntax::text(*i, src) == pname)
+                    .all(|i| {
+                        i.parent().is_some_and(|sel| {
+                            sel.kind() == "selector_expression"
+                                && sel.parent().is_none_or(|c| {
+                                    c.kind() != "call_expression"
+                                        || c.child_by_field_name("function") != Some(sel)
+                                })
+                        })
+                    });
+                if !reads {
+                    return false;
+                }
+                found = true;
+            }
+        }
+        found
+    }
+}
+
+impl<'t> Resource<'t> for Param<'_, 't> {
+    fn effect(&self, stmt: Node<'t>) -> Effect {
+        if own_calls(stmt).any(|c| self.releases(c)) {
+            return Effect::Release;
+        }
+        let mentions = syntax::descendants_of_kind(stmt, "identifier")
+            .any(|i| syntax::text(i, self.src) == self.var);
+        if stmt.kind() == "defer_statement" || !mentions {
+            return Effect::None;
+        }
+        let captured = syntax::descendants_of_kind(stmt, "func_literal").any(|l| {
+            syntax::descendants_of_kind(l, "identifier")
+                .any(|i| syntax::text(i, self.src) == self.var)
+        });
+        let handed = match stmt.kind() {
+            "return_statement" | "send_statement" | "go_statement" => true,
+            "assignment_statement" | "short_var_declaration" => {
+                flow::items(stmt.child_by_field_name("right"))
+                    .iter()
+                    .any(|r| self.is_var(*r))
+            }
+            _ => false,
+        };
+        let passed = own_calls(stmt).any(|c| {
+            syntax::call_args(c).iter().enumerate().any(|(i, a)| {
+                self.is_var(*a) && !called_name(c, self.src).is_some_and(|n| self.only_reads(n, i))
+            })
+        });
+        if captured || handed || passed {
+            Effect::HandOff
+        } else {
+            Effect::None
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
+            let sides: Vec<&str> = ["left", "right"]
+                .iter()
+                .filter_map(|s| b.child_by_field_name(s))
+                .map(|n| syntax::text(n, self.src))
+                .collect();
+            sides.contains(&self.var) && sides.contains(&"nil")
+        })
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        aborts(stmt, self.src)
+    }
+}
+
+/// `panic(...)`, `log.Fatal(...)`, `os.Exit(...)` as a statement.
+fn aborts(stmt: Node<'_>, src: &str) -> bool {
+    stmt.kind() == "expression_statement"
+        && stmt.named_child(0).is_some_and(|c| {
+            c.kind() == "call_expression"
+                && matches!(
+                    syntax::text(c.child_by_field_name("function").unwrap_or(c), src),
+                    "panic" | "log.Fatal" | "log.Fatalf" | "log.Fatalln" | "os.Exit"
+                )
+        })
+}
