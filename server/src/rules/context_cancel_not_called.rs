@@ -561,13 +561,7 @@ fn kept_on_some_paths(
 /// parameter): where what the context's values hold was allocated.
 fn held_by_callers(cx: &Context<'_>, file: &SourceFile, expr: Node<'_>, out: &mut Vec<Location>) {
     let src: &str = &file.text;
-    for i in syntax::descendants_of_kind(expr, "identifier") {
-        let Some(v) = flow::resolve_ident(i, src)
-            .filter(|b| b.kind == flow::BindKind::ShortVar)
-            .and_then(|b| b.value)
-        else {
-            continue;
-        };
+    for v in local_values(expr, src) {
         for lit in syntax::descendants_of_kind(v, "composite_literal") {
             for root in syntax::descendants_of_kind(lit, "identifier") {
                 let param =
@@ -603,19 +597,24 @@ fn released_on_its_path(
     false
 }
 
+/// The values the `:=` locals an expression reads were declared with.
+fn local_values<'t>(expr: Node<'t>, src: &str) -> Vec<Node<'t>> {
+    syntax::descendants_of_kind(expr, "identifier")
+        .filter_map(|i| {
+            flow::resolve_ident(i, src)
+                .filter(|b| b.kind == flow::BindKind::ShortVar)
+                .and_then(|b| b.value)
+        })
+        .collect()
+}
+
 /// The lines of the locals an expression reads (`ws := a.pool.ws.acquire(id)`, `raw, err
 /// := readBody(w, r)`), and of the locals their composite literals read, one level down:
 /// what a context holding the expression keeps reachable was allocated by those lines'
 /// calls.
 fn retained_lines(file: &SourceFile, expr: Node<'_>, depth: usize, out: &mut Vec<Location>) {
     let src: &str = &file.text;
-    for i in syntax::descendants_of_kind(expr, "identifier") {
-        let Some(v) = flow::resolve_ident(i, src)
-            .filter(|b| b.kind == flow::BindKind::ShortVar)
-            .and_then(|b| b.value)
-        else {
-            continue;
-        };
+    for v in local_values(expr, src) {
         let at = file.location(v);
         if out.contains(&at) {
             continue;

@@ -175,15 +175,7 @@ impl Entry<'_, '_> {
 
     /// Whether `node` is the variable itself (or its address).
     fn is_var(&self, node: Node<'_>) -> bool {
-        let n = flow::unparen(node);
-        let n = match n.kind() {
-            "unary_expression" => n
-                .child_by_field_name("operand")
-                .map(flow::unparen)
-                .unwrap_or(n),
-            _ => n,
-        };
-        n.kind() == "identifier" && syntax::text(n, self.src) == self.var
+        is_ident(node, self.var, self.src)
     }
 }
 
@@ -231,14 +223,7 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
         syntax::descendants_of_kind(condition, "identifier").any(|i| {
             let t = syntax::text(i, self.src);
             self.others.contains(&t)
-        }) || syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
-            let sides: Vec<&str> = ["left", "right"]
-                .iter()
-                .filter_map(|s| b.child_by_field_name(s))
-                .map(|n| syntax::text(n, self.src))
-                .collect();
-            sides.contains(&self.var) && sides.contains(&"nil")
-        })
+        }) || compares_to_nil(condition, self.var, self.src)
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
@@ -319,8 +304,7 @@ struct Param<'a, 's> {
 
 impl Param<'_, '_> {
     fn is_var(&self, node: Node<'_>) -> bool {
-        let n = flow::unparen(node);
-        n.kind() == "identifier" && syntax::text(n, self.src) == self.var
+        is_ident(node, self.var, self.src)
     }
 
     /// `x.cancel()`, `x.finish()`, `complete(x)`.
@@ -435,19 +419,37 @@ impl<'t> Resource<'t> for Param<'_, 't> {
     }
 
     fn not_acquired(&self, condition: Node<'t>) -> bool {
-        syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
-            let sides: Vec<&str> = ["left", "right"]
-                .iter()
-                .filter_map(|s| b.child_by_field_name(s))
-                .map(|n| syntax::text(n, self.src))
-                .collect();
-            sides.contains(&self.var) && sides.contains(&"nil")
-        })
+        compares_to_nil(condition, self.var, self.src)
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
         aborts(stmt, self.src)
     }
+}
+
+/// Whether a condition compares `var` with `nil` (`if x == nil`, `x != nil`).
+fn compares_to_nil(condition: Node<'_>, var: &str, src: &str) -> bool {
+    syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
+        let sides: Vec<&str> = ["left", "right"]
+            .iter()
+            .filter_map(|s| b.child_by_field_name(s))
+            .map(|n| syntax::text(n, src))
+            .collect();
+        sides.contains(&var) && sides.contains(&"nil")
+    })
+}
+
+/// Whether `node` is the identifier `var` (or its address, `&var`).
+fn is_ident(node: Node<'_>, var: &str, src: &str) -> bool {
+    let n = flow::unparen(node);
+    let n = match n.kind() {
+        "unary_expression" => n
+            .child_by_field_name("operand")
+            .map(flow::unparen)
+            .unwrap_or(n),
+        _ => n,
+    };
+    n.kind() == "identifier" && syntax::text(n, src) == var
 }
 
 /// `panic(...)`, `log.Fatal(...)`, `os.Exit(...)` as a statement.
