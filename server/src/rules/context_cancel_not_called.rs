@@ -45,6 +45,17 @@ impl Rule for ContextCancelNotCalled {
                         func: func.to_string(),
                         inner: None,
                     },
+                    Some("AfterFunc") => {
+                        for m in after_func(pkg, file, call) {
+                            let known = out
+                                .iter()
+                                .any(|o| o.location == m.location && o.message == m.message);
+                            if !known {
+                                out.push(m);
+                            }
+                        }
+                        continue;
+                    }
                     Some(_) => continue,
                     None => match wrapper_call(pkg, file, &imports, call) {
                         Some(c) => c,
@@ -167,7 +178,9 @@ fn returns_child_context<'s>(f: &'s SourceFile, decl: Node<'_>) -> Option<(&'s s
 
 /// What the child context keeps until it is canceled.
 fn consequence(func: &str) -> &'static str {
-    if func.starts_with("WithCancel") {
+    if func == "AfterFunc" {
+        "stays registered with its context, with the function and all it captures, until the context is canceled"
+    } else if func.starts_with("WithCancel") {
         "stays registered with its parent until the parent is canceled"
     } else {
         "stays registered with its parent, its timer pending, until the deadline passes"
@@ -528,8 +541,13 @@ fn kept_on_some_paths(
     let mut out = Vec::new();
     for (pf, kept) in partial_release::unreleased_params(pkg, &fields, &releasers) {
         let label = locals::function_label(pf, kept.at);
+        let (function, held) = if ctor.func == "AfterFunc" {
+            ("stop function", "the function whose stop is")
+        } else {
+            ("cancel function", "the child context")
+        };
         let message = format!(
-            "{label} releases the struct holding cancel function \"{field}\" of {} on its other paths (line {}), but not on this one, so the child context \"{subject}\" {}",
+            "{label} releases the struct holding {function} \"{field}\" of {} on its other paths (line {}), but not on this one, so {held} \"{subject}\" {}",
             ctor.what,
             syntax::span(kept.release).start_line,
             consequence(&ctor.func)
@@ -541,10 +559,14 @@ fn kept_on_some_paths(
         }
         m.related.push(Related {
             location: file.location(call),
-            message: format!(
-                "the child context and its cancel are made here by {}",
-                ctor.what
-            ),
+            message: if ctor.func == "AfterFunc" {
+                "the function is registered here by context.AfterFunc".to_string()
+            } else {
+                format!(
+                    "the child context and its cancel are made here by {}",
+                    ctor.what
+                )
+            },
         });
         m.related.push(Related {
             location: pf.location(kept.release),
@@ -556,11 +578,54 @@ fn kept_on_some_paths(
     out
 }
 
-/// What the callers in other packages pass for the parameters that the locals of `expr`
-/// keep in their composite literals (`job := &thumbJob{src: u.Data}` with `u` a
+/// `x.stop = context.AfterFunc(ctx, f)` whose stop function is called on some paths of
+/// a function releasing `x` (directly or by a method calling it) and not on others: the
+/// registration, with `f` and what it captures, stays until `ctx` is canceled.
+fn after_func(pkg: &Context<'_>, file: &SourceFile, call: Node<'_>) -> Vec<Match> {
+    let src: &str = &file.text;
+    let Some(stmt) = flow::parent_skipping_parens(call)
+        .and_then(|l| l.parent())
+        .filter(|s| s.kind() == "assignment_statement")
+    else {
+        return Vec::new();
+    };
+    let lhs = flow::items(stmt.child_by_field_name("left"));
+    let [target] = lhs.as_slice() else {
+        return Vec::new();
+    };
+    let target = flow::unparen(*target);
+    let Some(field) = (target.kind() == "selector_expression")
+        .then(|| target.child_by_field_name("field"))
+        .flatten()
+        .map(|f| text(f, src))
+    else {
+        return Vec::new();
+    };
+    let mut dead = Uncalled::default();
+    let owner = operand_type(pkg, target, src);
+    if !field_called(pkg, field, owner.as_deref(), target, &mut dead) {
+        return Vec::new();
+    }
+    let ctor = Ctor {
+        what: "context.AfterFunc".to_string(),
+        func: "AfterFunc".to_string(),
+        inner: None,
+    };
+    let subject = text(target, src).split_whitespace().collect::<String>();
+    kept_on_some_paths(pkg, file, call, &ctor, field, &subject)
+}
+
+/// What the callers in other packages pass for the parameters `expr` reads, or that the
+/// locals of `expr` keep in their composite literals (`job := &thumbJob{src: u.Data}` with `u` a
 /// parameter): where what the context's values hold was allocated.
 fn held_by_callers(cx: &Context<'_>, file: &SourceFile, expr: Node<'_>, out: &mut Vec<Location>) {
     let src: &str = &file.text;
+    // Parameters `expr` reads itself (captured by `context.AfterFunc`'s function).
+    for i in syntax::descendants_of_kind(expr, "identifier") {
+        if flow::resolve_ident(i, src).is_some_and(|b| b.kind == flow::BindKind::Param) {
+            flow::param_alloc_sites_in_callers(cx, file, i, out);
+        }
+    }
     for v in local_values(expr, src) {
         for lit in syntax::descendants_of_kind(v, "composite_literal") {
             for root in syntax::descendants_of_kind(lit, "identifier") {
@@ -2285,6 +2350,62 @@ func (s *Service) done(j *job, ok bool) {
                   related f.go:18 the child context and its cancel are made here by context.WithCancel
                   related f.go:27 released here on another path
                   evidence f.go:18
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_after_func_stop_stored_in_a_field_missed_on_one_path() {
+        // attempt completes the envelope (complete calls env.detach) on every path but
+        // the suppressed one. Quiet: a stop function nothing calls is not this walk's.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- f.go --
+package f
+
+import "context"
+
+type envelope struct {
+	id     string
+	body   []byte
+	detach func() bool
+}
+
+type Manager struct{ ctx context.Context }
+
+func (q *Manager) enqueue(env *envelope) {
+	env.detach = context.AfterFunc(q.ctx, func() { println(env.id) })
+}
+
+func (q *Manager) complete(env *envelope) {
+	env.detach()
+}
+
+func (q *Manager) attempt(env *envelope, suppressed, ok bool) bool {
+	if suppressed {
+		println(env.id)
+		return true
+	}
+	if ok {
+		q.complete(env)
+		return true
+	}
+	q.complete(env)
+	return false
+}
+
+type hook struct{ stop func() bool }
+
+func (q *Manager) watch(h *hook) {
+	h.stop = context.AfterFunc(q.ctx, func() {})
+}
+"#,
+            expect![[r#"
+                f.go:23 context-cancel-not-called [env.detach] (*Manager).attempt releases the struct holding stop function "detach" of context.AfterFunc on its other paths (line 27), but not on this one, so the function whose stop is "env.detach" stays registered with its context, with the function and all it captures, until the context is canceled
+                  related f.go:14 the function is registered here by context.AfterFunc
+                  related f.go:27 released here on another path
+                  evidence f.go:14
             "#]],
         );
     }
