@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tree_sitter::Node;
 
-use super::flow::PackageIndex;
+use super::flow::{self, PackageIndex};
 use super::syntax;
 use super::unbounded_global_map::maps::{
     self, function_label, join_labels, receiver_type, tidy, write_statement, Target,
 };
 use super::unbounded_global_map::{constant_key, stored_values};
-use super::{partial_release, Context, EvidenceKind, Match, Related, Rule, RuleMeta, SourceFile};
+use super::{
+    partial_release, Context, EvidenceKind, Match, Package, Related, Rule, RuleMeta, SourceFile,
+};
 
 /// The `map-field-no-delete` rule.
 #[derive(Debug)]
@@ -176,6 +178,10 @@ impl Rule for MapFieldNoDelete {
                     out.push(m);
                     continue;
                 }
+                let release = release_names(idx, &shrinks, &target);
+                if evicts_on_size(idx, &shrinks, &target, &release) {
+                    continue;
+                }
             }
             let request_scoped = *scoped
                 .entry(field.ty)
@@ -248,50 +254,21 @@ fn kept_on_some_paths<'p>(
     m: &Match,
 ) -> Vec<Match> {
     let idx = pkg.index();
-    let name_of = |fi: usize, n: Node<'_>| {
-        syntax::ancestors(n)
-            .find(|a| matches!(a.kind(), "function_declaration" | "method_declaration"))
-            .and_then(|d| syntax::function_name(d, idx.src(fi)))
-            .map(str::to_string)
-    };
-    // What deletes: the functions deleting from the map, and those calling them.
-    let mut release: BTreeSet<String> = shrinks
-        .iter()
-        .filter(|s| s.target.same(target))
-        .filter_map(|s| name_of(s.file, s.call))
-        .collect();
-    for _ in 0..3 {
-        let mut added = Vec::new();
-        for (fi, f) in idx.files.iter().enumerate() {
-            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
-                let calls_release = partial_release::called_name(call, idx.src(fi))
-                    .is_some_and(|n| release.contains(n));
-                if let Some(name) = name_of(fi, call).filter(|_| calls_release) {
-                    if !release.contains(&name) {
-                        added.push(name);
-                    }
-                }
-            }
-        }
-        if added.is_empty() {
-            break;
-        }
-        release.extend(added);
-    }
+    let release = release_names(idx, shrinks, target);
     let acquire: BTreeSet<String> = writes
         .iter()
-        .filter_map(|&(fi, _, stmt)| name_of(fi, stmt))
+        .filter_map(|&(fi, _, stmt)| declaration_name(idx, fi, stmt))
         .filter(|n| !release.contains(n))
         .collect();
     let no_reads = |_: Node<'_>| false;
     let mut out = Vec::new();
-    let mut scan = |file: &SourceFile, reads_map: &dyn Fn(Node<'_>) -> bool| {
+    let mut scan = |in_pkg: &Package, file: &SourceFile, reads_map: &dyn Fn(Node<'_>) -> bool| {
         let names = partial_release::Names {
             acquire: &acquire,
             release: &release,
             reads_map,
         };
-        for k in partial_release::kept_in_file(file, &names) {
+        for k in partial_release::kept_in_file(in_pkg, file, &names) {
             let src: &str = &file.text;
             let label = function_label(k.acquire, src);
             let how = if k.deferred {
@@ -328,7 +305,7 @@ fn kept_on_some_paths<'p>(
                 .and_then(|o| idx.resolve(fi, o))
                 .is_some_and(|t| t.same(target))
         };
-        scan(f, &reads_map);
+        scan(pkg, f, &reads_map);
     }
     let mut paths: BTreeSet<String> = BTreeSet::new();
     for name in acquire.iter().filter(|n| n.starts_with(char::is_uppercase)) {
@@ -337,11 +314,123 @@ fn kept_on_some_paths<'p>(
     for path in paths {
         if let Some(other) = pkg.other_package(&path) {
             for f in other.program_files() {
-                scan(f, &no_reads);
+                scan(&other, f, &no_reads);
             }
         }
     }
     out
+}
+
+/// The name of the function or method declaration around `n`.
+fn declaration_name(idx: &PackageIndex<'_>, fi: usize, n: Node<'_>) -> Option<String> {
+    syntax::ancestors(n)
+        .find(|a| matches!(a.kind(), "function_declaration" | "method_declaration"))
+        .and_then(|d| syntax::function_name(d, idx.src(fi)))
+        .map(str::to_string)
+}
+
+/// What deletes from the map: the package's functions and methods deleting from it, and
+/// those calling them (three calls up).
+fn release_names(
+    idx: &PackageIndex<'_>,
+    shrinks: &[maps::Shrink<'_>],
+    target: &Target,
+) -> BTreeSet<String> {
+    let name_of = |fi: usize, n: Node<'_>| declaration_name(idx, fi, n);
+    let mut release: BTreeSet<String> = shrinks
+        .iter()
+        .filter(|s| s.target.same(target))
+        .filter_map(|s| name_of(s.file, s.call))
+        .collect();
+    for _ in 0..3 {
+        let mut added = Vec::new();
+        for (fi, f) in idx.files.iter().enumerate() {
+            for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                let calls_release = partial_release::called_name(call, idx.src(fi))
+                    .is_some_and(|n| release.contains(n));
+                if let Some(name) = name_of(fi, call).filter(|_| calls_release) {
+                    if !release.contains(&name) {
+                        added.push(name);
+                    }
+                }
+            }
+        }
+        if added.is_empty() {
+            break;
+        }
+        release.extend(added);
+    }
+    release
+}
+
+/// Whether the map is trimmed by size: a delete from it (or a call of a function that
+/// deletes from it) under a `for` or `if` comparing a length or a size with a bound
+/// (`for c.ll.Len() > c.capacity { c.removeElement(c.ll.Back()) }`): a bounded cache.
+fn evicts_on_size(
+    idx: &PackageIndex<'_>,
+    shrinks: &[maps::Shrink<'_>],
+    target: &Target,
+    release: &BTreeSet<String>,
+) -> bool {
+    for (fi, f) in idx.files.iter().enumerate() {
+        let src = idx.src(fi);
+        for st in syntax::descendants(f.tree.root_node())
+            .filter(|n| matches!(n.kind(), "for_statement" | "if_statement"))
+        {
+            let condition = match st.kind() {
+                "if_statement" => st.child_by_field_name("condition"),
+                _ => flow::named(st)
+                    .into_iter()
+                    .find(|c| !matches!(c.kind(), "block" | "range_clause" | "for_clause")),
+            };
+            let Some(condition) = condition else {
+                continue;
+            };
+            let sized = syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
+                let op = b
+                    .child_by_field_name("operator")
+                    .map(|o| syntax::text(o, src));
+                if !matches!(op, Some(">" | ">=" | "<" | "<=")) {
+                    return false;
+                }
+                let sides: Vec<Node<'_>> = ["left", "right"]
+                    .iter()
+                    .filter_map(|s| b.child_by_field_name(s))
+                    .collect();
+                let zero = sides
+                    .iter()
+                    .any(|n| matches!(syntax::text(*n, src), "0" | "1"));
+                let size = sides.iter().any(|n| {
+                    let t = syntax::text(*n, src).to_ascii_lowercase();
+                    t.starts_with("len(")
+                        || [
+                            "len()", "size", "count", "bytes", "cap", "max", "limit", "budget",
+                        ]
+                        .iter()
+                        .any(|w| t.contains(w))
+                });
+                size && !zero
+            });
+            if !sized {
+                continue;
+            }
+            let Some(body) = st
+                .child_by_field_name("consequence")
+                .or_else(|| st.child_by_field_name("body"))
+            else {
+                continue;
+            };
+            let range = body.byte_range();
+            let deletes = shrinks.iter().any(|s| {
+                s.file == fi && s.target.same(target) && range.contains(&s.call.start_byte())
+            }) || syntax::descendants_of_kind(body, "call_expression")
+                .any(|c| partial_release::called_name(c, src).is_some_and(|n| release.contains(n)));
+            if deletes {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A map field that is written together with a sibling map of the same struct (two
@@ -1356,6 +1445,65 @@ func log(string) {}
                   related f.go:19 the map this path keeps its entry in
                   related f.go:75 the entry is released here on the other paths
                   evidence f.go:18 f.go:19
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_cache_trimmed_by_size_is_bounded() {
+        // Quiet: the eviction loop deletes through a helper while the list is over
+        // capacity. Reported: a map deleted from under a comparison that is not a size.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- f.go --
+package f
+
+import (
+	"container/list"
+	"sync"
+)
+
+type LRU struct {
+	mu       sync.Mutex
+	capacity int
+	ll       *list.List
+	items    map[string]*list.Element
+}
+
+func (c *LRU) Set(key string, v []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.items[key] = c.ll.PushFront(v)
+	for c.ll.Len() > c.capacity {
+		c.remove(c.ll.Back())
+	}
+}
+
+func (c *LRU) remove(el *list.Element) {
+	c.ll.Remove(el)
+	delete(c.items, "")
+}
+
+type Tracker struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func (t *Tracker) Add(key string, step int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.seen[key] = step
+	if step > 3 {
+		delete(t.seen, key)
+	}
+}
+"#,
+            expect![[r#"
+                f.go:37 map-field-no-delete [Tracker.seen] map field "Tracker.seen" is written in (*Tracker).Add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:31
+                  evidence f.go:37
                   reported only when the profiles show growth
             "#]],
         );

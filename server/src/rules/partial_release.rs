@@ -60,7 +60,11 @@ fn own_calls(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
 
 /// The paths of the functions and methods in `file` that keep an entry they acquire
 /// (or look up) and release on other paths.
-pub(crate) fn kept_in_file<'t>(file: &'t SourceFile, names: &Names<'_>) -> Vec<Kept<'t>> {
+pub(crate) fn kept_in_file<'t>(
+    pkg: &Package,
+    file: &'t SourceFile,
+    names: &Names<'_>,
+) -> Vec<Kept<'t>> {
     let src: &str = &file.text;
     let mut out = Vec::new();
     for decl in syntax::descendants(file.tree.root_node())
@@ -111,6 +115,7 @@ pub(crate) fn kept_in_file<'t>(file: &'t SourceFile, names: &Names<'_>) -> Vec<K
                 .filter(|t| *t != "_")
                 .collect();
             let res = Entry {
+                pkg,
                 src,
                 names,
                 acquire: stmt,
@@ -128,11 +133,7 @@ pub(crate) fn kept_in_file<'t>(file: &'t SourceFile, names: &Names<'_>) -> Vec<K
             if value.kind() == "index_expression" && released <= kept.len() {
                 kept.clear();
             }
-            let deferred = releases.iter().copied().find(|r| {
-                syntax::ancestors(*r)
-                    .take_while(|a| a.id() != body.id())
-                    .any(|a| a.kind() == "defer_statement")
-            });
+            let deferred = releases.iter().copied().find(|r| is_deferred(*r, body));
             for e in kept {
                 let release = match (deferred, e.ret) {
                     (Some(d), Some(r)) if d.start_byte() > r.start_byte() => Some((d, true)),
@@ -159,6 +160,8 @@ pub(crate) fn kept_in_file<'t>(file: &'t SourceFile, names: &Names<'_>) -> Vec<K
 
 /// The entry held in `var`, acquired by `acquire`.
 struct Entry<'a, 't> {
+    /// The package of the function holding the entry.
+    pkg: &'a Package,
     src: &'t str,
     names: &'a Names<'a>,
     acquire: Node<'t>,
@@ -211,7 +214,12 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
             }
             _ => false,
         };
-        let passed = own_calls(stmt).any(|c| syntax::call_args(c).iter().any(|a| self.is_var(*a)));
+        let passed = own_calls(stmt).any(|c| {
+            syntax::call_args(c).iter().enumerate().any(|(i, a)| {
+                self.is_var(*a)
+                    && !called_name(c, self.src).is_some_and(|n| only_reads(self.pkg, n, i))
+            })
+        });
         if handed || passed {
             Effect::HandOff
         } else {
@@ -234,7 +242,8 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
 /// A function's path that ends without releasing what its parameter holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Unreleased<'t> {
-    /// Where the fix goes (the last statement of the path).
+    /// Where the fix goes: the `return` before a deferred release, else the last
+    /// statement of the path.
     pub at: Node<'t>,
     /// A release on another path.
     pub release: Node<'t>,
@@ -284,8 +293,15 @@ pub(crate) fn unreleased_params<'s>(
                 let Some(exits) = paths::exits(body, &res, true) else {
                     continue;
                 };
+                let deferred = releases.iter().copied().find(|r| is_deferred(*r, body));
                 for e in paths::unreleased(&exits) {
-                    out.push((file, Unreleased { at: e.at, release }));
+                    // A `return` before a deferred release: the `defer` belongs before
+                    // it, so the `return` is the line to change.
+                    let (at, release) = match (deferred, e.ret) {
+                        (Some(d), Some(r)) if d.start_byte() > r.start_byte() => (r, d),
+                        _ => (e.at, release),
+                    };
+                    out.push((file, Unreleased { at, release }));
                 }
             }
         }
@@ -332,55 +348,6 @@ impl Param<'_, '_> {
                     .is_some_and(|a| self.is_var(*a))
         })
     }
-
-    /// Whether the package function or method `name` only reads fields of its parameter
-    /// at `pos` (`markFailed(job, ...)` logging `job.id`): passing it there hands
-    /// nothing on.
-    fn only_reads(&self, name: &str, pos: usize) -> bool {
-        let mut found = false;
-        for file in self.pkg.program_files() {
-            let src: &str = &file.text;
-            for decl in flow::named(file.tree.root_node()) {
-                if !matches!(decl.kind(), "function_declaration" | "method_declaration")
-                    || syntax::function_name(decl, src) != Some(name)
-                {
-                    continue;
-                }
-                let Some(params) = decl.child_by_field_name("parameters") else {
-                    return false;
-                };
-                let names: Vec<Node<'_>> = syntax::descendants_of_kind(params, "identifier")
-                    .filter(|p| {
-                        p.parent()
-                            .is_some_and(|d| d.kind() == "parameter_declaration")
-                    })
-                    .collect();
-                let Some(param) = names.get(pos) else {
-                    return false;
-                };
-                let pname = syntax::text(*param, src);
-                let Some(body) = decl.child_by_field_name("body") else {
-                    return false;
-                };
-                let reads = syntax::descendants_of_kind(body, "identifier")
-                    .filter(|i| syntax::text(*i, src) == pname)
-                    .all(|i| {
-                        i.parent().is_some_and(|sel| {
-                            sel.kind() == "selector_expression"
-                                && sel.parent().is_none_or(|c| {
-                                    c.kind() != "call_expression"
-                                        || c.child_by_field_name("function") != Some(sel)
-                                })
-                        })
-                    });
-                if !reads {
-                    return false;
-                }
-                found = true;
-            }
-        }
-        found
-    }
 }
 
 impl<'t> Resource<'t> for Param<'_, 't> {
@@ -408,7 +375,8 @@ impl<'t> Resource<'t> for Param<'_, 't> {
         };
         let passed = own_calls(stmt).any(|c| {
             syntax::call_args(c).iter().enumerate().any(|(i, a)| {
-                self.is_var(*a) && !called_name(c, self.src).is_some_and(|n| self.only_reads(n, i))
+                self.is_var(*a)
+                    && !called_name(c, self.src).is_some_and(|n| only_reads(self.pkg, n, i))
             })
         });
         if captured || handed || passed {
@@ -425,6 +393,13 @@ impl<'t> Resource<'t> for Param<'_, 't> {
     fn aborts(&self, stmt: Node<'t>) -> bool {
         aborts(stmt, self.src)
     }
+}
+
+/// Whether a call under `body` is deferred (`defer room.Unsubscribe(sub)`).
+fn is_deferred(call: Node<'_>, body: Node<'_>) -> bool {
+    syntax::ancestors(call)
+        .take_while(|a| a.id() != body.id())
+        .any(|a| a.kind() == "defer_statement")
 }
 
 /// Whether a condition compares `var` with `nil` (`if x == nil`, `x != nil`).
@@ -462,4 +437,53 @@ fn aborts(stmt: Node<'_>, src: &str) -> bool {
                     "panic" | "log.Fatal" | "log.Fatalf" | "log.Fatalln" | "os.Exit"
                 )
         })
+}
+
+/// Whether the package function or method `name` only reads fields of its parameter
+/// at `pos` (`markFailed(job, ...)` logging `job.id`): passing it there hands
+/// nothing on.
+fn only_reads(pkg: &Package, name: &str, pos: usize) -> bool {
+    let mut found = false;
+    for file in pkg.program_files() {
+        let src: &str = &file.text;
+        for decl in flow::named(file.tree.root_node()) {
+            if !matches!(decl.kind(), "function_declaration" | "method_declaration")
+                || syntax::function_name(decl, src) != Some(name)
+            {
+                continue;
+            }
+            let Some(params) = decl.child_by_field_name("parameters") else {
+                return false;
+            };
+            let names: Vec<Node<'_>> = syntax::descendants_of_kind(params, "identifier")
+                .filter(|p| {
+                    p.parent()
+                        .is_some_and(|d| d.kind() == "parameter_declaration")
+                })
+                .collect();
+            let Some(param) = names.get(pos) else {
+                return false;
+            };
+            let pname = syntax::text(*param, src);
+            let Some(body) = decl.child_by_field_name("body") else {
+                return false;
+            };
+            let reads = syntax::descendants_of_kind(body, "identifier")
+                .filter(|i| syntax::text(*i, src) == pname)
+                .all(|i| {
+                    i.parent().is_some_and(|sel| {
+                        sel.kind() == "selector_expression"
+                            && sel.parent().is_none_or(|c| {
+                                c.kind() != "call_expression"
+                                    || c.child_by_field_name("function") != Some(sel)
+                            })
+                    })
+                });
+            if !reads {
+                return false;
+            }
+            found = true;
+        }
+    }
+    found
 }

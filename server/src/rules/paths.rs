@@ -304,7 +304,10 @@ impl<'t> Walk<'_, 't> {
                     }
                     out.extend(self.branch(*c, entry));
                 }
-                let exhaustive = st.kind() == "select_statement"
+                // A `switch` on a value or a type is taken to cover its values (an enum's
+                // cases); a condition `switch` without `default` may match no case.
+                let exhaustive = st.kind() != "expression_switch_statement"
+                    || st.child_by_field_name("value").is_some()
                     || cases.iter().any(|c| c.kind() == "default_case");
                 if !exhaustive {
                     out.extend(states);
