@@ -179,7 +179,9 @@ impl Rule for MapFieldNoDelete {
                     continue;
                 }
                 let release = release_names(idx, &shrinks, &target);
-                if evicts_on_size(idx, &shrinks, &target, &release) {
+                if evicts_on_size(idx, &shrinks, &target, &release)
+                    || only_transient_writes(pkg, &target, &writes)
+                {
                     continue;
                 }
             }
@@ -262,11 +264,15 @@ fn kept_on_some_paths<'p>(
         .collect();
     let no_reads = |_: Node<'_>| false;
     let mut out = Vec::new();
-    let mut scan = |in_pkg: &Package, file: &SourceFile, reads_map: &dyn Fn(Node<'_>) -> bool| {
+    let mut scan = |in_pkg: &Package,
+                    file: &SourceFile,
+                    reads_map: &dyn Fn(Node<'_>) -> bool,
+                    deletes: &dyn Fn(Node<'_>) -> bool| {
         let names = partial_release::Names {
             acquire: &acquire,
             release: &release,
             reads_map,
+            deletes,
         };
         for k in partial_release::kept_in_file(in_pkg, file, &names) {
             let src: &str = &file.text;
@@ -305,7 +311,8 @@ fn kept_on_some_paths<'p>(
                 .and_then(|o| idx.resolve(fi, o))
                 .is_some_and(|t| t.same(target))
         };
-        scan(pkg, f, &reads_map);
+        let deletes = |c: Node<'_>| deletes_from(idx, fi, c, target);
+        scan(pkg, f, &reads_map, &deletes);
     }
     let mut paths: BTreeSet<String> = BTreeSet::new();
     for name in acquire.iter().filter(|n| n.starts_with(char::is_uppercase)) {
@@ -314,11 +321,47 @@ fn kept_on_some_paths<'p>(
     for path in paths {
         if let Some(other) = pkg.other_package(&path) {
             for f in other.program_files() {
-                scan(&other, f, &no_reads);
+                scan(&other, f, &no_reads, &no_reads);
             }
         }
     }
     out
+}
+
+/// Whether `call` is `delete(m, k)` of the map `target`.
+fn deletes_from(idx: &PackageIndex<'_>, fi: usize, call: Node<'_>, target: &Target) -> bool {
+    idx.is_builtin_call(fi, call, "delete")
+        && syntax::call_args(call)
+            .first()
+            .and_then(|m| idx.resolve(fi, *m))
+            .is_some_and(|t| t.same(target))
+}
+
+/// Whether every write adds an entry that its own function deletes again on every path
+/// (an in-flight table: `c.inflight[key] = cl` ... `delete(c.inflight, key)`).
+fn only_transient_writes(
+    pkg: &Context<'_>,
+    target: &Target,
+    writes: &[(usize, Node<'_>, Node<'_>)],
+) -> bool {
+    let idx = pkg.index();
+    let none: BTreeSet<String> = BTreeSet::new();
+    let no_reads = |_: Node<'_>| false;
+    writes.iter().all(|&(fi, _, stmt)| {
+        let Some(body) =
+            syntax::enclosing_function(stmt).and_then(|f| f.child_by_field_name("body"))
+        else {
+            return false;
+        };
+        let deletes = |c: Node<'_>| deletes_from(idx, fi, c, target);
+        let names = partial_release::Names {
+            acquire: &none,
+            release: &none,
+            reads_map: &no_reads,
+            deletes: &deletes,
+        };
+        partial_release::transient(pkg, idx.src(fi), body, stmt, &names)
+    })
 }
 
 /// The name of the function or method declaration around `n`.
@@ -1504,6 +1547,60 @@ func (t *Tracker) Add(key string, step int) {
                 f.go:37 map-field-no-delete [Tracker.seen] map field "Tracker.seen" is written in (*Tracker).Add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared f.go:31
                   evidence f.go:37
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_entry_its_own_function_always_deletes_lives_only_during_the_call() {
+        // Quiet: Get deletes the in-flight entry on every path after adding it. Reported:
+        // Fetch returns between its write and its delete.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- f.go --
+package f
+
+import "sync"
+
+type call struct{ v []byte }
+
+type Cache struct {
+	mu       sync.Mutex
+	inflight map[string]*call
+	pending  map[string]*call
+}
+
+func (c *Cache) Get(key string) []byte {
+	cl := &call{}
+	c.mu.Lock()
+	c.inflight[key] = cl
+	c.mu.Unlock()
+	cl.v = load(key)
+	c.mu.Lock()
+	delete(c.inflight, key)
+	c.mu.Unlock()
+	return cl.v
+}
+
+func (c *Cache) Fetch(key string) []byte {
+	cl := &call{}
+	c.pending[key] = cl
+	cl.v = load(key)
+	if cl.v == nil {
+		return nil
+	}
+	delete(c.pending, key)
+	return cl.v
+}
+
+func load(string) []byte { return nil }
+"#,
+            expect![[r#"
+                f.go:27 map-field-no-delete [Cache.pending] map field "Cache.pending" is written in (*Cache).Fetch and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:10
+                  evidence f.go:26 f.go:27 f.go:28 f.go:36
                   reported only when the profiles show growth
             "#]],
         );

@@ -37,6 +37,31 @@ pub(crate) struct Names<'a> {
     /// Whether an index expression reads the map itself (`s.leases[id]`): the entry
     /// looked up is then held as if acquired. Only in the map's own package.
     pub reads_map: &'a dyn Fn(Node<'_>) -> bool,
+    /// Whether a call deletes from the map itself (`delete(c.inflight, key)`). Only in
+    /// the map's own package.
+    pub deletes: &'a dyn Fn(Node<'_>) -> bool,
+}
+
+/// Whether every path of the function after `write` (a statement adding an entry to the
+/// map) deletes it again (`c.inflight[key] = cl` ... `delete(c.inflight, key)`, or a
+/// deferred delete): the entry lives only while the call runs.
+pub(crate) fn transient(
+    pkg: &Package,
+    src: &str,
+    body: Node<'_>,
+    write: Node<'_>,
+    names: &Names<'_>,
+) -> bool {
+    let res = Entry {
+        pkg,
+        src,
+        names,
+        acquire: write,
+        var: "",
+        others: Vec::new(),
+    };
+    paths::exits(body, &res, false)
+        .is_some_and(|exits| !exits.is_empty() && exits.iter().all(|e| e.released))
 }
 
 /// The called name of a call: `f` of `f(x)` and of `a.b.f(x)`.
@@ -172,6 +197,9 @@ struct Entry<'a, 't> {
 
 impl Entry<'_, '_> {
     fn mentions_var(&self, node: Node<'_>) -> bool {
+        if self.var.is_empty() {
+            return false;
+        }
         syntax::descendants_of_kind(node, "identifier")
             .any(|i| syntax::text(i, self.src) == self.var)
     }
@@ -187,8 +215,10 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
         if stmt.id() == self.acquire.id() {
             return Effect::Acquire;
         }
-        let releases = own_calls(stmt)
-            .any(|c| called_name(c, self.src).is_some_and(|n| self.names.release.contains(n)));
+        let releases = own_calls(stmt).any(|c| {
+            called_name(c, self.src).is_some_and(|n| self.names.release.contains(n))
+                || (self.names.deletes)(c)
+        });
         if releases {
             return Effect::Release;
         }
