@@ -316,6 +316,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
     }
 
     let fixes = single_sender_fix(chan, &senders, &uses, capacity, sent)
+        .or_else(|| loop_sender_fix(funcs, chan, &senders, &uses, capacity))
         .into_iter()
         .collect();
 
@@ -441,6 +442,68 @@ fn single_sender_fix(
             start_byte: start,
             end_byte: end,
             new_text: text,
+        }],
+    })
+}
+
+/// `make(chan T)` to `make(chan T, len(xs))` when one goroutine is started per element
+/// of `for _, x := range xs` (a slice or map, by its declared type) after the `make`, and
+/// each sends exactly once: every send then finds room, whoever stops receiving.
+fn loop_sender_fix(
+    funcs: &Funcs<'_>,
+    chan: &Chan<'_>,
+    senders: &[&GoSite<'_>],
+    uses: &[ChanUse<'_>],
+    capacity: usize,
+) -> Option<Fix> {
+    let [g] = senders else {
+        return None;
+    };
+    if capacity != 0 {
+        return None;
+    }
+    let src: &str = &chan.file.text;
+    let all_sends: Vec<&ChanUse<'_>> = uses
+        .iter()
+        .filter(|u| matches!(u.kind, UseKind::Send { .. }))
+        .collect();
+    let one_goroutine = all_sends
+        .iter()
+        .all(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)));
+    if !one_goroutine || chans::sends_per_run(&all_sends) != Count::Finite(1) {
+        return None;
+    }
+    let make = chan.make_call?;
+    let lp = chans::innermost_loop_within(g.node, chan.home)?;
+    let outer = lp.parent()?;
+    if lp.start_byte() < make.end_byte() || chans::innermost_loop_within(outer, chan.home).is_some()
+    {
+        return None;
+    }
+    let over = flow::named(lp)
+        .into_iter()
+        .find(|c| c.kind() == "range_clause")?
+        .child_by_field_name("right")
+        .map(flow::unparen)?;
+    if !funcs.is_slice_or_map(chan.file, over) {
+        return None;
+    }
+    let args = flow::named(make.child_by_field_name("arguments")?);
+    let ty = *args.first()?;
+    if ty.kind() != "channel_type" || args.len() != 1 {
+        return None;
+    }
+    let count = format!("len({})", super::syntax::text(over, src));
+    Some(Fix {
+        title: format!(
+            "Give \"{}\" a buffer of {count}, one per goroutine, so no send blocks",
+            chan.name
+        ),
+        edits: vec![TextEdit {
+            file: chan.file.path().to_path_buf(),
+            start_byte: ty.end_byte(),
+            end_byte: ty.end_byte(),
+            new_text: format!(", {count}"),
         }],
     })
 }
@@ -598,6 +661,41 @@ pub(super) mod chans {
     }
 
     impl<'a> Funcs<'a> {
+        /// Whether `expr` (a local, a parameter or a field `a.xs`) is declared a slice or
+        /// a map.
+        pub fn is_slice_or_map(&self, file: &SourceFile, expr: Node<'_>) -> bool {
+            let src: &str = &file.text;
+            let listy = |t: &str| t.starts_with("[]") || t.starts_with("map[");
+            match expr.kind() {
+                "identifier" => flow::resolve_ident(expr, src).is_some_and(|b| {
+                    b.ty.is_some_and(|t| listy(syntax::text(t, src)))
+                        || b.value.map(unparen).is_some_and(|v| {
+                            v.kind() == "composite_literal"
+                                && v.child_by_field_name("type")
+                                    .is_some_and(|t| listy(syntax::text(t, src)))
+                        })
+                }),
+                "selector_expression" => {
+                    let Some(field) = expr.child_by_field_name("field") else {
+                        return false;
+                    };
+                    let name = syntax::text(field, src);
+                    let mut types = self.idx.files.iter().flat_map(|f| {
+                        f.summary
+                            .structs
+                            .iter()
+                            .flat_map(|st| st.fields.iter())
+                            .filter(|fd| fd.name == name)
+                            .map(|fd| fd.type_text.clone())
+                            .collect::<Vec<_>>()
+                    });
+                    let first = types.next();
+                    types.next().is_none() && first.is_some_and(|t| listy(&t))
+                }
+                _ => false,
+            }
+        }
+
         pub fn new(idx: &'a PackageIndex<'a>) -> Funcs<'a> {
             let producers = idx
                 .funcs
@@ -1945,12 +2043,20 @@ func Two(a, b string) string {
 func ask(r string) string { return r }
 "#,
             expect![[r#"
+                fanout.go:4 goroutine-blocked-send [answers] the channel made here has no buffer: goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
+                  declared fanout.go:4
+                  related fanout.go:6 starts the goroutine that blocks
+                  related fanout.go:28 builds the value the blocked goroutine holds
+                  related fanout.go:7 the send that blocks
+                  evidence fanout.go:7
+                  fix: Give "answers" a buffer of len(replicas), one per goroutine, so no send blocks
                 fanout.go:7 goroutine-blocked-send [answers] goroutines started in First send on unbuffered channel "answers", but First receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:4
                   related fanout.go:6 starts the goroutine that blocks
                   related fanout.go:4 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:7
+                  fix: Give "answers" a buffer of len(replicas), one per goroutine, so no send blocks
                 fanout.go:16 goroutine-blocked-send [answers] goroutines started in FirstBuffered send on buffered channel "answers", but FirstBuffered receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:14
                   related fanout.go:14 makes channel "answers"
@@ -1990,6 +2096,14 @@ func SaveAll(items []string) error {
 func save(s string) error { return nil }
 "#,
             expect![[r#"
+                save.go:4 goroutine-blocked-send [errs] the channel made here has no buffer: goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
+                  declared save.go:4
+                  related save.go:6 starts the goroutine that blocks
+                  related save.go:12 the receiving loop can end here
+                  related save.go:18 builds the value the blocked goroutine holds
+                  related save.go:7 the send that blocks
+                  evidence save.go:7
+                  fix: Give "errs" a buffer of len(items), one per goroutine, so no send blocks
                 save.go:7 goroutine-blocked-send [errs] goroutines started in SaveAll send on unbuffered channel "errs", and the loop in SaveAll that receives from it can stop early, so the remaining sends block forever
                   declared save.go:4
                   related save.go:6 starts the goroutine that blocks
@@ -1997,6 +2111,7 @@ func save(s string) error { return nil }
                   related save.go:12 the receiving loop can end here
                   related save.go:18 builds the value the blocked goroutine holds
                   evidence save.go:7
+                  fix: Give "errs" a buffer of len(items), one per goroutine, so no send blocks
             "#]],
         );
     }
@@ -2872,5 +2987,57 @@ func Twice(timeout time.Duration) int {
             "go vet failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    #[test]
+    fn fix_sizes_the_buffer_to_the_goroutines_a_range_starts() {
+        let src = r#"
+-- fan/fan.go --
+package fan
+
+import "context"
+
+type Bidder interface{ Bid() int }
+
+type Auction struct{ bidders []Bidder }
+
+func (a *Auction) Collect(ctx context.Context) []int {
+	replies := make(chan int)
+	for _, b := range a.bidders {
+		go func(b Bidder) {
+			replies <- b.Bid()
+		}(b)
+	}
+	var out []int
+	for range a.bidders {
+		select {
+		case v := <-replies:
+			out = append(out, v)
+		case <-ctx.Done():
+			return out
+		}
+	}
+	return out
+}
+"#;
+        let fixed = apply_first_fix(&GoroutineBlockedSend, src, "fan/fan.go");
+        assert!(
+            fixed.contains("replies := make(chan int, len(a.bidders))\n"),
+            "{fixed}"
+        );
+        go_build(
+            "module example.com/app\n\ngo 1.22\n",
+            &[("fan/fan.go", &fixed)],
+        );
+        // Ranging over a count, or a map the package never declares: no fix.
+        let count = src.replace(
+            "for _, b := range a.bidders {",
+            "for i := range 3 {\n\t\tb := a.bidders[i]",
+        );
+        let fixture = format!("-- go.mod --\nmodule example.com/app\n\ngo 1.22\n{count}");
+        let (_dir, ws) = crate::source::fixture::load(&fixture, &Default::default());
+        let matches = crate::rules::run(&ws, &|id| id == "goroutine-blocked-send", &[]);
+        assert!(!matches.is_empty());
+        assert!(matches.iter().all(|m| m.fixes.is_empty()), "{matches:?}");
     }
 }
