@@ -870,7 +870,15 @@ pub(crate) fn package_function<'p>(
 /// The declared type of the struct fields named `field` in the package, when every struct
 /// with such a field agrees on one (`[]*Sub` for `subs`); `None` when none or several.
 pub(crate) fn field_type_text(pkg: &Package, field: &str) -> Option<String> {
-    let mut types = pkg.files.iter().flat_map(|f| {
+    field_type_in(pkg.files.iter(), field)
+}
+
+/// [`field_type_text`] over some files of a package.
+pub(crate) fn field_type_in<'a>(
+    files: impl Iterator<Item = &'a SourceFile>,
+    field: &str,
+) -> Option<String> {
+    let mut types = files.flat_map(|f| {
         f.summary
             .structs
             .iter()

@@ -409,17 +409,7 @@ fn single_sender_fix(
         return None;
     }
     let g = senders.first()?;
-    let all_sends: Vec<&ChanUse<'_>> = uses
-        .iter()
-        .filter(|u| matches!(u.kind, UseKind::Send { .. }))
-        .collect();
-    let one_goroutine = all_sends
-        .iter()
-        .all(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)));
-    if !one_goroutine
-        || chans::sends_per_run(&all_sends) != Count::Finite(1)
-        || chans::in_loop_between(g.node, chan.home)
-    {
+    if !sends_once_per_run(uses, g) || chans::in_loop_between(g.node, chan.home) {
         return None;
     }
     let make = chan.make_call?;
@@ -446,6 +436,19 @@ fn single_sender_fix(
     })
 }
 
+/// Whether every send on the channel runs in the goroutine `g` starts, once per run of
+/// it.
+fn sends_once_per_run(uses: &[ChanUse<'_>], g: &GoSite<'_>) -> bool {
+    let all_sends: Vec<&ChanUse<'_>> = uses
+        .iter()
+        .filter(|u| matches!(u.kind, UseKind::Send { .. }))
+        .collect();
+    all_sends
+        .iter()
+        .all(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)))
+        && chans::sends_per_run(&all_sends) == Count::Finite(1)
+}
+
 /// `make(chan T)` to `make(chan T, len(xs))` when one goroutine is started per element
 /// of `for _, x := range xs` (a slice or map, by its declared type) after the `make`, and
 /// each sends exactly once: every send then finds room, whoever stops receiving.
@@ -463,14 +466,7 @@ fn loop_sender_fix(
         return None;
     }
     let src: &str = &chan.file.text;
-    let all_sends: Vec<&ChanUse<'_>> = uses
-        .iter()
-        .filter(|u| matches!(u.kind, UseKind::Send { .. }))
-        .collect();
-    let one_goroutine = all_sends
-        .iter()
-        .all(|u| matches!(&u.exec, Exec::Goroutine(h) if h.same(g)));
-    if !one_goroutine || chans::sends_per_run(&all_sends) != Count::Finite(1) {
+    if !sends_once_per_run(uses, g) {
         return None;
     }
     let make = chan.make_call?;
@@ -675,23 +671,11 @@ pub(super) mod chans {
                                     .is_some_and(|t| listy(syntax::text(t, src)))
                         })
                 }),
-                "selector_expression" => {
-                    let Some(field) = expr.child_by_field_name("field") else {
-                        return false;
-                    };
-                    let name = syntax::text(field, src);
-                    let mut types = self.idx.files.iter().flat_map(|f| {
-                        f.summary
-                            .structs
-                            .iter()
-                            .flat_map(|st| st.fields.iter())
-                            .filter(|fd| fd.name == name)
-                            .map(|fd| fd.type_text.clone())
-                            .collect::<Vec<_>>()
-                    });
-                    let first = types.next();
-                    types.next().is_none() && first.is_some_and(|t| listy(&t))
-                }
+                "selector_expression" => expr.child_by_field_name("field").is_some_and(|f| {
+                    let name = syntax::text(f, src);
+                    flow::field_type_in(self.idx.files.iter().copied(), name)
+                        .is_some_and(|t| listy(&t))
+                }),
                 _ => false,
             }
         }
