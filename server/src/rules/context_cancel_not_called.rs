@@ -411,36 +411,11 @@ fn released_late(
             let Some(call) = call.filter(|c| c.kind() == "call_expression") else {
                 return false;
             };
-            let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
-                return false;
+            let is_v = |n: Node<'_>| {
+                let n = flow::unparen(n);
+                n.kind() == "identifier" && mentions(n)
             };
-            let (callee, operand) = match f.kind() {
-                "selector_expression" => (
-                    f.child_by_field_name("field").map(|x| text(x, csrc)),
-                    f.child_by_field_name("operand").map(flow::unparen),
-                ),
-                "identifier" => (Some(text(f, csrc)), None),
-                _ => (None, None),
-            };
-            let Some(callee) = callee else {
-                return false;
-            };
-            let on_v = operand.is_some_and(|o| o.kind() == "identifier" && mentions(o));
-            if on_v
-                && (fields.contains(&callee)
-                    || releasers.iter().any(|r| r.0 == callee && r.1.is_none()))
-            {
-                return true;
-            }
-            let args = syntax::call_args(call);
-            releasers.iter().any(|(n, pos)| {
-                *n == callee
-                    && pos.is_some_and(|p| {
-                        args.get(p)
-                            .map(|a| flow::unparen(*a))
-                            .is_some_and(|a| a.kind() == "identifier" && mentions(a))
-                    })
-            })
+            partial_release::releases_struct(call, csrc, &is_v, fields, &releasers)
         };
         let stmts = flow::named(list);
         let Some(release) = stmts

@@ -505,15 +505,7 @@ fn terminates(block: Node<'_>, src: &str) -> bool {
     };
     match last.kind() {
         "return_statement" | "goto_statement" | "continue_statement" | "break_statement" => true,
-        "expression_statement" => {
-            let callee = last
-                .named_child(0)
-                .and_then(|c| syntax::callee(flow::unparen(c), src))
-                .unwrap_or("");
-            matches!(callee, "panic" | "os.Exit" | "runtime.Goexit")
-                || callee.starts_with("log.Fatal")
-                || callee.starts_with("log.Panic")
-        }
+        "expression_statement" => super::ticker_not_stopped::locals::is_fatal_call(last, src),
         _ => false,
     }
 }

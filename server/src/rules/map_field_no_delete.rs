@@ -173,12 +173,14 @@ impl Rule for MapFieldNoDelete {
                 continue;
             }
             let deleted = shrinks.iter().any(|s| s.target.same(&target));
+            // What deletes from the map, when something does.
+            let mut release = BTreeSet::new();
             if deleted {
                 if let Some(m) = forgotten_index(pkg, idx, &shrinks, &fields, field, &writes) {
                     out.push(m);
                     continue;
                 }
-                let release = release_names(idx, &shrinks, &target);
+                release = release_names(idx, &shrinks, &target);
                 if evicts_on_size(idx, &shrinks, &target, &release)
                     || only_transient_writes(pkg, &target, &writes)
                 {
@@ -237,7 +239,7 @@ impl Rule for MapFieldNoDelete {
                 needs_growth: deleted,
             };
             if deleted {
-                out.extend(kept_on_some_paths(pkg, &shrinks, &target, &writes, &m));
+                out.extend(kept_on_some_paths(pkg, &release, &target, &writes, &m));
             }
             out.push(m);
         }
@@ -250,13 +252,12 @@ impl Rule for MapFieldNoDelete {
 /// the line where the release is missing.
 fn kept_on_some_paths<'p>(
     pkg: &Context<'p>,
-    shrinks: &[maps::Shrink<'p>],
+    release: &BTreeSet<String>,
     target: &Target,
     writes: &[(usize, Node<'p>, Node<'p>)],
     m: &Match,
 ) -> Vec<Match> {
     let idx = pkg.index();
-    let release = release_names(idx, shrinks, target);
     let acquire: BTreeSet<String> = writes
         .iter()
         .filter_map(|&(fi, _, stmt)| declaration_name(idx, fi, stmt))
@@ -270,7 +271,7 @@ fn kept_on_some_paths<'p>(
                     deletes: &dyn Fn(Node<'_>) -> bool| {
         let names = partial_release::Names {
             acquire: &acquire,
-            release: &release,
+            release,
             reads_map,
             deletes,
         };
@@ -389,8 +390,8 @@ fn release_names(
         let mut added = Vec::new();
         for (fi, f) in idx.files.iter().enumerate() {
             for call in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
-                let calls_release = partial_release::called_name(call, idx.src(fi))
-                    .is_some_and(|n| release.contains(n));
+                let calls_release =
+                    syntax::called_name(call, idx.src(fi)).is_some_and(|n| release.contains(n));
                 if let Some(name) = name_of(fi, call).filter(|_| calls_release) {
                     if !release.contains(&name) {
                         added.push(name);
@@ -467,7 +468,7 @@ fn evicts_on_size(
             let deletes = shrinks.iter().any(|s| {
                 s.file == fi && s.target.same(target) && range.contains(&s.call.start_byte())
             }) || syntax::descendants_of_kind(body, "call_expression")
-                .any(|c| partial_release::called_name(c, src).is_some_and(|n| release.contains(n)));
+                .any(|c| syntax::called_name(c, src).is_some_and(|n| release.contains(n)));
             if deletes {
                 return true;
             }
@@ -664,17 +665,8 @@ fn field_target(ty: &str, name: &str) -> Target {
 /// Whether the body of `func` calls something named one of `names` (`q.cancel(id)`).
 fn calls_any(idx: &PackageIndex<'_>, fi: usize, func: Node<'_>, names: &[&str]) -> bool {
     let src = idx.src(fi);
-    syntax::descendants_of_kind(func, "call_expression").any(|c| {
-        let Some(f) = c.child_by_field_name("function") else {
-            return false;
-        };
-        let name = match f.kind() {
-            "selector_expression" => f.child_by_field_name("field"),
-            "identifier" => Some(f),
-            _ => None,
-        };
-        name.is_some_and(|n| names.contains(&syntax::text(n, src)))
-    })
+    syntax::descendants_of_kind(func, "call_expression")
+        .any(|c| syntax::called_name(c, src).is_some_and(|n| names.contains(&n)))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 use super::paths::{self, Effect, Resource};
+use super::ticker_not_stopped::locals::is_fatal_call;
 use super::{flow, syntax, Package, SourceFile};
 
 /// A function's path that keeps the entry.
@@ -64,16 +65,6 @@ pub(crate) fn transient(
         .is_some_and(|exits| !exits.is_empty() && exits.iter().all(|e| e.released))
 }
 
-/// The called name of a call: `f` of `f(x)` and of `a.b.f(x)`.
-pub(crate) fn called_name<'s>(call: Node<'_>, src: &'s str) -> Option<&'s str> {
-    let f = call.child_by_field_name("function").map(flow::unparen)?;
-    match f.kind() {
-        "identifier" => Some(syntax::text(f, src)),
-        "selector_expression" => f.child_by_field_name("field").map(|n| syntax::text(n, src)),
-        _ => None,
-    }
-}
-
 /// The calls under `node`, not inside function literals.
 fn own_calls(node: Node<'_>) -> impl Iterator<Item = Node<'_>> {
     syntax::descendants_of_kind(node, "call_expression").filter(move |c| {
@@ -99,7 +90,7 @@ pub(crate) fn kept_in_file<'t>(
             continue;
         };
         let releases: Vec<Node<'t>> = own_calls(body)
-            .filter(|c| called_name(*c, src).is_some_and(|n| names.release.contains(n)))
+            .filter(|c| syntax::called_name(*c, src).is_some_and(|n| names.release.contains(n)))
             .collect();
         if releases.is_empty() {
             continue;
@@ -119,7 +110,7 @@ pub(crate) fn kept_in_file<'t>(
             let value = flow::unparen(*value);
             let acquires = match value.kind() {
                 "call_expression" => {
-                    called_name(value, src).is_some_and(|n| names.acquire.contains(n))
+                    syntax::called_name(value, src).is_some_and(|n| names.acquire.contains(n))
                 }
                 "index_expression" => (names.reads_map)(value),
                 _ => false,
@@ -196,14 +187,6 @@ struct Entry<'a, 't> {
 }
 
 impl Entry<'_, '_> {
-    fn mentions_var(&self, node: Node<'_>) -> bool {
-        if self.var.is_empty() {
-            return false;
-        }
-        syntax::descendants_of_kind(node, "identifier")
-            .any(|i| syntax::text(i, self.src) == self.var)
-    }
-
     /// Whether `node` is the variable itself (or its address).
     fn is_var(&self, node: Node<'_>) -> bool {
         is_ident(node, self.var, self.src)
@@ -216,13 +199,13 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
             return Effect::Acquire;
         }
         let releases = own_calls(stmt).any(|c| {
-            called_name(c, self.src).is_some_and(|n| self.names.release.contains(n))
+            syntax::called_name(c, self.src).is_some_and(|n| self.names.release.contains(n))
                 || (self.names.deletes)(c)
         });
         if releases {
             return Effect::Release;
         }
-        if stmt.kind() == "defer_statement" || !self.mentions_var(stmt) {
+        if stmt.kind() == "defer_statement" || !mentions(stmt, self.var, self.src) {
             return Effect::None;
         }
         // Handed on: returned, sent, stored, passed to a call.
@@ -244,13 +227,7 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
             }
             _ => false,
         };
-        let passed = own_calls(stmt).any(|c| {
-            syntax::call_args(c).iter().enumerate().any(|(i, a)| {
-                self.is_var(*a)
-                    && !called_name(c, self.src).is_some_and(|n| only_reads(self.pkg, n, i))
-            })
-        });
-        if handed || passed {
+        if handed || passed_on(self.pkg, stmt, self.var, self.src) {
             Effect::HandOff
         } else {
             Effect::None
@@ -265,7 +242,7 @@ impl<'t> Resource<'t> for Entry<'_, 't> {
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
-        aborts(stmt, self.src)
+        is_fatal_call(stmt, self.src)
     }
 }
 
@@ -302,12 +279,7 @@ pub(crate) fn unreleased_params<'s>(
             ) else {
                 continue;
             };
-            for p in syntax::descendants_of_kind(params, "identifier") {
-                if p.parent()
-                    .is_none_or(|d| d.kind() != "parameter_declaration")
-                {
-                    continue;
-                }
+            for p in param_names(params) {
                 let res = Param {
                     pkg,
                     src,
@@ -353,31 +325,43 @@ impl Param<'_, '_> {
         is_ident(node, self.var, self.src)
     }
 
-    /// `x.cancel()`, `x.finish()`, `complete(x)`.
     fn releases(&self, call: Node<'_>) -> bool {
-        let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
-            return false;
-        };
-        let Some(name) = called_name(call, self.src) else {
-            return false;
-        };
-        let on_var = f.kind() == "selector_expression"
-            && f.child_by_field_name("operand")
-                .is_some_and(|o| self.is_var(o));
-        if on_var
-            && (self.fields.contains(&name)
-                || self.releasers.iter().any(|r| r.0 == name && r.1.is_none()))
-        {
-            return true;
-        }
-        let args = syntax::call_args(call);
-        self.releasers.iter().any(|(n, pos)| {
-            *n == name
-                && pos
-                    .and_then(|p| args.get(p))
-                    .is_some_and(|a| self.is_var(*a))
-        })
+        releases_struct(
+            call,
+            self.src,
+            &|n| self.is_var(n),
+            self.fields,
+            self.releasers,
+        )
     }
+}
+
+/// Whether `call` releases the struct `is_var` names through one of its fields holding a
+/// release function (`x.cancel()`) or a package function calling one (`x.finish()` for
+/// a releaser on the receiver, `None`; `complete(x)` for one taking it at a position).
+pub(crate) fn releases_struct(
+    call: Node<'_>,
+    src: &str,
+    is_var: &dyn Fn(Node<'_>) -> bool,
+    fields: &[&str],
+    releasers: &[(&str, Option<usize>)],
+) -> bool {
+    let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
+        return false;
+    };
+    let Some(name) = syntax::called_name(call, src) else {
+        return false;
+    };
+    let on_var =
+        f.kind() == "selector_expression" && f.child_by_field_name("operand").is_some_and(is_var);
+    if on_var && (fields.contains(&name) || releasers.iter().any(|r| r.0 == name && r.1.is_none()))
+    {
+        return true;
+    }
+    let args = syntax::call_args(call);
+    releasers
+        .iter()
+        .any(|(n, pos)| *n == name && pos.and_then(|p| args.get(p)).is_some_and(|a| is_var(*a)))
 }
 
 impl<'t> Resource<'t> for Param<'_, 't> {
@@ -385,15 +369,11 @@ impl<'t> Resource<'t> for Param<'_, 't> {
         if own_calls(stmt).any(|c| self.releases(c)) {
             return Effect::Release;
         }
-        let mentions = syntax::descendants_of_kind(stmt, "identifier")
-            .any(|i| syntax::text(i, self.src) == self.var);
-        if stmt.kind() == "defer_statement" || !mentions {
+        if stmt.kind() == "defer_statement" || !mentions(stmt, self.var, self.src) {
             return Effect::None;
         }
-        let captured = syntax::descendants_of_kind(stmt, "func_literal").any(|l| {
-            syntax::descendants_of_kind(l, "identifier")
-                .any(|i| syntax::text(i, self.src) == self.var)
-        });
+        let captured = syntax::descendants_of_kind(stmt, "func_literal")
+            .any(|l| mentions(l, self.var, self.src));
         let handed = match stmt.kind() {
             "return_statement" | "send_statement" | "go_statement" => true,
             "assignment_statement" | "short_var_declaration" => {
@@ -403,13 +383,7 @@ impl<'t> Resource<'t> for Param<'_, 't> {
             }
             _ => false,
         };
-        let passed = own_calls(stmt).any(|c| {
-            syntax::call_args(c).iter().enumerate().any(|(i, a)| {
-                self.is_var(*a)
-                    && !called_name(c, self.src).is_some_and(|n| only_reads(self.pkg, n, i))
-            })
-        });
-        if captured || handed || passed {
+        if captured || handed || passed_on(self.pkg, stmt, self.var, self.src) {
             Effect::HandOff
         } else {
             Effect::None
@@ -421,8 +395,33 @@ impl<'t> Resource<'t> for Param<'_, 't> {
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
-        aborts(stmt, self.src)
+        is_fatal_call(stmt, self.src)
     }
+}
+
+/// Whether `node` mentions the identifier `var` (never, for an empty name).
+fn mentions(node: Node<'_>, var: &str, src: &str) -> bool {
+    !var.is_empty()
+        && syntax::descendants_of_kind(node, "identifier").any(|i| syntax::text(i, src) == var)
+}
+
+/// Whether `stmt` passes `var` to a call (not inside a function literal) that may keep
+/// it: anything but a function of the package that only reads its fields.
+fn passed_on(pkg: &Package, stmt: Node<'_>, var: &str, src: &str) -> bool {
+    own_calls(stmt).any(|c| {
+        syntax::call_args(c).iter().enumerate().any(|(i, a)| {
+            is_ident(*a, var, src)
+                && !syntax::called_name(c, src).is_some_and(|n| only_reads(pkg, n, i))
+        })
+    })
+}
+
+/// The names a parameter list declares, in order (the receiver's or the parameters').
+fn param_names(params: Node<'_>) -> impl Iterator<Item = Node<'_>> {
+    syntax::descendants_of_kind(params, "identifier").filter(|p| {
+        p.parent()
+            .is_some_and(|d| d.kind() == "parameter_declaration")
+    })
 }
 
 /// Whether a call under `body` is deferred (`defer room.Unsubscribe(sub)`).
@@ -457,18 +456,6 @@ fn is_ident(node: Node<'_>, var: &str, src: &str) -> bool {
     n.kind() == "identifier" && syntax::text(n, src) == var
 }
 
-/// `panic(...)`, `log.Fatal(...)`, `os.Exit(...)` as a statement.
-fn aborts(stmt: Node<'_>, src: &str) -> bool {
-    stmt.kind() == "expression_statement"
-        && stmt.named_child(0).is_some_and(|c| {
-            c.kind() == "call_expression"
-                && matches!(
-                    syntax::text(c.child_by_field_name("function").unwrap_or(c), src),
-                    "panic" | "log.Fatal" | "log.Fatalf" | "log.Fatalln" | "os.Exit"
-                )
-        })
-}
-
 /// Whether the package function or method `name` only reads fields of its parameter
 /// at `pos` (`markFailed(job, ...)` logging `job.id`): passing it there hands
 /// nothing on.
@@ -485,16 +472,10 @@ fn only_reads(pkg: &Package, name: &str, pos: usize) -> bool {
             let Some(params) = decl.child_by_field_name("parameters") else {
                 return false;
             };
-            let names: Vec<Node<'_>> = syntax::descendants_of_kind(params, "identifier")
-                .filter(|p| {
-                    p.parent()
-                        .is_some_and(|d| d.kind() == "parameter_declaration")
-                })
-                .collect();
-            let Some(param) = names.get(pos) else {
+            let Some(param) = param_names(params).nth(pos) else {
                 return false;
             };
-            let pname = syntax::text(*param, src);
+            let pname = syntax::text(param, src);
             let Some(body) = decl.child_by_field_name("body") else {
                 return false;
             };

@@ -106,6 +106,19 @@ pub fn callee<'a>(call: Node<'_>, src: &'a str) -> Option<&'a str> {
         .map(|f| text(f, src))
 }
 
+/// For a `call_expression`, the name called: `f` of `f(x)` and of `a.b.f(x)`.
+pub fn called_name<'a>(call: Node<'_>, src: &'a str) -> Option<&'a str> {
+    let mut f = call.child_by_field_name("function")?;
+    while f.kind() == "parenthesized_expression" {
+        f = f.named_child(0)?;
+    }
+    match f.kind() {
+        "identifier" => Some(text(f, src)),
+        "selector_expression" => f.child_by_field_name("field").map(|n| text(n, src)),
+        _ => None,
+    }
+}
+
 /// The argument nodes of a call.
 pub fn call_args(call: Node<'_>) -> Vec<Node<'_>> {
     call.child_by_field_name("arguments")

@@ -595,7 +595,7 @@ pub(crate) mod locals {
 
     /// Whether a call statement ends the program or the goroutine: `panic`, `os.Exit`,
     /// `log.Fatal*`, `log.Panic*`, `runtime.Goexit`.
-    fn is_fatal_call(stmt: Node<'_>, src: &str) -> bool {
+    pub(crate) fn is_fatal_call(stmt: Node<'_>, src: &str) -> bool {
         let call = if stmt.kind() == "expression_statement" {
             stmt.named_child(0).map(unparen)
         } else {
