@@ -86,11 +86,9 @@ pub(crate) fn method_writes<'p>(
         name: name.to_string(),
     };
     let mut out = Vec::new();
-    for methods in idx.methods.values() {
+    for methods in idx.methods.values().chain(idx.funcs.values()) {
         for &(fi, m) in methods {
-            if receiver_type(m, idx.src(fi)).map(|(t, _)| t) != Some(ty) {
-                continue;
-            }
+            let own = receiver_type(m, idx.src(fi)).map(|(t, _)| t) == Some(ty);
             let Some(body) = m.child_by_field_name("body") else {
                 continue;
             };
@@ -113,7 +111,12 @@ pub(crate) fn method_writes<'p>(
                     }
                     _ => continue,
                 };
-                if idx.resolve(fi, operand).is_some_and(|t| t == target) {
+                // Elsewhere, only through a value looked up in a map (`b :=
+                // p.budgets[id]; b.watchers[seq] = fn`): it lives on in the map, where a
+                // value built in the function may die with the call.
+                if (own || looked_up(idx, fi, operand))
+                    && idx.resolve(fi, operand).is_some_and(|t| t == target)
+                {
                     out.push((fi, n, stmt));
                 }
             }
@@ -240,6 +243,7 @@ impl Rule for MapFieldNoDelete {
             };
             if deleted {
                 out.extend(kept_on_some_paths(pkg, &release, &target, &writes, &m));
+                out.extend(skipped_deletes(idx, &shrinks, &target, &writes, &m));
             }
             out.push(m);
         }
@@ -324,6 +328,78 @@ fn kept_on_some_paths<'p>(
             for f in other.program_files() {
                 scan(&other, f, &no_reads, &no_reads);
             }
+        }
+    }
+    out
+}
+
+/// Whether `m.f` (the operand of a write) is a field of a local looked up in a map
+/// (`b, ok := p.budgets[id]`).
+fn looked_up(idx: &PackageIndex<'_>, fi: usize, operand: Node<'_>) -> bool {
+    let src = idx.src(fi);
+    let Some(base) = flow::unparen(operand)
+        .child_by_field_name("operand")
+        .map(flow::unparen)
+        .filter(|b| b.kind() == "identifier")
+    else {
+        return false;
+    };
+    flow::resolve(base, syntax::text(base, src), src).is_some_and(|b| {
+        b.kind == flow::BindKind::ShortVar
+            && b.index == 0
+            && b.value
+                .is_some_and(|v| flow::unparen(v).kind() == "index_expression")
+    })
+}
+
+/// For a map deleted from on some paths: the early returns of the functions deleting
+/// its entries that leave before their delete on a condition unrelated to the entry
+/// (`if spend <= 0 { return }` before `delete(b.watchers, h.seq)`). Each is `m` again,
+/// on the `if`.
+fn skipped_deletes<'p>(
+    idx: &PackageIndex<'p>,
+    shrinks: &[maps::Shrink<'p>],
+    target: &Target,
+    writes: &[(usize, Node<'p>, Node<'p>)],
+    m: &Match,
+) -> Vec<Match> {
+    let mut out = Vec::new();
+    for s in shrinks
+        .iter()
+        .filter(|s| s.target.same(target) && matches!(s.kind, maps::ShrinkKind::Delete))
+    {
+        // A function that adds entries as well deletes to replace or evict, not to
+        // release what a caller holds.
+        let decl = syntax::enclosing_declaration(s.call);
+        let adds = writes.iter().any(|&(fi, _, stmt)| {
+            fi == s.file
+                && syntax::enclosing_declaration(stmt).map(|d| d.id()) == decl.map(|d| d.id())
+        });
+        if adds || !idx.is_builtin_call(s.file, s.call, "delete") {
+            continue;
+        }
+        let src = idx.src(s.file);
+        for k in partial_release::skipped_delete(src, s.call) {
+            let cond = k
+                .branch
+                .child_by_field_name("condition")
+                .map_or("", |c| syntax::text(c, src));
+            let mut copy = m.also_at(
+                idx.location(s.file, k.branch),
+                &format!(
+                    "{} deletes its entry of map field \"{}\" at line {}, but returns at line {} when `{cond}` without deleting it, so a caller releasing through this path keeps the entry",
+                    function_label(s.call, src),
+                    m.subject,
+                    syntax::span(s.call).start_line,
+                    syntax::span(k.ret).start_line,
+                ),
+                "the map this path keeps its entry in".to_string(),
+            );
+            copy.related.push(Related {
+                location: idx.location(s.file, s.call),
+                message: "the entry is deleted here on the other paths".to_string(),
+            });
+            out.push(copy);
         }
     }
     out
@@ -1593,6 +1669,88 @@ func load(string) []byte { return nil }
                 f.go:27 map-field-no-delete [Cache.pending] map field "Cache.pending" is written in (*Cache).Fetch and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared f.go:10
                   evidence f.go:26 f.go:27 f.go:28 f.go:36
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_release_returning_before_its_own_delete() {
+        // `settle` deletes the watcher, but returns first when nothing was spent (a
+        // condition about neither the entry nor the map): reported on that `if`. The
+        // returns on `h.done` and `!ok` are about the entry and stay quiet, and so does
+        // `Put`, which adds entries as well. The map is a field of values looked up in
+        // another map, written by the owner's method.
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- f.go --
+package f
+
+type budget struct {
+	watchers map[uint64]func()
+	spent    float64
+}
+
+type Hold struct {
+	id   string
+	seq  uint64
+	done bool
+}
+
+type Pacer struct {
+	budgets map[string]*budget
+	seq     uint64
+}
+
+func (p *Pacer) Reserve(id string, fn func()) *Hold {
+	b, ok := p.budgets[id]
+	if !ok {
+		return nil
+	}
+	p.seq++
+	h := &Hold{id: id, seq: p.seq}
+	b.watchers[h.seq] = fn
+	return h
+}
+
+func (p *Pacer) settle(h *Hold, spend float64) {
+	if h.done {
+		return
+	}
+	h.done = true
+	b, ok := p.budgets[h.id]
+	if !ok {
+		return
+	}
+	if spend <= 0 {
+		return
+	}
+	delete(b.watchers, h.seq)
+	b.spent += spend
+}
+
+func (p *Pacer) Put(id string, seq uint64, fn func(), keep bool) {
+	b := p.budgets[id]
+	if !keep {
+		return
+	}
+	delete(b.watchers, seq-1)
+	b.watchers[seq] = fn
+}
+"#,
+            expect![[r#"
+                f.go:26 map-field-no-delete [budget.watchers] map field "budget.watchers" is written in (*Pacer).Reserve and (*Pacer).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:4
+                  related f.go:52 also written in (*Pacer).Put
+                  evidence f.go:26 f.go:52
+                  reported only when the profiles show growth
+                f.go:39 map-field-no-delete [budget.watchers] (*Pacer).settle deletes its entry of map field "budget.watchers" at line 42, but returns at line 40 when `spend <= 0` without deleting it, so a caller releasing through this path keeps the entry: map field "budget.watchers" is written in (*Pacer).Reserve and (*Pacer).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:4
+                  related f.go:52 also written in (*Pacer).Put
+                  related f.go:26 the map this path keeps its entry in
+                  related f.go:42 the entry is deleted here on the other paths
+                  evidence f.go:26 f.go:52
                   reported only when the profiles show growth
             "#]],
         );

@@ -174,6 +174,128 @@ pub(crate) fn kept_in_file<'t>(
     out
 }
 
+/// An early `return` in a function that deletes an entry of the map itself, leaving
+/// before the delete on a condition that says nothing about the entry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Skipped<'t> {
+    /// The `if` whose branch returns without the delete: where the fix goes.
+    pub branch: Node<'t>,
+    /// The `return` in it.
+    pub ret: Node<'t>,
+}
+
+/// For `delete` (a call deleting an entry of the map, in a function that does not add to
+/// it, not in a loop): the early returns of its function that leave before it on a
+/// condition naming neither the entry nor the map, nor what was derived from them, the
+/// receiver, `ok` or `err` (`if spend <= 0 { return }` before `delete(b.watchers,
+/// h.seq)`; not `if !ok`, `if h.done`, `if err != nil`). A caller releasing through such
+/// a path keeps the entry.
+pub(crate) fn skipped_delete<'t>(src: &'t str, delete: Node<'t>) -> Vec<Skipped<'t>> {
+    let Some(decl) = syntax::enclosing_function(delete)
+        .filter(|d| matches!(d.kind(), "function_declaration" | "method_declaration"))
+    else {
+        return Vec::new();
+    };
+    let Some(body) = decl.child_by_field_name("body") else {
+        return Vec::new();
+    };
+    if syntax::enclosing_loop(delete).is_some() {
+        return Vec::new();
+    }
+    let mut guards: BTreeSet<&str> = ["ok", "err"].into_iter().collect();
+    for a in syntax::call_args(delete) {
+        guards.extend(syntax::descendants_of_kind(a, "identifier").map(|i| syntax::text(i, src)));
+        if a.kind() == "identifier" {
+            guards.insert(syntax::text(a, src));
+        }
+    }
+    if let Some(r) = decl.child_by_field_name("receiver") {
+        guards.extend(param_names(r).map(|p| syntax::text(p, src)));
+    }
+    // What is derived from them (`b, ok := p.budgets[h.id]`).
+    let defs: Vec<Node<'t>> = syntax::descendants(body)
+        .filter(|n| matches!(n.kind(), "short_var_declaration" | "assignment_statement"))
+        .filter(|n| syntax::enclosing_function(*n).is_some_and(|f| f.id() == decl.id()))
+        .collect();
+    loop {
+        let before = guards.len();
+        for d in &defs {
+            let derived = d.child_by_field_name("right").is_some_and(|r| {
+                syntax::descendants_of_kind(r, "identifier")
+                    .any(|i| guards.contains(syntax::text(i, src)))
+            });
+            if derived {
+                for l in flow::items(d.child_by_field_name("left")) {
+                    if l.kind() == "identifier" {
+                        guards.insert(syntax::text(l, src));
+                    }
+                }
+            }
+        }
+        if guards.len() == before {
+            break;
+        }
+    }
+    let res = Deleter {
+        src,
+        delete,
+        guards,
+    };
+    let Some(exits) = paths::exits(body, &res, true) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in exits.iter().filter(|e| !e.released && !e.handed) {
+        let Some(ret) = e.ret.filter(|r| r.end_byte() < delete.start_byte()) else {
+            continue;
+        };
+        // The `return` directly in the consequence of an `if` (blocks only between).
+        let Some(branch) = syntax::ancestors(ret)
+            .take_while(|a| a.id() != body.id())
+            .find(|a| !matches!(a.kind(), "block" | "statement_list"))
+            .filter(|a| a.kind() == "if_statement")
+        else {
+            continue;
+        };
+        let in_consequence = branch
+            .child_by_field_name("consequence")
+            .is_some_and(|c| c.start_byte() <= ret.start_byte() && ret.end_byte() <= c.end_byte());
+        if in_consequence {
+            out.push(Skipped { branch, ret });
+        }
+    }
+    out
+}
+
+/// The entry a function deletes itself.
+struct Deleter<'t> {
+    src: &'t str,
+    delete: Node<'t>,
+    /// The names a condition about the entry mentions.
+    guards: BTreeSet<&'t str>,
+}
+
+impl<'t> Resource<'t> for Deleter<'t> {
+    fn effect(&self, stmt: Node<'t>) -> Effect {
+        if stmt.start_byte() <= self.delete.start_byte()
+            && self.delete.end_byte() <= stmt.end_byte()
+        {
+            Effect::Release
+        } else {
+            Effect::None
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        syntax::descendants_of_kind(condition, "identifier")
+            .any(|i| self.guards.contains(syntax::text(i, self.src)))
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        is_fatal_call(stmt, self.src)
+    }
+}
+
 /// The entry held in `var`, acquired by `acquire`.
 struct Entry<'a, 't> {
     /// The package of the function holding the entry.

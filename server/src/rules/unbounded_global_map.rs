@@ -761,12 +761,42 @@ pub(crate) mod maps {
             if operand.kind() != "identifier" {
                 return None;
             }
-            match binding(operand, self.src(fi)) {
-                Binding::Receiver { func } => {
-                    receiver_type(func, self.src(fi)).map(|(t, _)| t.to_string())
+            let src = self.src(fi);
+            match binding(operand, src) {
+                Binding::Receiver { func } => receiver_type(func, src).map(|(t, _)| t.to_string()),
+                Binding::Local { .. } | Binding::Param { .. } => {
+                    let b = flow::resolve(operand, self.text(fi, operand), src)?;
+                    self.value_type(fi, &b)
                 }
                 _ => None,
             }
+        }
+
+        /// The package's struct type a local or parameter holds, when evident: declared
+        /// (`var b *budget`, `b *budget`), initialized with a literal (`b := &budget{}`),
+        /// or looked up in a map field of such values (`b, ok := p.budgets[id]`).
+        fn value_type(&self, fi: usize, b: &flow::Binding<'p>) -> Option<String> {
+            let src = self.src(fi);
+            let known = |t: String| self.types.contains_key(t.as_str()).then_some(t);
+            if let Some(t) = crate::rules::parts::declared_type(b, src) {
+                return known(t);
+            }
+            let v = unparen(b.value?);
+            if b.kind != BindKind::ShortVar || b.index != 0 || v.kind() != "index_expression" {
+                return None;
+            }
+            let operand = unparen(v.child_by_field_name("operand")?);
+            if operand.kind() != "selector_expression" {
+                return None;
+            }
+            let field = self.text(fi, operand.child_by_field_name("field")?);
+            let ty = flow::field_type_in(self.files.iter().copied(), field)?;
+            let ty = ty.trim();
+            if !ty.starts_with("map[") {
+                return None;
+            }
+            let elem = ty.rsplit(']').next()?.trim().trim_start_matches('*');
+            known(elem.to_string())
         }
 
         /// Every shrinking operation in the program files: `delete`, `clear`,
