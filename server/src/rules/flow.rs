@@ -2031,6 +2031,24 @@ pub(crate) fn stored_itself(pkg: &Package, file: &SourceFile, parent: Node<'_>) 
     })
 }
 
+/// [`stored_itself`], leaving out a return of the local as a field of a result object
+/// (`return &Document{Bytes: buf, Info: info}`): a caller keeping only another field of
+/// that object (`Info: doc.Info`) does not keep it.
+pub(crate) fn stored_beyond_results(pkg: &Package, file: &SourceFile, parent: Node<'_>) -> bool {
+    let parent = unparen(parent);
+    let Some(b) = resolve_ident(parent, &file.text) else {
+        return false;
+    };
+    uses(&b, &file.text).into_iter().any(|u| {
+        sinks(pkg, file, u, true).iter().any(|s| {
+            let in_literal = syntax::ancestors(u)
+                .take_while(|a| a.id() != s.stmt.id())
+                .any(|a| a.kind() == "literal_value");
+            s.value.id() == u.id() && !(s.kind == SinkKind::Return && in_literal)
+        })
+    })
+}
+
 /// Whether a local points to an object made in this function (`&T{}`, `new(T)`), so a
 /// value written into it goes wherever the object goes.
 fn local_new_object(b: &Binding<'_>, src: &str) -> bool {

@@ -29,7 +29,7 @@ use super::syntax::{self, ancestors};
 use super::{Context, Package, SourceFile};
 
 /// How many steps (locals, fields, calls) a stored value is followed back.
-const MAX_STEPS: usize = 8;
+const MAX_STEPS: usize = 9;
 
 /// How many workspace packages the walk searches for writes of an exported field of an
 /// evident struct type.
@@ -144,6 +144,62 @@ fn walk<'p>(
         }
     }
     (out, back.wanted)
+}
+
+/// For a parameter of a struct type of the package (not a pointer) whose function
+/// assigns some of its fields (`m.Payload = bytes.Clone(m.Payload)`): the fields it
+/// keeps from the caller and the values assigned to the others; `None` when it assigns
+/// none or the type is not evident.
+fn replaced_fields<'t>(
+    pkg: &Package,
+    b: &flow::Binding<'t>,
+    src: &str,
+) -> Option<(Vec<String>, Vec<Node<'t>>)> {
+    let ty = b.ty.map(|t| syntax::text(t, src))?;
+    let st = pkg
+        .program_files()
+        .flat_map(|f| f.summary.structs.iter())
+        .find(|st| st.name == ty)?;
+    let mut assigned: Vec<String> = Vec::new();
+    let mut values = Vec::new();
+    for u in flow::uses(b, src) {
+        let Some(sel) = u.parent().filter(|p| {
+            p.kind() == "selector_expression"
+                && p.child_by_field_name("operand")
+                    .is_some_and(|o| o.id() == u.id())
+        }) else {
+            continue;
+        };
+        let Some(stmt) = sel
+            .parent()
+            .filter(|l| l.kind() == "expression_list")
+            .and_then(|l| l.parent())
+            .filter(|s| s.kind() == "assignment_statement" && flow::operator(*s, src) == "=")
+        else {
+            continue;
+        };
+        let left = flow::items(stmt.child_by_field_name("left"));
+        let right = flow::items(stmt.child_by_field_name("right"));
+        let Some(i) = left.iter().position(|n| n.id() == sel.id()) else {
+            continue;
+        };
+        if let (Some(v), false) = flow::pair(&left, &right, i) {
+            if let Some(f) = sel.child_by_field_name("field") {
+                assigned.push(syntax::text(f, src).to_string());
+                values.push(v);
+            }
+        }
+    }
+    if assigned.is_empty() {
+        return None;
+    }
+    let kept = st
+        .fields
+        .iter()
+        .map(|f| f.name.clone())
+        .filter(|n| !assigned.contains(n))
+        .collect();
+    Some((kept, values))
 }
 
 /// The package among `pkgs` a file belongs to (the first, the checked package, when
@@ -289,7 +345,7 @@ fn stores<'p>(pkg: &Package, file: &'p SourceFile) -> Vec<Sink<'p>> {
 
 /// The expressions a stored value holds: the value itself, or the elements and field
 /// values of a composite literal (also behind `&`).
-fn stored_parts<'t>(value: Node<'t>, src: &str) -> Vec<Node<'t>> {
+pub(crate) fn stored_parts<'t>(value: Node<'t>, src: &str) -> Vec<Node<'t>> {
     let value = flow::unparen(value);
     match value.kind() {
         "unary_expression" if flow::operator(value, src) == "&" => value
@@ -566,6 +622,7 @@ impl<'p> Back<'p, '_> {
             return;
         }
         let src: &str = &file.text;
+
         let expr = flow::unparen(expr);
         match (expr.kind(), field) {
             ("slice_expression", None) => self.cuts.push((file, expr, via)),
@@ -642,8 +699,9 @@ impl<'p> Back<'p, '_> {
                 self.field_writes(file, f, None, steps);
             }
             ("unary_expression", Some(_)) if flow::operator(expr, src) == "&" => {
+                // `&T{...}` is the literal: no step of its own.
                 if let Some(o) = expr.child_by_field_name("operand") {
-                    self.value(file, o, field, via, steps + 1);
+                    self.value(file, o, field, via, steps);
                 }
             }
             _ => {}
@@ -711,17 +769,34 @@ impl<'p> Back<'p, '_> {
                         self.field_writes(file, f, ty.as_deref(), steps);
                     }
                 }
+                // A struct stored whole after some of its fields were replaced (`m.Payload
+                // = bytes.Clone(m.Payload)`): those fields hold the new values, the others
+                // what the callers passed.
+                let replaced = match field {
+                    None => replaced_fields(self.pkg_of(file), &b, src),
+                    Some(_) => None,
+                };
+                if let Some((fields, values)) = &replaced {
+                    for v in values {
+                        self.value(file, *v, None, via, steps + 1);
+                    }
+                    if fields.is_empty() {
+                        return;
+                    }
+                }
                 for (cp, cf, call) in calls {
                     if let Some(arg) = syntax::call_args(call).get(pos).copied() {
                         if arg.kind() != "variadic_argument" {
                             // Up to the callers: no entry call there.
-                            self.value(
-                                cf,
-                                arg,
-                                field,
-                                (None, Some((cp, cf, call)), false),
-                                steps + 1,
-                            );
+                            let up = (None, Some((cp, cf, call)), false);
+                            match &replaced {
+                                Some((fields, _)) => {
+                                    for f in fields {
+                                        self.value(cf, arg, Some(f), up, steps + 1);
+                                    }
+                                }
+                                None => self.value(cf, arg, field, up, steps + 1),
+                            }
                         }
                     }
                 }
@@ -732,11 +807,17 @@ impl<'p> Back<'p, '_> {
                 if let Some(f) = field {
                     let ty = match b.kind {
                         BindKind::Range => element_type(self.pkg_of(file), &b, src).or_else(|| {
-                            // `for _, f := range parse.Parse(b)`: the slice the call returns.
-                            (b.index == 1)
-                                .then_some(b.value)
-                                .flatten()
-                                .and_then(|v| call_result_type(&self.pkgs, file, v))
+                            // `for _, f := range parse.Parse(b)`: the slice the call returns;
+                            // also through a local (`recs, err := protocol.SplitBatch(p)`).
+                            let v = (b.index == 1).then_some(b.value).flatten()?;
+                            let call = match flow::unparen(v).kind() {
+                                "identifier" => {
+                                    let l = flow::resolve_ident(flow::unparen(v), src)?;
+                                    l.value.filter(|_| l.index == 0)?
+                                }
+                                _ => v,
+                            };
+                            self.result_type(file, call)
                         }),
                         _ => None,
                     };
@@ -843,6 +924,15 @@ impl<'p> Back<'p, '_> {
                 }
             }
         }
+    }
+
+    /// [`call_result_type`], remembering the package of a `pkg.F` not loaded yet.
+    fn result_type(&mut self, file: &'p SourceFile, call: Node<'p>) -> Option<String> {
+        if let Err(path) = callee_decls(&self.pkgs, file, flow::unparen(call)) {
+            self.package(&path);
+            return None;
+        }
+        call_result_type(&self.pkgs, file, call)
     }
 
     /// The struct type a field named `field` is declared with, in the package of `file`
@@ -1159,9 +1249,9 @@ pub(crate) fn push_with_cut(
             )
         });
     // Several cuts of one value stored once (`text = text[i+1:]`, later
-    // `text = text[:n]`) make one finding at the store.
-    let same =
-        |o: &super::Match| o.rule == m.rule && o.location == m.location && o.message == m.message;
+    // `text = text[:n]`) make one finding at the store, and so do several stores of one
+    // part put in a literal on one line.
+    let same = |o: &super::Match| o.rule == m.rule && line(&o.location) == line(&m.location);
     if !out.iter().any(same) {
         out.push(m);
     }

@@ -148,14 +148,40 @@ fn distant<'p>(
             parts::kept_by_callers(d.cut_pkg, d.cut_file, operand),
         ),
     };
-    let Origin::Buffer(buffer) = origin else {
+    let Origin::Buffer(mut buffer) = origin else {
         return;
     };
-    if kept || flow::stored_itself(d.cut_pkg, d.cut_file, operand) {
+    if buffer.sites.is_empty() {
+        // A parameter of a function the checked package calls (`protocol.SplitBatch(
+        // f.Payload)`): what those calls pass.
+        for s in outside_callers_sites(pkg, others, d, operand) {
+            flow::push_unique(&mut buffer.sites, s);
+        }
+    }
+    // A store keeping one field of a result object (`Info: doc.Info`) does not keep the
+    // parent returned in another field (`Bytes: buf`): the match goes on that field.
+    let part = kept_field(d, operand);
+    let stored = match part {
+        Some(_) => flow::stored_beyond_results(d.cut_pkg, d.cut_file, operand),
+        None => flow::stored_itself(d.cut_pkg, d.cut_file, operand),
+    };
+    if kept || stored {
         return;
     }
     let sctx = FileCtx::new(d.store_file);
     let name = syntax::text(operand, src);
+    if let Some(part) = part {
+        let sink = Sink {
+            value: part,
+            ..d.sink
+        };
+        let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
+        let mut m = make_match(pkg, &sctx, &buffer, name, &sink, Some(cut));
+        m.location = sctx.loc(part);
+        flow::push_unique(&mut m.evidence, sctx.loc(part));
+        parts::push_with_cut(m, Some(cctx.loc(d.slice)), "sub-slice", out);
+        return;
+    }
     if let Some((pf, stmt)) = parts::passing_call(d) {
         // Cut here and handed to a call that stores it: reported where it leaves.
         let mut m = make_match(pkg, &sctx, &buffer, name, &d.sink, None);
@@ -171,12 +197,203 @@ fn distant<'p>(
         return;
     }
     let cut = (cctx.loc(d.slice), flow::function_label(d.slice, src));
-    parts::push_with_cut(
-        make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut)),
-        Some(cctx.loc(d.slice)),
-        "sub-slice",
-        out,
-    );
+    let mut m = make_match(pkg, &sctx, &buffer, name, &d.sink, Some(cut));
+    if let Some((lf, field)) = literal_field(pkg, d, buffer.elem.as_deref()) {
+        // Stored whole by a method its callers hand a literal (`d.add(DeadLetter{Payload:
+        // payload})`): the part goes into that literal's field, where the copy belongs.
+        let store = m.location.clone();
+        let lctx = FileCtx::new(lf);
+        m.related.push(Related {
+            location: store,
+            message: format!(
+                "{} stores it here",
+                flow::function_label(d.sink.stmt, &d.store_file.text)
+            ),
+        });
+        m.location = lctx.loc(field);
+        flow::push_unique(&mut m.evidence, lctx.loc(field));
+        m.fixes = clone_fix(pkg, lf, buffer.elem.as_deref(), field)
+            .into_iter()
+            .collect();
+    }
+    parts::push_with_cut(m, Some(cctx.loc(d.slice)), "sub-slice", out);
+}
+
+/// For a store of a parameter of a struct type (`d.buf = append(d.buf, dl)` in `add(dl
+/// DeadLetter)`) whose callers in the package pass literals with one field of the
+/// sliced buffer's type (`DeadLetter{..., Payload: payload}`): that field's value, when
+/// one caller passes one.
+fn literal_field<'p>(
+    pkg: &'p Package,
+    d: &DistantCut<'p>,
+    elem: Option<&str>,
+) -> Option<(&'p SourceFile, Node<'p>)> {
+    let ssrc: &str = &d.store_file.text;
+    let v = flow::unparen(d.sink.value);
+    let b = flow::resolve_ident(v, ssrc).filter(|b| b.kind == BindKind::Param)?;
+    let pos = flow::param_position(&b)?;
+    let func = b.decl.parent().and_then(|l| l.parent())?;
+    let slice_type = format!("[]{}", elem?);
+    let mut found = Vec::new();
+    for (cf, call) in flow::callers(pkg, func, ssrc) {
+        let Some(arg) = syntax::call_args(call).get(pos).copied().map(flow::unparen) else {
+            continue;
+        };
+        let lit = match arg.kind() {
+            "unary_expression" => arg.child_by_field_name("operand").map(flow::unparen),
+            _ => Some(arg),
+        }
+        .filter(|l| l.kind() == "composite_literal");
+        let Some(lit) = lit else {
+            continue;
+        };
+        let csrc: &str = &cf.text;
+        let ty = lit
+            .child_by_field_name("type")
+            .map(|t| syntax::text(t, csrc).trim_start_matches('*'))?;
+        let Some(st) = pkg
+            .program_files()
+            .flat_map(|f| f.summary.structs.iter())
+            .find(|st| st.name == ty)
+        else {
+            continue;
+        };
+        let Some(body) = lit.child_by_field_name("body") else {
+            continue;
+        };
+        let fields: Vec<Node<'p>> = syntax::descendants_of_kind(body, "keyed_element")
+            .filter(|el| el.parent().is_some_and(|p| p.id() == body.id()))
+            .filter(|el| {
+                el.child_by_field_name("key").is_some_and(|k| {
+                    let key = syntax::text(k, csrc);
+                    st.fields
+                        .iter()
+                        .any(|f| f.name == key && f.type_text.replace(' ', "") == slice_type)
+                })
+            })
+            .filter_map(|el| el.child_by_field_name("value"))
+            .map(|v| flow::named(v).into_iter().next().unwrap_or(v))
+            .collect();
+        if let [one] = fields.as_slice() {
+            found.push((cf, *one));
+        }
+    }
+    match found.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// The allocation sites of what the checked package passes for the cut's parent, a
+/// parameter of a function of another package (`protocol.SplitBatch(f.Payload)`).
+fn outside_callers_sites<'p>(
+    pkg: &Package,
+    others: &'p [Arc<Package>],
+    d: &DistantCut<'p>,
+    parent: Node<'_>,
+) -> Vec<Location> {
+    let mut out = Vec::new();
+    let csrc: &str = &d.cut_file.text;
+    let Some(b) = flow::resolve_ident(flow::unparen(parent), csrc) else {
+        return out;
+    };
+    let (Some(pos), Some(func)) = (
+        flow::param_position(&b),
+        b.decl.parent().and_then(|l| l.parent()),
+    ) else {
+        return out;
+    };
+    if d.cut_pkg.import_path == pkg.import_path || func.kind() != "function_declaration" {
+        return out;
+    }
+    let Some(name) = syntax::function_name(func, csrc) else {
+        return out;
+    };
+    for (cf, call) in flow::calls_into(pkg, &d.cut_pkg.import_path, name, false) {
+        let Some(arg) = syntax::call_args(call).get(pos).copied() else {
+            continue;
+        };
+        let cctx = FileCtx::new(cf);
+        let mut origin = producer(pkg, &cctx, arg, 1);
+        if matches!(origin, Origin::Unknown) {
+            for (fp, ff, v) in parts::field_sources(pkg, others, cf, arg) {
+                let o = producer(fp, &FileCtx::new(ff), v, 1);
+                if !matches!(o, Origin::Unknown) {
+                    origin = o;
+                    break;
+                }
+            }
+        }
+        if let Origin::Buffer(b) = origin {
+            for s in b.sites {
+                flow::push_unique(&mut out, s);
+            }
+        }
+    }
+    out
+}
+
+/// For a cut its function returns in a field of a result object (`info := buf[i:j]` ...
+/// `return &Document{Bytes: buf, Info: info}`), stored by reading that field
+/// (`Record{Info: doc.Info}`, also through a local holding the literal): the stored
+/// field, when the store reads no field holding the parent (`Bytes`).
+fn kept_field<'p>(d: &DistantCut<'p>, parent: Node<'_>) -> Option<Node<'p>> {
+    let csrc: &str = &d.cut_file.text;
+    let func = syntax::enclosing_function(d.slice)?;
+    // The local the cut is bound to, if any (`info := buf[i:j]`).
+    let bound = d
+        .slice
+        .parent()
+        .filter(|p| p.kind() == "expression_list")
+        .and_then(|l| l.parent())
+        .filter(|s| matches!(s.kind(), "short_var_declaration" | "assignment_statement"))
+        .and_then(|s| flow::items(s.child_by_field_name("left")).first().copied())
+        .map(|n| syntax::text(n, csrc));
+    let parent = syntax::text(parent, csrc);
+    let mut cut_fields = Vec::new();
+    let mut parent_fields = Vec::new();
+    for r in syntax::descendants_of_kind(func, "return_statement") {
+        for el in syntax::descendants_of_kind(r, "keyed_element") {
+            let (Some(k), Some(v)) = (
+                el.child_by_field_name("key"),
+                el.child_by_field_name("value"),
+            ) else {
+                continue;
+            };
+            let v = flow::named(v).into_iter().next().unwrap_or(v);
+            let key = syntax::text(k, csrc);
+            if v.id() == d.slice.id() || Some(syntax::text(v, csrc)) == bound {
+                cut_fields.push(key);
+            } else if syntax::text(v, csrc) == parent {
+                parent_fields.push(key);
+            }
+        }
+    }
+    if cut_fields.is_empty() || parent_fields.is_empty() {
+        return None;
+    }
+    let ssrc: &str = &d.store_file.text;
+    let mut v = flow::unparen(d.sink.value);
+    if v.kind() == "identifier" {
+        let b = flow::resolve_ident(v, ssrc)?;
+        v = flow::unparen(b.value.filter(|_| !b.multi)?);
+    }
+    let parts = parts::stored_parts(v, ssrc);
+    let field_of = |n: Node<'_>| {
+        (n.kind() == "selector_expression")
+            .then(|| n.child_by_field_name("field"))
+            .flatten()
+            .map(|f| syntax::text(f, ssrc))
+    };
+    if parts
+        .iter()
+        .any(|p| field_of(*p).is_some_and(|f| parent_fields.contains(&f)))
+    {
+        return None;
+    }
+    parts
+        .into_iter()
+        .find(|p| field_of(*p).is_some_and(|f| cut_fields.contains(&f)))
 }
 
 /// Moves a match made for the store of a distant cut to the call statement `stmt` (in
@@ -892,6 +1109,118 @@ func parseLine(b []byte) (line, error) {
 
     /// Cut in a handler and handed, inside a struct literal, to a method that stores the
     /// struct: reported on the call, where the copy belongs; a copied envelope is fine.
+    #[test]
+    fn one_field_of_a_result_and_literals_handed_to_a_store() {
+        // Append keeps doc.Info, a part of buf that Render also returns whole in Bytes:
+        // reported on the field read. refuse builds the literal that add stores: reported
+        // on its Payload. set replaces the payload with a copy before storing: quiet.
+        check(
+            &R,
+            r#"
+-- a.go --
+package a
+
+import "bytes"
+
+type Document struct {
+	Bytes []byte
+	Info  []byte
+}
+
+type Record struct {
+	Size int
+	Info []byte
+}
+
+type Ledger struct{ recs []Record }
+
+func Render(n int) *Document {
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, "%PDF"...)
+	start := len(buf)
+	buf = append(buf, "info"...)
+	info := buf[start:len(buf)]
+	buf = append(buf, make([]byte, n)...)
+	return &Document{Bytes: buf, Info: info}
+}
+
+func (l *Ledger) Append(doc *Document) {
+	rec := Record{
+		Size: len(doc.Bytes),
+		Info: doc.Info,
+	}
+	l.recs = append(l.recs, rec)
+}
+
+func Bill(l *Ledger, n int) {
+	doc := Render(n)
+	l.Append(doc)
+}
+
+type Letter struct {
+	Topic   string
+	Payload []byte
+}
+
+type Letters struct{ buf []Letter }
+
+func (d *Letters) add(dl Letter) { d.buf = append(d.buf, dl) }
+
+type Store struct{ last map[string]Letter }
+
+func (s *Store) set(m Letter) {
+	m.Payload = bytes.Clone(m.Payload)
+	s.last[m.Topic] = m
+}
+
+type Gateway struct {
+	dead  Letters
+	store *Store
+}
+
+type Rec struct{ Payload []byte }
+
+func split(p []byte) []Rec { return []Rec{{Payload: p[2:4:4]}} }
+
+func (g *Gateway) refuse(topic string, payload []byte) {
+	g.dead.add(Letter{Topic: topic, Payload: payload})
+}
+
+func (g *Gateway) Serve(frame []byte) {
+	body := make([]byte, 64<<10)
+	copy(body, frame)
+	recs := split(body)
+	for _, r := range recs {
+		g.store.set(Letter{Topic: "t", Payload: r.Payload})
+		g.refuse("t", r.Payload)
+	}
+}
+"#,
+            expect![[r#"
+                a.go:22 subslice-retains-backing-array [l.recs] the sub-slice cut here is kept: a sub-slice of buffer "buf" cut in Render (from make) is appended to "l.recs" in (*Ledger).Append, which keeps the whole backing array alive
+                  related a.go:18 buffer "buf" is allocated here
+                  related a.go:30 the sub-slice is kept here
+                  evidence a.go:18 a.go:32 a.go:30
+                  fix: Store a copy: bytes.Clone(doc.Info)
+                a.go:30 subslice-retains-backing-array [l.recs] a sub-slice of buffer "buf" cut in Render (from make) is appended to "l.recs" in (*Ledger).Append, which keeps the whole backing array alive
+                  related a.go:18 buffer "buf" is allocated here
+                  related a.go:22 the sub-slice is cut here, in Render
+                  evidence a.go:18 a.go:32 a.go:30
+                  fix: Store a copy: bytes.Clone(doc.Info)
+                a.go:63 subslice-retains-backing-array [p] a sub-slice of "p", a buffer passed in by the caller, is returned from split, which keeps the whole backing array alive
+                  related a.go:70 the caller's buffer is allocated here
+                  evidence a.go:70 a.go:63
+                  fix: Store a copy: bytes.Clone(p[2:4:4])
+                a.go:66 subslice-retains-backing-array [d.buf] a sub-slice of "p" cut in split (a buffer its caller passes) is appended to "d.buf" in (*Letters).add, which keeps the whole backing array alive
+                  related a.go:70 the caller's buffer is allocated here
+                  related a.go:63 the sub-slice is cut here, in split
+                  related a.go:47 (*Letters).add stores it here
+                  evidence a.go:70 a.go:47 a.go:66
+                  fix: Store a copy: bytes.Clone(payload)
+            "#]],
+        );
+    }
+
     #[test]
     fn sub_slices_passed_on_to_a_method_that_stores_them() {
         check(
