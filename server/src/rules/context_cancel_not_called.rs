@@ -273,6 +273,11 @@ fn check_one(
                             // Called, but a caller of the constructor may leave before
                             // the call.
                             late.extend(released_late(pkg, file, call, ctor, &fields, &subject));
+                            for f in &fields {
+                                late.extend(dropped_entries(
+                                    pkg, file, call, cancel, ctor, f, &subject,
+                                ));
+                            }
                             return None;
                         }
                         let field = fields.first()?;
@@ -328,6 +333,9 @@ fn check_one(
             if field_called(pkg, field, owner.as_deref(), cancel, &mut dead) {
                 // Called, but maybe not on every path of a function releasing it.
                 late.extend(kept_on_some_paths(pkg, file, call, ctor, field, &subject));
+                late.extend(dropped_entries(
+                    pkg, file, call, cancel, ctor, field, &subject,
+                ));
                 return None;
             }
             let message = format!(
@@ -548,6 +556,224 @@ fn kept_on_some_paths(
             message: "released here on another path".to_string(),
         });
         m.location = pf.location(kept.at);
+        out.push(m);
+    }
+    out
+}
+
+/// For a cancel function kept in a field of the values of a map field (`m.sessions[s.ID]
+/// = s` with `s.cancel`, `m.workers[uid] = &probeWorker{cancel: cancel}`): the removals
+/// of an entry that drop it without calling the field, while another removal calls it.
+/// A removal is a `delete` from the map in a function calling no release, or a call of a
+/// function that deletes and returns the entry (`remove(id) *Session`) whose result is
+/// discarded or only compared with nil (`if m.remove(id) != nil`). A match on each.
+fn dropped_entries(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    cancel: Node<'_>,
+    ctor: &Ctor,
+    field: &str,
+    subject: &str,
+) -> Vec<Match> {
+    let fields = [field];
+    let releasers = releasers(pkg, &fields);
+    let releases = |c: Node<'_>, src: &str| {
+        syntax::called_name(c, src)
+            .is_some_and(|n| n == field || releasers.iter().any(|r| r.0 == n))
+    };
+    // The struct type holding the field: `s.cancel`'s, or the literal's the local is
+    // stored in (`&probeWorker{cancel: cancel}`).
+    let csrc: &str = &file.text;
+    let holder = match cancel.kind() {
+        "selector_expression" => operand_type(pkg, cancel, csrc),
+        _ => syntax::enclosing_function(call).and_then(|func| {
+            syntax::descendants_of_kind(func, "keyed_element")
+                .find(|el| {
+                    el.child_by_field_name("key")
+                        .is_some_and(|k| text(k, csrc) == field)
+                        && el
+                            .child_by_field_name("value")
+                            .is_some_and(|v| text(v, csrc) == text(cancel, csrc))
+                })
+                .and_then(|el| syntax::ancestors(el).find(|a| a.kind() == "composite_literal"))
+                .and_then(|lit| lit.child_by_field_name("type"))
+                .map(|t| text(t, csrc).to_string())
+        }),
+    };
+    let Some(holder) = holder else {
+        return Vec::new();
+    };
+    let holders = [holder.as_str()];
+    let holds_entries = |map_field: &str| {
+        flow::field_type_text(pkg, map_field).is_some_and(|t| {
+            let t = t.replace(' ', "");
+            t.starts_with("map[")
+                && t.rsplit(']')
+                    .next()
+                    .is_some_and(|e| holders.contains(&e.trim_start_matches('*')))
+        })
+    };
+    let mut released: Vec<(&SourceFile, Node<'_>)> = Vec::new();
+    let mut dropped: Vec<(&SourceFile, Node<'_>, String)> = Vec::new();
+    let mut removers: Vec<String> = Vec::new();
+    for f in pkg.program_files() {
+        let src: &str = &f.text;
+        for del in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            if syntax::callee(del, src) != Some("delete") {
+                continue;
+            }
+            let Some(map) = syntax::call_args(del).first().map(|m| flow::unparen(*m)) else {
+                continue;
+            };
+            let Some(map_field) = (map.kind() == "selector_expression")
+                .then(|| map.child_by_field_name("field"))
+                .flatten()
+                .map(|n| text(n, src))
+            else {
+                continue;
+            };
+            let Some(decl) = syntax::enclosing_declaration(del) else {
+                continue;
+            };
+            if !holds_entries(map_field) {
+                continue;
+            }
+            if let Some(r) =
+                syntax::descendants_of_kind(decl, "call_expression").find(|c| releases(*c, src))
+            {
+                released.push((f, r));
+                continue;
+            }
+            // A function handing the removed entry back (`return s`) leaves the release
+            // to its callers.
+            let hands_back = syntax::descendants_of_kind(decl, "return_statement").any(|r| {
+                flow::named(r).into_iter().any(|l| {
+                    flow::items(Some(l)).iter().any(|v| {
+                        flow::resolve_ident(flow::unparen(*v), src)
+                            .and_then(|b| b.value)
+                            .is_some_and(|v| {
+                                let v = flow::unparen(v);
+                                v.kind() == "index_expression"
+                                    && v.child_by_field_name("operand")
+                                        .is_some_and(|o| text(o, src) == text(map, src))
+                            })
+                    })
+                })
+            });
+            if hands_back {
+                removers.extend(syntax::function_name(decl, src).map(str::to_string));
+                continue;
+            }
+            // A helper its callers call after releasing (`s.shutdown(); m.unlink(s)`).
+            let callers = flow::callers(pkg, decl, src);
+            let callers_release = !callers.is_empty()
+                && callers.iter().all(|(cf, c)| {
+                    syntax::enclosing_declaration(*c).is_some_and(|d| {
+                        syntax::descendants_of_kind(d, "call_expression")
+                            .any(|r| releases(r, &cf.text))
+                    })
+                });
+            if callers_release {
+                continue;
+            }
+            dropped.push((
+                f,
+                syntax::statement_of(del),
+                format!("deletes an entry of \"{}\"", text(map, src)),
+            ));
+        }
+    }
+    for f in pkg.program_files() {
+        let src: &str = &f.text;
+        for c in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            let Some(name) =
+                syntax::called_name(c, src).filter(|n| removers.iter().any(|r| r == n))
+            else {
+                continue;
+            };
+            let Some(decl) = syntax::enclosing_declaration(c) else {
+                continue;
+            };
+            let parent = flow::parent_skipping_parens(c);
+            let kind = parent.map(|p| p.kind());
+            let discarded = match kind {
+                Some("expression_statement") => true,
+                Some("binary_expression") => {
+                    parent.is_some_and(|b| flow::named(b).iter().any(|o| text(*o, src) == "nil"))
+                }
+                _ => false,
+            };
+            if discarded {
+                dropped.push((
+                    f,
+                    syntax::statement_of(c),
+                    format!("drops the entry {name} removes"),
+                ));
+                continue;
+            }
+            // `s := m.remove(id)` then `s.cancel()`.
+            let bound = parent
+                .filter(|p| p.kind() == "expression_list")
+                .and_then(|l| l.parent())
+                .filter(|st| st.kind() == "short_var_declaration")
+                .and_then(|st| flow::items(st.child_by_field_name("left")).first().copied())
+                .map(|v| text(v, src));
+            if let Some(var) = bound {
+                if let Some(r) = syntax::descendants_of_kind(decl, "call_expression").find(|r| {
+                    releases(*r, src)
+                        && (r
+                            .child_by_field_name("function")
+                            .and_then(|fn_| fn_.child_by_field_name("operand"))
+                            .is_some_and(|o| text(o, src) == var)
+                            || syntax::call_args(*r).iter().any(|a| text(*a, src) == var))
+                }) {
+                    released.push((f, r));
+                }
+            }
+        }
+    }
+    let Some(&(rf, release)) = released.first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (df, at, how) in dropped {
+        let label = locals::function_label(df, at);
+        let message = format!(
+            "{label} {how}, which holds cancel function \"{field}\" of {}, without calling it, while {} calls it when it removes one (line {}), so the child context \"{subject}\" {}",
+            ctor.what,
+            locals::function_label(rf, release),
+            syntax::span(release).start_line,
+            consequence(&ctor.func)
+        );
+        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
+        for arg in syntax::call_args(call) {
+            retained_lines(file, arg, 0, &mut m.evidence);
+            held_by_callers(pkg, file, arg, &mut m.evidence);
+        }
+        // The entry itself, made beside the context.
+        if let Some(func) = syntax::enclosing_function(call) {
+            for lit in syntax::descendants_of_kind(func, "composite_literal") {
+                let holder = lit
+                    .child_by_field_name("type")
+                    .is_some_and(|t| holders.contains(&text(t, csrc)));
+                if holder {
+                    flow::push_unique(&mut m.evidence, file.location(lit));
+                }
+            }
+        }
+        m.related.push(Related {
+            location: file.location(call),
+            message: format!(
+                "the child context and its cancel are made here by {}",
+                ctor.what
+            ),
+        });
+        m.related.push(Related {
+            location: rf.location(release),
+            message: "called here when another path removes an entry".to_string(),
+        });
+        m.location = df.location(at);
         out.push(m);
     }
     out
@@ -2381,6 +2607,125 @@ func (q *Manager) watch(h *hook) {
                   related f.go:14 the function is registered here by context.AfterFunc
                   related f.go:27 released here on another path
                   evidence f.go:14
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_entry_removed_without_its_cancel_while_another_removal_calls_it() {
+        // Sessions: Close cancels what remove hands back, reap drops it (reported on the
+        // `if`). Workers: RemovePod cancels and deletes, UpdatePod deletes only (reported
+        // on the delete). Conns: unlink deletes without canceling, but its only caller
+        // cancels first (quiet).
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- s.go --
+package s
+
+import "context"
+
+type Session struct {
+	ID     string
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+type Manager struct {
+	base     context.Context
+	sessions map[string]*Session
+}
+
+func (m *Manager) Open(id string) *Session {
+	s := &Session{ID: id}
+	s.ctx, s.cancel = context.WithCancel(m.base)
+	m.sessions[id] = s
+	return s
+}
+
+func (m *Manager) remove(id string) *Session {
+	s, ok := m.sessions[id]
+	if !ok {
+		return nil
+	}
+	delete(m.sessions, id)
+	return s
+}
+
+func (m *Manager) Close(id string) {
+	s := m.remove(id)
+	if s == nil {
+		return
+	}
+	s.cancel()
+}
+
+func (m *Manager) reap(ids []string) {
+	for _, id := range ids {
+		if m.remove(id) != nil {
+			println(id)
+		}
+	}
+}
+
+type worker struct {
+	name   string
+	cancel context.CancelFunc
+}
+
+type Prober struct {
+	ctx     context.Context
+	workers map[string]*worker
+}
+
+func (p *Prober) Update(uid string, running bool) {
+	if !running {
+		delete(p.workers, uid)
+		return
+	}
+	ctx, cancel := context.WithCancel(p.ctx)
+	p.workers[uid] = &worker{name: uid, cancel: cancel}
+	go func() { <-ctx.Done() }()
+}
+
+func (p *Prober) Remove(uid string) {
+	if w, ok := p.workers[uid]; ok {
+		w.cancel()
+		delete(p.workers, uid)
+	}
+}
+
+type Conn struct {
+	ID     string
+	cancel context.CancelFunc
+}
+
+type Conns struct {
+	ctx  context.Context
+	live map[string]*Conn
+}
+
+func (c *Conns) Add(id string) {
+	_, cancel := context.WithCancel(c.ctx)
+	c.live[id] = &Conn{ID: id, cancel: cancel}
+}
+
+func (c *Conns) Close(x *Conn) {
+	x.cancel()
+	c.unlink(x)
+}
+
+func (c *Conns) unlink(x *Conn) { delete(c.live, x.ID) }
+"#,
+            expect![[r#"
+                s.go:42 context-cancel-not-called [s.ctx] (*Manager).reap drops the entry remove removes, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Manager).Close calls it when it removes one (line 37), so the child context "s.ctx" stays registered with its parent until the parent is canceled
+                  related s.go:18 the child context and its cancel are made here by context.WithCancel
+                  related s.go:37 called here when another path removes an entry
+                  evidence s.go:18 s.go:17
+                s.go:60 context-cancel-not-called [ctx] (*Prober).Update deletes an entry of "p.workers", which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Prober).Remove calls it when it removes one (line 70), so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related s.go:63 the child context and its cancel are made here by context.WithCancel
+                  related s.go:70 called here when another path removes an entry
+                  evidence s.go:63 s.go:64
             "#]],
         );
     }
