@@ -231,6 +231,29 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         .collect::<BTreeSet<_>>()
         .len();
 
+    // Heap lines a definite pattern (one that needs no growth to count) explains while
+    // they grow: a map deleted from on some paths whose growth is all there (the values
+    // a context child or a kept sub-slice retains) is not what keeps them.
+    let explained_by_pattern: BTreeSet<(PathBuf, u32)> = match heap.as_ref() {
+        Some(v) => inputs
+            .matches
+            .iter()
+            .filter(|m| !m.needs_growth)
+            .filter(|m| {
+                crate::rules::all()
+                    .iter()
+                    .find(|r| r.meta().id == m.rule)
+                    .is_some_and(|r| r.meta().evidence == EvidenceKind::Heap)
+            })
+            .map(|m| v.summarize_with_callees(&m.evidence))
+            .filter(|e| e.grows(t, t.growth_min_bytes))
+            .flat_map(|e| e.sites)
+            .filter(|(_, held)| *held > 0)
+            .map(|(l, _)| (l.file, l.span.start_line))
+            .collect(),
+        None => BTreeSet::new(),
+    };
+
     for m in inputs.matches {
         let meta = crate::rules::all()
             .iter()
@@ -260,6 +283,17 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         if m.needs_growth && !(grows && sampled) {
             continue;
         }
+        let elsewhere = m.needs_growth
+            && ev.as_ref().is_some_and(|e| {
+                let held: Vec<_> = e.sites.iter().filter(|(_, v)| *v > 0).collect();
+                !held.is_empty()
+                    && held.iter().all(|(l, _)| {
+                        explained_by_pattern.contains(&(l.file.clone(), l.span.start_line))
+                    })
+            });
+        if elsewhere {
+            continue;
+        }
         // The heap lines a match explains: a heap rule's evidence; for a goroutine rule,
         // the related allocation sites its blocked goroutines keep alive.
         let explained: Vec<&Location> = match kind {
@@ -269,6 +303,15 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         for l in explained {
             for n in l.lines() {
                 covered.insert((l.file.clone(), n));
+            }
+        }
+        // And the callees' lines its evidence summed (`newWindow`'s `make` under the
+        // literal `&Session{quota: newWindow(n)}`).
+        if kind == EvidenceKind::Heap {
+            for (l, held) in ev.iter().flat_map(|e| e.sites.iter()) {
+                if *held > 0 {
+                    covered.insert((l.file.clone(), l.span.start_line));
+                }
             }
         }
         if kind == EvidenceKind::Goroutine {

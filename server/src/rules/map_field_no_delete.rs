@@ -179,8 +179,9 @@ impl Rule for MapFieldNoDelete {
             // What deletes from the map, when something does.
             let mut release = BTreeSet::new();
             if deleted {
-                if let Some(m) = forgotten_index(pkg, idx, &shrinks, &fields, field, &writes) {
-                    out.push(m);
+                let forgotten = forgotten_index(pkg, idx, &shrinks, &fields, field, &writes);
+                if !forgotten.is_empty() {
+                    out.extend(forgotten);
                     continue;
                 }
                 release = release_names(idx, &shrinks, &target);
@@ -380,19 +381,27 @@ fn skipped_deletes<'p>(
         }
         let src = idx.src(s.file);
         for k in partial_release::skipped_delete(src, s.call) {
-            let cond = k
-                .branch
-                .child_by_field_name("condition")
-                .map_or("", |c| syntax::text(c, src));
-            let mut copy = m.also_at(
-                idx.location(s.file, k.branch),
-                &format!(
-                    "{} deletes its entry of map field \"{}\" at line {}, but returns at line {} when `{cond}` without deleting it, so a caller releasing through this path keeps the entry",
-                    function_label(s.call, src),
+            let label = function_label(s.call, src);
+            let prefix = match (k.ret, k.only_if) {
+                (Some(ret), _) => format!(
+                    "{label} deletes its entry of map field \"{}\" at line {}, but returns at line {} when `{}` without deleting it, so a caller releasing through this path keeps the entry",
                     m.subject,
                     syntax::span(s.call).start_line,
-                    syntax::span(k.ret).start_line,
+                    syntax::span(ret).start_line,
+                    k.branch
+                        .child_by_field_name("condition")
+                        .map_or("", |c| syntax::text(c, src)),
                 ),
+                (None, Some(c)) => format!(
+                    "{label} deletes its entry of map field \"{}\" only when `{}`, so a caller releasing it on the other outcome keeps the entry",
+                    m.subject,
+                    syntax::text(c, src),
+                ),
+                (None, None) => continue,
+            };
+            let mut copy = m.also_at(
+                idx.location(s.file, k.branch),
+                &prefix,
                 "the map this path keeps its entry in".to_string(),
             );
             copy.related.push(Related {
@@ -520,15 +529,18 @@ fn evicts_on_size(
                 let zero = sides
                     .iter()
                     .any(|n| matches!(syntax::text(*n, src), "0" | "1"));
-                let size = sides.iter().any(|n| {
-                    let t = syntax::text(*n, src).to_ascii_lowercase();
+                // One side measures the container (`len(c.items)`, `c.ll.Len()`,
+                // `c.size`); a bound alone (`attempts >= o.opt.MaxAttempts`) counts
+                // something else.
+                let measures = |t: &str| {
                     t.starts_with("len(")
-                        || [
-                            "len()", "size", "count", "bytes", "cap", "max", "limit", "budget",
-                        ]
-                        .iter()
-                        .any(|w| t.contains(w))
-                });
+                        || ["len()", "size", "count", "bytes", "cap(", "used", "total"]
+                            .iter()
+                            .any(|w| t.contains(w))
+                };
+                let size = sides
+                    .iter()
+                    .any(|n| measures(&syntax::text(*n, src).to_ascii_lowercase()));
                 size && !zero
             });
             if !sized {
@@ -566,11 +578,11 @@ fn forgotten_index<'p>(
     fields: &[MapField<'p>],
     field: &MapField<'p>,
     writes: &[(usize, Node<'p>, Node<'p>)],
-) -> Option<Match> {
+) -> Vec<Match> {
     let target = field_target(field.ty, field.name);
     let own: Vec<&maps::Shrink<'p>> = shrinks.iter().filter(|s| s.target.same(&target)).collect();
     if own.iter().any(|s| s.drain) {
-        return None;
+        return Vec::new();
     }
     let method_of = |n: Node<'p>| syntax::enclosing_declaration(n).map(|d| d.id());
     let own_methods: Vec<usize> = own.iter().filter_map(|s| method_of(s.call)).collect();
@@ -625,7 +637,7 @@ fn forgotten_index<'p>(
         tidy(&mut evidence);
         let (fi, index, _) = writes[0];
         let subject = format!("{}.{}", field.ty, field.name);
-        return Some(Match {
+        let m = Match {
             rule: META.id,
             location: idx.location(fi, index),
             message: format!(
@@ -648,9 +660,37 @@ fn forgotten_index<'p>(
             fixes: Vec::new(),
             version_note: None,
             needs_growth: false,
+        };
+        // Also where the removal forgets it: the statement of its function holding the
+        // delete from the sibling (`if m.byDevice[id] == s { delete(m.byDevice, id) }`).
+        let body =
+            syntax::enclosing_declaration(alone.call).and_then(|d| d.child_by_field_name("body"));
+        let at = body.and_then(|b| {
+            syntax::ancestors(alone.call)
+                .take_while(|a| a.id() != b.id())
+                .filter(|a| {
+                    a.parent().is_some_and(|p| {
+                        p.kind() == "statement_list"
+                            && p.parent().is_some_and(|pp| pp.id() == b.id())
+                    })
+                })
+                .last()
         });
+        let copy = at.map(|at| {
+            m.also_at(
+                idx.location(alone.file, at),
+                &format!(
+                    "{alone_label} removes the entry from {} here but not from {}",
+                    sib.name, field.name
+                ),
+                "the map that keeps the entry".to_string(),
+            )
+        });
+        let mut out = vec![m];
+        out.extend(copy);
+        return out;
     }
-    None
+    Vec::new()
 }
 
 /// Writes into the inner maps of a map-of-maps field through a local taken from it
@@ -990,6 +1030,11 @@ func (p *Pair) take(t *Ticket) {
                   declared queue.go:10
                   evidence queue.go:15
                   reported only when the profiles show growth
+                queue.go:25 map-field-no-delete [Queue.byID] (*Queue).take removes the entry from byPlayer here but not from byID: map field "Queue.byID" is written with "byPlayer" in (*Queue).push, but (*Queue).take deletes entries from byPlayer and not from byID, so every entry removed that way stays in byID for good
+                  declared queue.go:9
+                  related queue.go:21 (*Queue).cancel deletes from both
+                  related queue.go:14 the map that keeps the entry
+                  evidence queue.go:14
                 queue.go:34 map-field-no-delete [Pool.byID] map field "Pool.byID" is written in (*Pool).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared queue.go:29
                   evidence queue.go:34
@@ -1006,6 +1051,12 @@ func (p *Pair) take(t *Ticket) {
                   declared queue.go:50
                   related queue.go:69 (*Sweep).janitor deletes from byID only
                   related queue.go:59 (*Sweep).cancel deletes from both
+                  evidence queue.go:55
+                queue.go:68 map-field-no-delete [Sweep.byPlayer] (*Sweep).janitor removes the entry from byID here but not from byPlayer: map field "Sweep.byPlayer" is written with "byID" in (*Sweep).push, but (*Sweep).janitor deletes entries from byID and not from byPlayer, so every entry removed that way stays in byPlayer for good
+                  declared queue.go:50
+                  related queue.go:69 (*Sweep).janitor deletes from byID only
+                  related queue.go:59 (*Sweep).cancel deletes from both
+                  related queue.go:55 the map that keeps the entry
                   evidence queue.go:55
                 queue.go:79 map-field-no-delete [Pair.byID] map field "Pair.byID" is written in (*Pair).push and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared queue.go:74
@@ -1679,7 +1730,9 @@ func load(string) []byte { return nil }
         // `settle` deletes the watcher, but returns first when nothing was spent (a
         // condition about neither the entry nor the map): reported on that `if`. The
         // returns on `h.done` and `!ok` are about the entry and stay quiet, and so does
-        // `Put`, which adds entries as well. The map is a field of values looked up in
+        // `Put`, which adds entries as well. `finish` deletes only when the outcome its
+        // caller passes is a success: reported on the delete; `drop`'s condition is
+        // about the entry's map. The map is a field of values looked up in
         // another map, written by the owner's method.
         check(
             &MapFieldNoDelete,
@@ -1730,6 +1783,22 @@ func (p *Pacer) settle(h *Hold, spend float64) {
 	b.spent += spend
 }
 
+func (p *Pacer) finish(h *Hold, err error) {
+	b := p.budgets[h.id]
+	if err == nil {
+		delete(b.watchers, h.seq)
+	} else {
+		b.spent--
+	}
+}
+
+func (p *Pacer) drop(h *Hold) {
+	b, ok := p.budgets[h.id]
+	if ok && len(b.watchers) > 0 {
+		delete(b.watchers, h.seq)
+	}
+}
+
 func (p *Pacer) Put(id string, seq uint64, fn func(), keep bool) {
 	b := p.budgets[id]
 	if !keep {
@@ -1742,15 +1811,22 @@ func (p *Pacer) Put(id string, seq uint64, fn func(), keep bool) {
             expect![[r#"
                 f.go:26 map-field-no-delete [budget.watchers] map field "budget.watchers" is written in (*Pacer).Reserve and (*Pacer).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared f.go:4
-                  related f.go:52 also written in (*Pacer).Put
-                  evidence f.go:26 f.go:52
+                  related f.go:68 also written in (*Pacer).Put
+                  evidence f.go:26 f.go:68
                   reported only when the profiles show growth
                 f.go:39 map-field-no-delete [budget.watchers] (*Pacer).settle deletes its entry of map field "budget.watchers" at line 42, but returns at line 40 when `spend <= 0` without deleting it, so a caller releasing through this path keeps the entry: map field "budget.watchers" is written in (*Pacer).Reserve and (*Pacer).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared f.go:4
-                  related f.go:52 also written in (*Pacer).Put
+                  related f.go:68 also written in (*Pacer).Put
                   related f.go:26 the map this path keeps its entry in
                   related f.go:42 the entry is deleted here on the other paths
-                  evidence f.go:26 f.go:52
+                  evidence f.go:26 f.go:68
+                  reported only when the profiles show growth
+                f.go:49 map-field-no-delete [budget.watchers] (*Pacer).finish deletes its entry of map field "budget.watchers" only when `err == nil`, so a caller releasing it on the other outcome keeps the entry: map field "budget.watchers" is written in (*Pacer).Reserve and (*Pacer).Put and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared f.go:4
+                  related f.go:68 also written in (*Pacer).Put
+                  related f.go:26 the map this path keeps its entry in
+                  related f.go:49 the entry is deleted here on the other paths
+                  evidence f.go:26 f.go:68
                   reported only when the profiles show growth
             "#]],
         );

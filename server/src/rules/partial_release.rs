@@ -178,10 +178,13 @@ pub(crate) fn kept_in_file<'t>(
 /// before the delete on a condition that says nothing about the entry.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Skipped<'t> {
-    /// The `if` whose branch returns without the delete: where the fix goes.
+    /// Where the fix goes: the `if` whose branch returns without the delete, or the
+    /// delete itself when it runs only under a condition.
     pub branch: Node<'t>,
-    /// The `return` in it.
-    pub ret: Node<'t>,
+    /// The `return` leaving without the delete, if the path leaves by one.
+    pub ret: Option<Node<'t>>,
+    /// The condition the delete runs under, for a conditional delete.
+    pub only_if: Option<Node<'t>>,
 }
 
 /// For `delete` (a call deleting an entry of the map, in a function that does not add to
@@ -202,7 +205,16 @@ pub(crate) fn skipped_delete<'t>(src: &'t str, delete: Node<'t>) -> Vec<Skipped<
     if syntax::enclosing_loop(delete).is_some() {
         return Vec::new();
     }
-    let mut guards: BTreeSet<&str> = ["ok", "err"].into_iter().collect();
+    // `ok` and `err` of a lookup or a call in the function; an `err` parameter is the
+    // outcome the caller reports (`settle(m, err)`), not a guard.
+    let params: Vec<&str> = decl
+        .child_by_field_name("parameters")
+        .map(|p| param_names(p).map(|n| syntax::text(n, src)).collect())
+        .unwrap_or_default();
+    let mut guards: BTreeSet<&str> = ["ok", "err"]
+        .into_iter()
+        .filter(|g| !params.contains(g))
+        .collect();
     for a in syntax::call_args(delete) {
         guards.extend(syntax::descendants_of_kind(a, "identifier").map(|i| syntax::text(i, src)));
         if a.kind() == "identifier" {
@@ -245,6 +257,31 @@ pub(crate) fn skipped_delete<'t>(src: &'t str, delete: Node<'t>) -> Vec<Skipped<
         return Vec::new();
     };
     let mut out = Vec::new();
+    // A delete under an `if` on a condition unrelated to the entry (`if err
+    // == nil { delete(o.inflight, m.ID) }` with `err` the outcome passed in): the paths
+    // past it keep the entry.
+    let cond_if = syntax::ancestors(delete)
+        .take_while(|a| a.id() != body.id())
+        .find(|a| a.kind() == "if_statement")
+        .filter(|i| {
+            i.child_by_field_name("consequence")
+                .is_some_and(|c| c.byte_range().contains(&delete.start_byte()))
+        })
+        .and_then(|i| i.child_by_field_name("condition"))
+        .filter(|c| !res.not_acquired(*c));
+    if let Some(c) = cond_if {
+        let falls_through = exits.iter().any(|e| {
+            !e.released && !e.handed && e.ret.is_none_or(|r| r.start_byte() > c.end_byte())
+        });
+        if falls_through {
+            out.push(Skipped {
+                branch: syntax::statement_of(delete),
+                ret: None,
+                only_if: Some(c),
+            });
+            return out;
+        }
+    }
     for e in exits.iter().filter(|e| !e.released && !e.handed) {
         let Some(ret) = e.ret.filter(|r| r.end_byte() < delete.start_byte()) else {
             continue;
@@ -261,7 +298,11 @@ pub(crate) fn skipped_delete<'t>(src: &'t str, delete: Node<'t>) -> Vec<Skipped<
             .child_by_field_name("consequence")
             .is_some_and(|c| c.start_byte() <= ret.start_byte() && ret.end_byte() <= c.end_byte());
         if in_consequence {
-            out.push(Skipped { branch, ret });
+            out.push(Skipped {
+                branch,
+                ret: Some(ret),
+                only_if: None,
+            });
         }
     }
     out
