@@ -109,7 +109,15 @@ fn markers(ws: &Path, tag: &str) -> BTreeSet<(String, u32, String)> {
                 let text = std::fs::read_to_string(&p).unwrap();
                 for (i, line) in text.lines().enumerate() {
                     if let Some(pos) = line.find(tag) {
-                        let rules = line[pos + tag.len()..].split_whitespace();
+                        // Rule ids only (`map-field-no-delete`): a program's own comment
+                        // may say "// want to ...".
+                        let rules = line[pos + tag.len()..]
+                            .split_whitespace()
+                            .map(|r| r.trim_end_matches(':'))
+                            .take_while(|r| {
+                                r.contains('-')
+                                    && r.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                            });
                         // A miss names one rule, then says why.
                         let take = if tag == "// want " { usize::MAX } else { 1 };
                         for rule in rules.take(take) {
