@@ -535,30 +535,51 @@ fn kept_on_some_paths(
             syntax::span(kept.release).start_line,
             consequence(&ctor.func)
         );
-        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
-        for arg in syntax::call_args(call) {
-            retained_lines(file, arg, 0, &mut m.evidence);
-            held_by_callers(pkg, file, arg, &mut m.evidence);
-        }
-        m.related.push(Related {
-            location: file.location(call),
-            message: if ctor.func == "AfterFunc" {
-                "the function is registered here by context.AfterFunc".to_string()
-            } else {
-                format!(
-                    "the child context and its cancel are made here by {}",
-                    ctor.what
-                )
-            },
-        });
-        m.related.push(Related {
-            location: pf.location(kept.release),
-            message: "released here on another path".to_string(),
-        });
-        m.location = pf.location(kept.at);
-        out.push(m);
+        out.push(at_path(
+            pkg,
+            (file, call, ctor),
+            subject,
+            message,
+            pf.location(kept.at),
+            (pf.location(kept.release), "released here on another path"),
+        ));
     }
     out
+}
+
+/// A match for the child context made by `call`, moved to `at` (the path that keeps it),
+/// relating the call and the release elsewhere; the evidence is what the context's
+/// values keep, here and in the callers.
+fn at_path(
+    pkg: &Context<'_>,
+    (file, call, ctor): (&SourceFile, Node<'_>, &Ctor),
+    subject: &str,
+    message: String,
+    at: Location,
+    (release, note): (Location, &str),
+) -> Match {
+    let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
+    for arg in syntax::call_args(call) {
+        retained_lines(file, arg, 0, &mut m.evidence);
+        held_by_callers(pkg, file, arg, &mut m.evidence);
+    }
+    m.related.push(Related {
+        location: file.location(call),
+        message: if ctor.func == "AfterFunc" {
+            "the function is registered here by context.AfterFunc".to_string()
+        } else {
+            format!(
+                "the child context and its cancel are made here by {}",
+                ctor.what
+            )
+        },
+    });
+    m.related.push(Related {
+        location: release,
+        message: note.to_string(),
+    });
+    m.location = at;
+    m
 }
 
 /// For a cancel function kept in a field of the values of a map field (`m.sessions[s.ID]
@@ -746,11 +767,17 @@ fn dropped_entries(
             syntax::span(release).start_line,
             consequence(&ctor.func)
         );
-        let mut m = matched(pkg, file, call, ctor, subject.to_string(), message);
-        for arg in syntax::call_args(call) {
-            retained_lines(file, arg, 0, &mut m.evidence);
-            held_by_callers(pkg, file, arg, &mut m.evidence);
-        }
+        let mut m = at_path(
+            pkg,
+            (file, call, ctor),
+            subject,
+            message,
+            df.location(at),
+            (
+                rf.location(release),
+                "called here when another path removes an entry",
+            ),
+        );
         // The entry itself, made beside the context.
         if let Some(func) = syntax::enclosing_function(call) {
             for lit in syntax::descendants_of_kind(func, "composite_literal") {
@@ -762,18 +789,6 @@ fn dropped_entries(
                 }
             }
         }
-        m.related.push(Related {
-            location: file.location(call),
-            message: format!(
-                "the child context and its cancel are made here by {}",
-                ctor.what
-            ),
-        });
-        m.related.push(Related {
-            location: rf.location(release),
-            message: "called here when another path removes an entry".to_string(),
-        });
-        m.location = df.location(at);
         out.push(m);
     }
     out

@@ -160,36 +160,7 @@ fn replaced_fields<'t>(
         .program_files()
         .flat_map(|f| f.summary.structs.iter())
         .find(|st| st.name == ty)?;
-    let mut assigned: Vec<String> = Vec::new();
-    let mut values = Vec::new();
-    for u in flow::uses(b, src) {
-        let Some(sel) = u.parent().filter(|p| {
-            p.kind() == "selector_expression"
-                && p.child_by_field_name("operand")
-                    .is_some_and(|o| o.id() == u.id())
-        }) else {
-            continue;
-        };
-        let Some(stmt) = sel
-            .parent()
-            .filter(|l| l.kind() == "expression_list")
-            .and_then(|l| l.parent())
-            .filter(|s| s.kind() == "assignment_statement" && flow::operator(*s, src) == "=")
-        else {
-            continue;
-        };
-        let left = flow::items(stmt.child_by_field_name("left"));
-        let right = flow::items(stmt.child_by_field_name("right"));
-        let Some(i) = left.iter().position(|n| n.id() == sel.id()) else {
-            continue;
-        };
-        if let (Some(v), false) = flow::pair(&left, &right, i) {
-            if let Some(f) = sel.child_by_field_name("field") {
-                assigned.push(syntax::text(f, src).to_string());
-                values.push(v);
-            }
-        }
-    }
+    let (assigned, values): (Vec<&str>, Vec<Node<'t>>) = field_assignments(b, src).unzip();
     if assigned.is_empty() {
         return None;
     }
@@ -197,9 +168,37 @@ fn replaced_fields<'t>(
         .fields
         .iter()
         .map(|f| f.name.clone())
-        .filter(|n| !assigned.contains(n))
+        .filter(|n| !assigned.contains(&n.as_str()))
         .collect();
     Some((kept, values))
+}
+
+/// The assignments `x.f = v` to fields of the local or parameter `b` in its function:
+/// (field name, value).
+fn field_assignments<'t, 's>(
+    b: &flow::Binding<'t>,
+    src: &'s str,
+) -> impl Iterator<Item = (&'s str, Node<'t>)> {
+    flow::uses(b, src).into_iter().filter_map(move |u| {
+        let sel = u.parent().filter(|p| {
+            p.kind() == "selector_expression"
+                && p.child_by_field_name("operand")
+                    .is_some_and(|o| o.id() == u.id())
+        })?;
+        let stmt = sel
+            .parent()
+            .filter(|l| l.kind() == "expression_list")
+            .and_then(|l| l.parent())
+            .filter(|s| s.kind() == "assignment_statement" && flow::operator(*s, src) == "=")?;
+        let left = flow::items(stmt.child_by_field_name("left"));
+        let right = flow::items(stmt.child_by_field_name("right"));
+        let i = left.iter().position(|n| n.id() == sel.id())?;
+        let (Some(v), false) = flow::pair(&left, &right, i) else {
+            return None;
+        };
+        let f = sel.child_by_field_name("field")?;
+        Some((syntax::text(f, src), v))
+    })
 }
 
 /// The package among `pkgs` a file belongs to (the first, the checked package, when
@@ -853,33 +852,8 @@ impl<'p> Back<'p, '_> {
                 }
                 if let Some(f) = field {
                     // `x.f = v` in the function.
-                    for u in flow::uses(&b, src) {
-                        let Some(sel) = u.parent().filter(|p| {
-                            p.kind() == "selector_expression"
-                                && p.child_by_field_name("operand")
-                                    .is_some_and(|o| o.id() == u.id())
-                                && p.child_by_field_name("field")
-                                    .is_some_and(|x| syntax::text(x, src) == f)
-                        }) else {
-                            continue;
-                        };
-                        let Some(stmt) = sel
-                            .parent()
-                            .filter(|l| l.kind() == "expression_list")
-                            .and_then(|l| l.parent())
-                            .filter(|s| {
-                                s.kind() == "assignment_statement" && flow::operator(*s, src) == "="
-                            })
-                        else {
-                            continue;
-                        };
-                        let left = flow::items(stmt.child_by_field_name("left"));
-                        let right = flow::items(stmt.child_by_field_name("right"));
-                        if let Some(i) = left.iter().position(|n| n.id() == sel.id()) {
-                            if let (Some(v), false) = flow::pair(&left, &right, i) {
-                                self.value(file, v, None, via, steps + 1);
-                            }
-                        }
+                    for (_, v) in field_assignments(&b, src).filter(|(n, _)| *n == f) {
+                        self.value(file, v, None, via, steps + 1);
                     }
                 }
             }
