@@ -686,16 +686,26 @@ fn dropped_entries(
                 removers.extend(syntax::function_name(decl, src).map(str::to_string));
                 continue;
             }
-            // A helper its callers call after releasing (`s.shutdown(); m.unlink(s)`).
+            // A removal helper (`detachLocked(s)`): its callers are the removals, those
+            // that release (`s.cancel()` beside the call) and those that do not.
             let callers = flow::callers(pkg, decl, src);
-            let callers_release = !callers.is_empty()
-                && callers.iter().all(|(cf, c)| {
-                    syntax::enclosing_declaration(*c).is_some_and(|d| {
+            if !callers.is_empty() {
+                let name = syntax::function_name(decl, src).unwrap_or("?");
+                for (cf, c) in callers {
+                    let csrc: &str = &cf.text;
+                    let release = syntax::enclosing_declaration(c).and_then(|d| {
                         syntax::descendants_of_kind(d, "call_expression")
-                            .any(|r| releases(r, &cf.text))
-                    })
-                });
-            if callers_release {
+                            .find(|r| releases(*r, csrc))
+                    });
+                    match release {
+                        Some(r) => released.push((cf, r)),
+                        None => dropped.push((
+                            cf,
+                            syntax::statement_of(c),
+                            format!("removes an entry of \"{}\" through {name}", text(map, src)),
+                        )),
+                    }
+                }
                 continue;
             }
             dropped.push((
@@ -758,6 +768,9 @@ fn dropped_entries(
         return Vec::new();
     };
     let mut out = Vec::new();
+    // One finding per line (a helper deleting from two indexes is one removal).
+    let mut seen = std::collections::BTreeSet::new();
+    dropped.retain(|(df, at, _)| seen.insert((df.path().to_path_buf(), at.start_position().row)));
     for (df, at, how) in dropped {
         let label = locals::function_label(df, at);
         let message = format!(

@@ -5,9 +5,13 @@
 use tree_sitter::Node;
 
 use super::flow;
+use super::paths::{self, Effect, Resource};
 use super::syntax::{self, text};
 use super::ticker_not_stopped::locals::{self, Ctx};
-use super::{Context, EvidenceKind, Fix, Location, Match, Package, Rule, RuleMeta, SourceFile};
+use super::{
+    partial_release, Context, EvidenceKind, Fix, Location, Match, Package, Related, Rule, RuleMeta,
+    SourceFile,
+};
 
 /// The `http-body-not-closed` rule.
 #[derive(Debug)]
@@ -54,7 +58,106 @@ impl Rule for HttpBodyNotClosed {
                     out.extend(at_exit);
                 }
             }
+            out.extend(helpers_closing_on_some_paths(file, http));
         }
+    }
+}
+
+/// The functions of `file` taking an `*http.Response` that close its body (or hand it
+/// on) on some paths and return without doing so on others (`classify(resp)` draining
+/// the body of a 2xx or a 4xx, returning a retryable error for a 503 without it): a
+/// match on each such `return`.
+fn helpers_closing_on_some_paths(file: &SourceFile, http: &str) -> Vec<Match> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    let resp_type = format!("*{http}.Response");
+    for decl in flow::named(file.tree.root_node())
+        .into_iter()
+        .filter(|n| matches!(n.kind(), "function_declaration" | "method_declaration"))
+    {
+        let (Some(body), Some(params)) = (
+            decl.child_by_field_name("body"),
+            decl.child_by_field_name("parameters"),
+        ) else {
+            continue;
+        };
+        for p in syntax::descendants_of_kind(params, "parameter_declaration") {
+            let typed = p
+                .child_by_field_name("type")
+                .is_some_and(|t| text(t, src).replace(' ', "") == resp_type);
+            if !typed {
+                continue;
+            }
+            for name in flow::named(p)
+                .into_iter()
+                .filter(|n| n.kind() == "identifier")
+            {
+                let res = OpenBody {
+                    src,
+                    var: text(name, src),
+                };
+                let Some(exits) = paths::exits(body, &res, true) else {
+                    continue;
+                };
+                let label = locals::function_label(file, body);
+                let close = syntax::descendants_of_kind(body, "identifier")
+                    .find(|i| text(*i, src) == res.var && closes(*i, src));
+                for e in paths::unreleased(&exits) {
+                    let Some(ret) = e.ret else {
+                        continue;
+                    };
+                    let mut related = Vec::new();
+                    if let Some(c) = close {
+                        related.push(Related {
+                            location: file.location(syntax::statement_of(c)),
+                            message: "the body is closed here on the other paths".to_string(),
+                        });
+                    }
+                    out.push(Match {
+                        rule: META.id,
+                        location: file.location(ret),
+                        subject: res.var.to_string(),
+                        message: format!(
+                            "{label} closes the body of response \"{}\" on its other paths, but returns here without closing it: the caller's connection stays busy with its buffers and goroutines",
+                            res.var
+                        ),
+                        declaration: Some(file.location(name)),
+                        related,
+                        evidence: vec![file.location(ret)],
+                        fixes: Vec::new(),
+                        version_note: None,
+                        needs_growth: false,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A response handed to a function, open until it closes the body or hands it on.
+struct OpenBody<'t> {
+    src: &'t str,
+    var: &'t str,
+}
+
+impl<'t> Resource<'t> for OpenBody<'t> {
+    fn effect(&self, stmt: Node<'t>) -> Effect {
+        let closed = syntax::descendants_of_kind(stmt, "identifier")
+            .any(|i| text(i, self.src) == self.var && closes(i, self.src));
+        if closed {
+            Effect::Release
+        } else {
+            Effect::None
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        partial_release::compares_to_nil(condition, self.var, self.src)
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        locals::is_fatal_call(stmt, self.src)
     }
 }
 
@@ -1117,5 +1220,76 @@ func main() {
         // go vet rightly points out that the error is never checked; the fix only
         // has to compile.
         assert_go_builds(&fixed);
+    }
+
+    #[test]
+    fn a_helper_closing_the_body_on_some_paths_only() {
+        // classify drains the body of a 2xx and a 4xx but returns for a 503 without it;
+        // gatewayError returns for a 410 before its deferred close. describe always
+        // closes (or hands the response on), and check returns early only for a nil
+        // response: quiet.
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- h.go --
+package app
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+func drain(rc io.ReadCloser) { _, _ = io.Copy(io.Discard, rc); _ = rc.Close() }
+
+func classify(resp *http.Response) error {
+	switch code := resp.StatusCode; {
+	case code < 300:
+		drain(resp.Body)
+		return nil
+	case code >= 500:
+		return errors.New("retry")
+	default:
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		drain(resp.Body)
+		return errors.New(string(msg))
+	}
+}
+
+func gatewayError(resp *http.Response) error {
+	if resp.StatusCode == http.StatusGone {
+		return errors.New("gone")
+	}
+	defer resp.Body.Close()
+	return errors.New(resp.Status)
+}
+
+func describe(resp *http.Response, keep func(*http.Response)) string {
+	if resp.StatusCode == 304 {
+		keep(resp)
+		return "cached"
+	}
+	defer resp.Body.Close()
+	return resp.Status
+}
+
+func check(resp *http.Response) {
+	if resp == nil {
+		return
+	}
+	resp.Body.Close()
+}
+"#,
+            expect![[r#"
+                h.go:17 http-body-not-closed [resp] classify closes the body of response "resp" on its other paths, but returns here without closing it: the caller's connection stays busy with its buffers and goroutines
+                  declared h.go:11
+                  related h.go:14 the body is closed here on the other paths
+                  evidence h.go:17
+                h.go:27 http-body-not-closed [resp] gatewayError closes the body of response "resp" on its other paths, but returns here without closing it: the caller's connection stays busy with its buffers and goroutines
+                  declared h.go:25
+                  related h.go:29 the body is closed here on the other paths
+                  evidence h.go:27
+            "#]],
+        );
     }
 }

@@ -595,7 +595,7 @@ fn is_deferred(call: Node<'_>, body: Node<'_>) -> bool {
 }
 
 /// Whether a condition compares `var` with `nil` (`if x == nil`, `x != nil`).
-fn compares_to_nil(condition: Node<'_>, var: &str, src: &str) -> bool {
+pub(crate) fn compares_to_nil(condition: Node<'_>, var: &str, src: &str) -> bool {
     syntax::descendants_of_kind(condition, "binary_expression").any(|b| {
         let sides: Vec<&str> = ["left", "right"]
             .iter()
