@@ -25,6 +25,176 @@ static META: RuleMeta = RuleMeta {
     grows: true,
 };
 
+/// A callback registered by a call that returns its unregister function, kept in a
+/// local (`stop := h.hub.Watch(tenant, m, res.add)`) and called on some paths of the
+/// function (`stop()`, `defer stop()`) but not on others (a `return` in the `case
+/// <-r.Context().Done()` before the call): on those the registration stays, with what
+/// the callback holds. A match on each such `return`; the evidence is the registration
+/// and what its callback arguments allocate (a method value's method body, a literal's
+/// locals).
+fn unregister_skipped<'p>(
+    idx: &PackageIndex<'p>,
+    fi: usize,
+    file: &'p super::SourceFile,
+) -> Vec<Match> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    for decl in syntax::descendants(file.tree.root_node())
+        .filter(|n| matches!(n.kind(), "function_declaration" | "method_declaration"))
+    {
+        let Some(body) = decl.child_by_field_name("body") else {
+            continue;
+        };
+        for stmt in syntax::descendants_of_kind(body, "short_var_declaration") {
+            if syntax::enclosing_function(stmt).map(|f| f.id()) != Some(decl.id()) {
+                continue;
+            }
+            let left = super::flow::items(stmt.child_by_field_name("left"));
+            let right = super::flow::items(stmt.child_by_field_name("right"));
+            let ([var, others @ ..], [call]) = (left.as_slice(), right.as_slice()) else {
+                continue;
+            };
+            let call = unparen(*call);
+            if call.kind() != "call_expression" || var.kind() != "identifier" {
+                continue;
+            }
+            let name = syntax::text(*var, src);
+            // A callback among the arguments: a function literal or a method value.
+            let callbacks: Vec<Node<'p>> = syntax::call_args(call)
+                .into_iter()
+                .filter(|a| {
+                    let a = unparen(*a);
+                    a.kind() == "func_literal"
+                        || a.kind() == "selector_expression"
+                            && a.child_by_field_name("field")
+                                .is_some_and(|f| idx.methods.contains_key(syntax::text(f, src)))
+                })
+                .collect();
+            if callbacks.is_empty() {
+                continue;
+            }
+            // The local is called later: it is the unregister function.
+            let called = syntax::descendants_of_kind(body, "call_expression").any(|c| {
+                c.start_byte() > stmt.end_byte()
+                    && c.child_by_field_name("function")
+                        .is_some_and(|f| f.kind() == "identifier" && syntax::text(f, src) == name)
+            });
+            if !called {
+                continue;
+            }
+            let res = Unregister {
+                src,
+                var: name,
+                acquire: stmt,
+                others: others.iter().map(|o| syntax::text(*o, src)).collect(),
+            };
+            let Some(exits) = super::paths::exits(body, &res, false) else {
+                continue;
+            };
+            let mut rets: Vec<Node<'p>> = super::paths::unreleased(&exits)
+                .into_iter()
+                .filter_map(|e| e.ret)
+                .collect();
+            rets.sort_by_key(|r| r.start_byte());
+            rets.dedup_by_key(|r| r.id());
+            for ret in rets {
+                let mut evidence = vec![idx.location(fi, call)];
+                for cb in &callbacks {
+                    let cb = unparen(*cb);
+                    if cb.kind() == "func_literal" {
+                        evidence.push(idx.location(fi, cb));
+                        continue;
+                    }
+                    // The method a method value runs: what it allocates is kept by its
+                    // receiver, which the registration keeps.
+                    let method = cb
+                        .child_by_field_name("field")
+                        .map(|f| syntax::text(f, src));
+                    for &(mf, m) in method
+                        .and_then(|m| idx.methods.get(m))
+                        .into_iter()
+                        .flatten()
+                    {
+                        evidence.push(idx.location(mf, m));
+                    }
+                }
+                tidy(&mut evidence);
+                out.push(Match {
+                    rule: META.id,
+                    location: idx.location(fi, ret),
+                    subject: name.to_string(),
+                    message: format!(
+                        "{} calls \"{name}\", the unregister function {} returned, on its other paths, but returns here without calling it, so the callback stays registered with everything it holds",
+                        function_label(stmt, src),
+                        syntax::text(
+                            call.child_by_field_name("function").unwrap_or(call),
+                            src
+                        ),
+                    ),
+                    declaration: None,
+                    related: vec![super::Related {
+                        location: idx.location(fi, stmt),
+                        message: "the callback is registered here".to_string(),
+                    }],
+                    evidence,
+                    fixes: Vec::new(),
+                    version_note: None,
+                    needs_growth: false,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// An unregister function held in a local.
+struct Unregister<'t> {
+    src: &'t str,
+    var: &'t str,
+    acquire: Node<'t>,
+    /// The registration's other results (`err`).
+    others: Vec<&'t str>,
+}
+
+impl<'t> super::paths::Resource<'t> for Unregister<'t> {
+    fn effect(&self, stmt: Node<'t>) -> super::paths::Effect {
+        use super::paths::Effect;
+        if stmt.id() == self.acquire.id() {
+            return Effect::Acquire;
+        }
+        let mut calls = false;
+        let mut other = false;
+        for i in syntax::descendants_of_kind(stmt, "identifier")
+            .filter(|i| syntax::text(*i, self.src) == self.var)
+        {
+            let callee = i.parent().is_some_and(|p| {
+                p.kind() == "call_expression"
+                    && p.child_by_field_name("function").map(|f| f.id()) == Some(i.id())
+            });
+            if callee {
+                calls = true;
+            } else {
+                other = true;
+            }
+        }
+        match (calls, other) {
+            (true, _) => Effect::Release,
+            // Returned, stored, passed on or captured: someone else may call it.
+            (false, true) => Effect::HandOff,
+            (false, false) => Effect::None,
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        syntax::descendants_of_kind(condition, "identifier")
+            .any(|i| self.others.contains(&syntax::text(i, self.src)))
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        super::ticker_not_stopped::locals::is_fatal_call(stmt, self.src)
+    }
+}
+
 /// A package-level slice or map of callbacks, or such a field of a struct held by a
 /// package-level variable.
 struct Registry<'p> {
@@ -66,6 +236,9 @@ impl Rule for ClosureRegistryLeak {
         }
         foreign_registrations(pkg, idx, out);
         registry_side(pkg, idx, out);
+        for (fi, f) in idx.files.iter().enumerate() {
+            out.extend(unregister_skipped(idx, fi, f));
+        }
         let registries = registries(idx, false);
         if registries.is_empty() {
             return;
@@ -1955,6 +2128,76 @@ func (s *Session) Start() {
 "#,
             expect![[r#"
                 no matches
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_unregister_function_skipped_by_an_early_return() {
+        // Query registers res.add and returns on a closed client before calling stop:
+        // reported on that return. Follow defers stop, Handoff gives it to its caller,
+        // and Watch returns on the registration's error: quiet.
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- q.go --
+package q
+
+import "context"
+
+type result struct{ rows [][]byte }
+
+func (r *result) add(b []byte) { r.rows = append(r.rows, append([]byte(nil), b...)) }
+
+type Hub struct{ fns map[int]func([]byte) }
+
+func (h *Hub) Watch(fn func([]byte)) (stop func()) {
+	id := len(h.fns)
+	h.fns[id] = fn
+	return func() { delete(h.fns, id) }
+}
+
+func (h *Hub) WatchErr(fn func([]byte)) (func(), error) { return h.Watch(fn), nil }
+
+func Query(ctx context.Context, h *Hub, done <-chan struct{}) *result {
+	res := &result{}
+	stop := h.Watch(res.add)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil
+	}
+	stop()
+	return res
+}
+
+func Follow(ctx context.Context, h *Hub) {
+	res := &result{}
+	stop := h.Watch(res.add)
+	defer stop()
+	<-ctx.Done()
+}
+
+func Handoff(h *Hub) func() {
+	res := &result{}
+	stop := h.Watch(res.add)
+	return stop
+}
+
+func Errs(h *Hub) error {
+	res := &result{}
+	stop, err := h.WatchErr(res.add)
+	if err != nil {
+		return err
+	}
+	stop()
+	return nil
+}
+"#,
+            expect![[r#"
+                q.go:25 closure-registry-leak [stop] Query calls "stop", the unregister function h.Watch returned, on its other paths, but returns here without calling it, so the callback stays registered with everything it holds
+                  related q.go:21 the callback is registered here
+                  evidence q.go:7 q.go:21
             "#]],
         );
     }
