@@ -231,41 +231,41 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         .collect::<BTreeSet<_>>()
         .len();
 
+    // Each match's rule metadata (evidence kind, whether its leak is growth) and its
+    // evidence summed over the matching profile, computed once.
+    let summed: Vec<(EvidenceKind, bool, Option<EvidenceSummary>)> = inputs
+        .matches
+        .iter()
+        .map(|m| {
+            let meta = crate::rules::all()
+                .iter()
+                .find(|r| r.meta().id == m.rule)
+                .map(|r| (r.meta().evidence, r.meta().grows));
+            let kind = meta.map_or(EvidenceKind::Heap, |m| m.0);
+            let view = match kind {
+                EvidenceKind::Heap => heap.as_ref(),
+                EvidenceKind::Goroutine => gor.as_ref(),
+            };
+            let ev = view.map(|v| v.summarize_with_callees(&m.evidence));
+            (kind, meta.is_some_and(|m| m.1), ev)
+        })
+        .collect();
     // Heap lines a definite pattern (one that needs no growth to count) explains while
     // they grow: a map deleted from on some paths whose growth is all there (the values
     // a context child or a kept sub-slice retains) is not what keeps them.
-    let explained_by_pattern: BTreeSet<(PathBuf, u32)> = match heap.as_ref() {
-        Some(v) => inputs
-            .matches
-            .iter()
-            .filter(|m| !m.needs_growth)
-            .filter(|m| {
-                crate::rules::all()
-                    .iter()
-                    .find(|r| r.meta().id == m.rule)
-                    .is_some_and(|r| r.meta().evidence == EvidenceKind::Heap)
-            })
-            .map(|m| v.summarize_with_callees(&m.evidence))
-            .filter(|e| e.grows(t, t.growth_min_bytes))
-            .flat_map(|e| e.sites)
-            .filter(|(_, held)| *held > 0)
-            .map(|(l, _)| (l.file, l.span.start_line))
-            .collect(),
-        None => BTreeSet::new(),
-    };
+    let explained_by_pattern: BTreeSet<(PathBuf, u32)> = inputs
+        .matches
+        .iter()
+        .zip(&summed)
+        .filter(|(m, (kind, _, _))| !m.needs_growth && *kind == EvidenceKind::Heap)
+        .filter_map(|(_, (_, _, ev))| ev.as_ref())
+        .filter(|e| e.grows(t, t.growth_min_bytes))
+        .flat_map(|e| e.sites.iter())
+        .filter(|(_, held)| *held > 0)
+        .map(|(l, _)| (l.file.clone(), l.span.start_line))
+        .collect();
 
-    for m in inputs.matches {
-        let meta = crate::rules::all()
-            .iter()
-            .find(|r| r.meta().id == m.rule)
-            .map(|r| (r.meta().evidence, r.meta().grows));
-        let kind = meta.map_or(EvidenceKind::Heap, |m| m.0);
-        let meta_grows = meta.is_some_and(|m| m.1);
-        let view = match kind {
-            EvidenceKind::Heap => heap.as_ref(),
-            EvidenceKind::Goroutine => gor.as_ref(),
-        };
-        let ev = view.map(|v| v.summarize_with_callees(&m.evidence));
+    for (m, (kind, meta_grows, ev)) in inputs.matches.into_iter().zip(summed) {
         // A pattern that leaks only under load counts only when the profiles show it.
         let grows = ev.as_ref().is_some_and(|e| {
             kind == EvidenceKind::Heap

@@ -625,15 +625,9 @@ fn dropped_entries(
     let Some(holder) = holder else {
         return Vec::new();
     };
-    let holders = [holder.as_str()];
     let holds_entries = |map_field: &str| {
-        flow::field_type_text(pkg, map_field).is_some_and(|t| {
-            let t = t.replace(' ', "");
-            t.starts_with("map[")
-                && t.rsplit(']')
-                    .next()
-                    .is_some_and(|e| holders.contains(&e.trim_start_matches('*')))
-        })
+        flow::field_type_text(pkg, map_field)
+            .is_some_and(|t| flow::map_value_type(&t) == Some(holder.as_str()))
     };
     let mut released: Vec<(&SourceFile, Node<'_>)> = Vec::new();
     let mut dropped: Vec<(&SourceFile, Node<'_>, String)> = Vec::new();
@@ -796,7 +790,7 @@ fn dropped_entries(
             for lit in syntax::descendants_of_kind(func, "composite_literal") {
                 let holder = lit
                     .child_by_field_name("type")
-                    .is_some_and(|t| holders.contains(&text(t, csrc)));
+                    .is_some_and(|t| text(t, csrc) == holder);
                 if holder {
                     flow::push_unique(&mut m.evidence, file.location(lit));
                 }

@@ -891,6 +891,25 @@ pub(crate) fn field_type_in<'a>(
     types.next().is_none().then_some(ty)
 }
 
+/// The struct type named `name` declared in the package's program files.
+pub(crate) fn struct_type<'p>(
+    pkg: &'p Package,
+    name: &str,
+) -> Option<&'p crate::source::model::StructType> {
+    pkg.program_files()
+        .flat_map(|f| f.summary.structs.iter())
+        .find(|st| st.name == name)
+}
+
+/// The named value type of a map type as written (`T` for `map[string]*T`).
+pub(crate) fn map_value_type(ty: &str) -> Option<&str> {
+    let ty = ty.trim();
+    if !ty.starts_with("map[") {
+        return None;
+    }
+    Some(ty.rsplit(']').next()?.trim().trim_start_matches('*'))
+}
+
 /// The methods named `name` of the package's program files.
 pub(crate) fn package_methods<'p>(pkg: &'p Package, name: &str) -> Vec<(&'p SourceFile, Node<'p>)> {
     let mut out = Vec::new();

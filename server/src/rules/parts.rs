@@ -155,11 +155,7 @@ fn replaced_fields<'t>(
     b: &flow::Binding<'t>,
     src: &str,
 ) -> Option<(Vec<String>, Vec<Node<'t>>)> {
-    let ty = b.ty.map(|t| syntax::text(t, src))?;
-    let st = pkg
-        .program_files()
-        .flat_map(|f| f.summary.structs.iter())
-        .find(|st| st.name == ty)?;
+    let st = flow::struct_type(pkg, b.ty.map(|t| syntax::text(t, src))?)?;
     let (assigned, values): (Vec<&str>, Vec<Node<'t>>) = field_assignments(b, src).unzip();
     if assigned.is_empty() {
         return None;
@@ -500,10 +496,12 @@ fn call_result_type<'p>(
     if call.kind() != "call_expression" {
         return None;
     }
-    let Ok(decls) = callee_decls(pkgs, file, call) else {
-        return None;
-    };
-    let [(df, decl)] = decls.as_slice() else {
+    decls_result_type(&callee_decls(pkgs, file, call).ok()?)
+}
+
+/// The struct type the one declaration a call may run returns ([`call_result_type`]).
+fn decls_result_type(decls: &[(&SourceFile, Node<'_>)]) -> Option<String> {
+    let [(df, decl)] = decls else {
         return None;
     };
     let result = decl.child_by_field_name("result")?;
@@ -902,11 +900,17 @@ impl<'p> Back<'p, '_> {
 
     /// [`call_result_type`], remembering the package of a `pkg.F` not loaded yet.
     fn result_type(&mut self, file: &'p SourceFile, call: Node<'p>) -> Option<String> {
-        if let Err(path) = callee_decls(&self.pkgs, file, flow::unparen(call)) {
-            self.package(&path);
+        let call = flow::unparen(call);
+        if call.kind() != "call_expression" {
             return None;
         }
-        call_result_type(&self.pkgs, file, call)
+        match callee_decls(&self.pkgs, file, call) {
+            Ok(decls) => decls_result_type(&decls),
+            Err(path) => {
+                self.package(&path);
+                None
+            }
+        }
     }
 
     /// The struct type a field named `field` is declared with, in the package of `file`

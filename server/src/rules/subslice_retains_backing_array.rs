@@ -127,19 +127,7 @@ fn distant<'p>(
     // On this path the parent may be one call's argument rather than every caller's.
     let (origin, kept) = match parts::entry_argument(d, operand) {
         Some((vp, vf, arg)) => {
-            let vctx = FileCtx::new(vf);
-            let mut origin = producer(vp, &vctx, arg, 1);
-            if matches!(origin, Origin::Unknown) {
-                // `f.Body` of an object the walk cannot see made: what is written to
-                // that field (`f.Body = string(buf)` in the package that reads it).
-                for (fp, ff, v) in parts::field_sources(vp, others, vf, arg) {
-                    let o = producer(fp, &FileCtx::new(ff), v, 1);
-                    if !matches!(o, Origin::Unknown) {
-                        origin = o;
-                        break;
-                    }
-                }
-            }
+            let origin = argument_origin(vp, others, vf, arg);
             let kept = arg.kind() == "identifier" && flow::stored_itself(vp, vf, arg);
             (origin, kept)
         }
@@ -251,11 +239,7 @@ fn literal_field<'p>(
         let ty = lit
             .child_by_field_name("type")
             .map(|t| syntax::text(t, csrc).trim_start_matches('*'))?;
-        let Some(st) = pkg
-            .program_files()
-            .flat_map(|f| f.summary.structs.iter())
-            .find(|st| st.name == ty)
-        else {
+        let Some(st) = flow::struct_type(pkg, ty) else {
             continue;
         };
         let Some(body) = lit.child_by_field_name("body") else {
@@ -313,18 +297,7 @@ fn outside_callers_sites<'p>(
         let Some(arg) = syntax::call_args(call).get(pos).copied() else {
             continue;
         };
-        let cctx = FileCtx::new(cf);
-        let mut origin = producer(pkg, &cctx, arg, 1);
-        if matches!(origin, Origin::Unknown) {
-            for (fp, ff, v) in parts::field_sources(pkg, others, cf, arg) {
-                let o = producer(fp, &FileCtx::new(ff), v, 1);
-                if !matches!(o, Origin::Unknown) {
-                    origin = o;
-                    break;
-                }
-            }
-        }
-        if let Origin::Buffer(b) = origin {
+        if let Origin::Buffer(b) = argument_origin(pkg, others, cf, arg) {
             for s in b.sites {
                 flow::push_unique(&mut out, s);
             }
@@ -394,6 +367,26 @@ fn kept_field<'p>(d: &DistantCut<'p>, parent: Node<'_>) -> Option<Node<'p>> {
     parts
         .into_iter()
         .find(|p| field_of(*p).is_some_and(|f| cut_fields.contains(&f)))
+}
+
+/// What an argument passed for a cut's parent is: its producer, or for `f.Body` of an
+/// object the walk cannot see made, what is written to that field (`f.Body =
+/// string(buf)` in the package that reads it).
+fn argument_origin(
+    pkg: &Package,
+    others: &[Arc<Package>],
+    file: &SourceFile,
+    arg: Node<'_>,
+) -> Origin {
+    let origin = producer(pkg, &FileCtx::new(file), arg, 1);
+    if !matches!(origin, Origin::Unknown) {
+        return origin;
+    }
+    parts::field_sources(pkg, others, file, arg)
+        .into_iter()
+        .map(|(fp, ff, v)| producer(fp, &FileCtx::new(ff), v, 1))
+        .find(|o| !matches!(o, Origin::Unknown))
+        .unwrap_or(Origin::Unknown)
 }
 
 /// Moves a match made for the store of a distant cut to the call statement `stmt` (in

@@ -791,12 +791,7 @@ pub(crate) mod maps {
             }
             let field = self.text(fi, operand.child_by_field_name("field")?);
             let ty = flow::field_type_in(self.files.iter().copied(), field)?;
-            let ty = ty.trim();
-            if !ty.starts_with("map[") {
-                return None;
-            }
-            let elem = ty.rsplit(']').next()?.trim().trim_start_matches('*');
-            known(elem.to_string())
+            known(flow::map_value_type(&ty)?.to_string())
         }
 
         /// Every shrinking operation in the program files: `delete`, `clear`,
