@@ -761,6 +761,32 @@ fn dropped_entries(
     let Some(&(rf, release)) = released.first() else {
         return Vec::new();
     };
+    // Where the releasing removal cancels right before a call (`s.cancel(); m.fire(s)`),
+    // a removal making the same call without the cancel is fixed there: report that call.
+    let rsrc: &str = &rf.text;
+    let follows_release = syntax::statement_of(release)
+        .next_named_sibling()
+        .filter(|s| s.kind() == "expression_statement")
+        .and_then(|s| s.named_child(0))
+        .filter(|c| c.kind() == "call_expression")
+        .and_then(|c| syntax::called_name(c, rsrc));
+    let mut moved = Vec::new();
+    if let Some(next) = follows_release {
+        for (df, at, _) in dropped.iter_mut() {
+            let dsrc: &str = &df.text;
+            let same_call = syntax::enclosing_declaration(*at).and_then(|d| {
+                syntax::descendants_of_kind(d, "call_expression").find(|c| {
+                    c.start_byte() > at.end_byte()
+                        && syntax::called_name(*c, dsrc) == Some(next)
+                        && syntax::statement_of(*c).kind() == "expression_statement"
+                })
+            });
+            if let Some(c) = same_call {
+                *at = syntax::statement_of(c);
+                moved.push(at.id());
+            }
+        }
+    }
     let mut out = Vec::new();
     // One finding per line (a helper deleting from two indexes is one removal).
     let mut seen = std::collections::BTreeSet::new();
@@ -774,6 +800,13 @@ fn dropped_entries(
             syntax::span(release).start_line,
             consequence(&ctor.func)
         );
+        let message = match follows_release.filter(|_| moved.contains(&at.id())) {
+            Some(next) => format!(
+                "{message}; the fix goes before this call of {next}, where {} cancels",
+                locals::function_label(rf, release)
+            ),
+            None => message,
+        };
         let mut m = at_path(
             pkg,
             (file, call, ctor),
@@ -2748,6 +2781,68 @@ func (c *Conns) unlink(x *Conn) { delete(c.live, x.ID) }
                   related s.go:63 the child context and its cancel are made here by context.WithCancel
                   related s.go:70 called here when another path removes an entry
                   evidence s.go:63 s.go:64
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_removal_missing_the_cancel_is_reported_where_the_releasing_removal_cancels() {
+        // End cancels right before notify; sweep detaches and notifies without the
+        // cancel: the finding is on sweep's notify, where the cancel belongs.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- h.go --
+package h
+
+import "context"
+
+type Sess struct {
+	ID     string
+	cancel context.CancelFunc
+}
+
+type Hub struct {
+	root  context.Context
+	byID  map[string]*Sess
+	hooks []func(*Sess)
+}
+
+func (h *Hub) Start(id string) {
+	_, cancel := context.WithCancel(h.root)
+	h.byID[id] = &Sess{ID: id, cancel: cancel}
+}
+
+func (h *Hub) End(s *Sess) {
+	h.detach(s)
+	s.cancel()
+	h.notify(s)
+}
+
+func (h *Hub) sweep(expired []*Sess) {
+	for _, s := range expired {
+		h.detach(s)
+	}
+	for _, s := range expired {
+		h.notify(s)
+	}
+}
+
+func (h *Hub) detach(s *Sess) { delete(h.byID, s.ID) }
+
+func (h *Hub) Logout(s *Sess) { h.End(s) }
+
+func (h *Hub) notify(s *Sess) {
+	for _, fn := range h.hooks {
+		fn(s)
+	}
+}
+"#,
+            expect![[r#"
+                h.go:32 context-cancel-not-called [context.WithCancel] (*Hub).sweep removes an entry of "h.byID" through detach, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Hub).End calls it when it removes one (line 23), so the child context "context.WithCancel" stays registered with its parent until the parent is canceled; the fix goes before this call of notify, where (*Hub).End cancels
+                  related h.go:17 the child context and its cancel are made here by context.WithCancel
+                  related h.go:23 called here when another path removes an entry
+                  evidence h.go:17 h.go:18
             "#]],
         );
     }
