@@ -681,15 +681,37 @@ fn dropped_entries(
                 continue;
             }
             // A removal helper (`detachLocked(s)`): its callers are the removals, those
-            // that release (`s.cancel()` beside the call) and those that do not.
-            let callers = flow::callers(pkg, decl, src);
+            // that release (`s.cancel()` beside the call) and those that do not. A
+            // function that looks the entry up itself (`e, ok := s.entries[id]` in
+            // `fire(id)`) holds it: it is the removal.
+            let looks_up = syntax::descendants_of_kind(decl, "index_expression").any(|ix| {
+                ix.child_by_field_name("operand")
+                    .is_some_and(|o| text(o, src) == text(map, src))
+                    && flow::parent_skipping_parens(ix).is_some_and(|p| {
+                        p.kind() == "expression_list"
+                            && p.parent().is_some_and(|st| {
+                                st.kind() == "short_var_declaration"
+                                    && st
+                                        .child_by_field_name("right")
+                                        .is_some_and(|r| r.id() == p.id())
+                            })
+                    })
+            });
+            let callers = match looks_up {
+                true => Vec::new(),
+                false => flow::callers(pkg, decl, src),
+            };
             if !callers.is_empty() {
                 let name = syntax::function_name(decl, src).unwrap_or("?");
                 for (cf, c) in callers {
                     let csrc: &str = &cf.text;
-                    let release = syntax::enclosing_declaration(c).and_then(|d| {
-                        syntax::descendants_of_kind(d, "call_expression")
-                            .find(|r| releases(*r, csrc))
+                    // In the function making the call (a callback's body, not the
+                    // function registering the callback).
+                    let release = syntax::enclosing_function(c).and_then(|d| {
+                        syntax::descendants_of_kind(d, "call_expression").find(|r| {
+                            releases(*r, csrc)
+                                && syntax::enclosing_function(*r).map(|f| f.id()) == Some(d.id())
+                        })
                     });
                     match release {
                         Some(r) => released.push((cf, r)),
@@ -830,6 +852,20 @@ fn dropped_entries(
             }
         }
         out.push(m);
+    }
+    // The context's own line, where a reader looks first: the first dropping removal
+    // seen from there.
+    let made = file.location(call);
+    let first = out.first().filter(|m| {
+        m.location.file != made.file || m.location.span.start_line != made.span.start_line
+    });
+    if let Some(first) = first {
+        let copy = first.also_at(
+            made,
+            "the child context made here is not canceled when its entry is removed",
+            "removed here without the cancel".to_string(),
+        );
+        out.push(copy);
     }
     out
 }
@@ -1248,11 +1284,35 @@ fn package_name_used(pkg: &Package, name: &str, at: Node<'_>) -> bool {
 /// `None` when it is called, passed, returned or otherwise handed on, or never used.
 fn stored_in_fields<'s>(decl: Node<'_>, stmt: Node<'_>, src: &'s str) -> Option<Vec<&'s str>> {
     let mut fields = Vec::new();
-    for r in locals::references_after(decl, stmt, src) {
+    let refs = locals::references_after(decl, stmt, src);
+    // A call in an `if` branch that returns early (`if s.closed { cancel(); return }`)
+    // releases a context its function gave up on: the one kept on the other path still
+    // needs its release.
+    let stored = refs
+        .iter()
+        .any(|r| !is_literal_key(*r) && matches!(locals::context(*r, src), Ctx::Escapes));
+    let abandons = |r: Node<'_>| {
+        let st = syntax::statement_of(r);
+        let list = st.parent();
+        let block = list.and_then(|l| match l.kind() {
+            "statement_list" => l.parent(),
+            _ => Some(l),
+        });
+        let branch = block
+            .filter(|b| b.kind() == "block")
+            .and_then(|b| b.parent())
+            .filter(|i| i.kind() == "if_statement");
+        let returns = list
+            .and_then(|b| flow::named(b).last().copied())
+            .is_some_and(|l| l.kind() == "return_statement");
+        stored && returns && branch.is_some_and(|i| i.next_named_sibling().is_some())
+    };
+    for r in refs.iter().copied() {
         if is_literal_key(r) {
             continue;
         }
         match locals::context(r, src) {
+            Ctx::Called(_) if abandons(r) => {}
             Ctx::Called(_) | Ctx::Arg(_) => return None,
             Ctx::Escapes if assigned_to_blank(r, src) => {}
             Ctx::Escapes => fields.push(stored_field(r, src)?),
@@ -2773,6 +2833,10 @@ func (c *Conns) Close(x *Conn) {
 func (c *Conns) unlink(x *Conn) { delete(c.live, x.ID) }
 "#,
             expect![[r#"
+                s.go:18 context-cancel-not-called [s.ctx] the child context made here is not canceled when its entry is removed: (*Manager).reap drops the entry remove removes, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Manager).Close calls it when it removes one (line 37), so the child context "s.ctx" stays registered with its parent until the parent is canceled
+                  related s.go:37 called here when another path removes an entry
+                  related s.go:42 removed here without the cancel
+                  evidence s.go:18 s.go:17
                 s.go:42 context-cancel-not-called [s.ctx] (*Manager).reap drops the entry remove removes, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Manager).Close calls it when it removes one (line 37), so the child context "s.ctx" stays registered with its parent until the parent is canceled
                   related s.go:18 the child context and its cancel are made here by context.WithCancel
                   related s.go:37 called here when another path removes an entry
@@ -2780,6 +2844,10 @@ func (c *Conns) unlink(x *Conn) { delete(c.live, x.ID) }
                 s.go:60 context-cancel-not-called [ctx] (*Prober).Update deletes an entry of "p.workers", which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Prober).Remove calls it when it removes one (line 70), so the child context "ctx" stays registered with its parent until the parent is canceled
                   related s.go:63 the child context and its cancel are made here by context.WithCancel
                   related s.go:70 called here when another path removes an entry
+                  evidence s.go:63 s.go:64
+                s.go:63 context-cancel-not-called [ctx] the child context made here is not canceled when its entry is removed: (*Prober).Update deletes an entry of "p.workers", which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Prober).Remove calls it when it removes one (line 70), so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related s.go:70 called here when another path removes an entry
+                  related s.go:60 removed here without the cancel
                   evidence s.go:63 s.go:64
             "#]],
         );
@@ -2839,10 +2907,95 @@ func (h *Hub) notify(s *Sess) {
 }
 "#,
             expect![[r#"
+                h.go:17 context-cancel-not-called [context.WithCancel] the child context made here is not canceled when its entry is removed: (*Hub).sweep removes an entry of "h.byID" through detach, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Hub).End calls it when it removes one (line 23), so the child context "context.WithCancel" stays registered with its parent until the parent is canceled; the fix goes before this call of notify, where (*Hub).End cancels
+                  related h.go:23 called here when another path removes an entry
+                  related h.go:32 removed here without the cancel
+                  evidence h.go:17 h.go:18
                 h.go:32 context-cancel-not-called [context.WithCancel] (*Hub).sweep removes an entry of "h.byID" through detach, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Hub).End calls it when it removes one (line 23), so the child context "context.WithCancel" stays registered with its parent until the parent is canceled; the fix goes before this call of notify, where (*Hub).End cancels
                   related h.go:17 the child context and its cancel are made here by context.WithCancel
                   related h.go:23 called here when another path removes an entry
                   evidence h.go:17 h.go:18
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_removal_that_looks_its_entry_up_is_reported_at_its_delete() {
+        // Schedule cancels on its early return (the context is not kept there), keeps it
+        // in an entry otherwise; fire, run by a timer, looks the entry up and deletes it
+        // without the cancel that Cancel calls: reported on fire's delete, not on the
+        // timer's callback, and on the context's line.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- s.go --
+package sch
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+type scheduledSend struct {
+	id     string
+	ctx    context.Context
+	cancel context.CancelFunc
+	timer  *time.Timer
+}
+
+type Scheduler struct {
+	mu      sync.Mutex
+	root    context.Context
+	closed  bool
+	entries map[string]*scheduledSend
+}
+
+func (s *Scheduler) Schedule(id string, delay time.Duration) {
+	ctx, cancel := context.WithCancel(s.root)
+	e := &scheduledSend{id: id, ctx: ctx, cancel: cancel}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		cancel()
+		return
+	}
+	s.entries[id] = e
+	e.timer = time.AfterFunc(delay, func() { s.fire(id) })
+}
+
+func (s *Scheduler) fire(id string) {
+	s.mu.Lock()
+	e, ok := s.entries[id]
+	delete(s.entries, id)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	println(e.id)
+}
+
+func (s *Scheduler) Cancel(id string) {
+	s.mu.Lock()
+	e, ok := s.entries[id]
+	delete(s.entries, id)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	e.timer.Stop()
+	e.cancel()
+}
+"#,
+            expect![[r#"
+                s.go:24 context-cancel-not-called [ctx] the child context made here is not canceled when its entry is removed: (*Scheduler).fire deletes an entry of "s.entries", which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Scheduler).Cancel calls it when it removes one (line 56), so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related s.go:56 called here when another path removes an entry
+                  related s.go:39 removed here without the cancel
+                  evidence s.go:24 s.go:25
+                s.go:39 context-cancel-not-called [ctx] (*Scheduler).fire deletes an entry of "s.entries", which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Scheduler).Cancel calls it when it removes one (line 56), so the child context "ctx" stays registered with its parent until the parent is canceled
+                  related s.go:24 the child context and its cancel are made here by context.WithCancel
+                  related s.go:56 called here when another path removes an entry
+                  evidence s.go:24 s.go:25
             "#]],
         );
     }

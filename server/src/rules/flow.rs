@@ -1236,6 +1236,49 @@ fn alloc_walk(
                 alloc_walk(pkg, file, o, depth + 1, seen, out);
             }
         }
+        // A field of a local: of `var req T` filled by a package function
+        // (`decodeJSON(w, r, &req)`), what that function allocates; of a local literal
+        // (`s := &Session{ID: id}`), that field's value.
+        "selector_expression" => {
+            let (Some(o), Some(field)) = (
+                expr.child_by_field_name("operand").map(unparen),
+                expr.child_by_field_name("field"),
+            ) else {
+                return;
+            };
+            let field = syntax::text(field, src);
+            let Some(b) = (o.kind() == "identifier")
+                .then(|| resolve(o, syntax::text(o, src), src))
+                .flatten()
+            else {
+                return;
+            };
+            match (b.kind, b.value.map(unparen)) {
+                (BindKind::Var, None) => filled_by_calls(pkg, file, &b, expr.start_byte(), out),
+                (BindKind::ShortVar | BindKind::Var, Some(v)) if !b.multi => {
+                    let lit = match v.kind() {
+                        "unary_expression" => v.child_by_field_name("operand").map(unparen),
+                        _ => Some(v),
+                    }
+                    .filter(|l| l.kind() == "composite_literal");
+                    let value = lit
+                        .and_then(|l| l.child_by_field_name("body"))
+                        .into_iter()
+                        .flat_map(named)
+                        .filter(|el| el.kind() == "keyed_element")
+                        .find(|el| {
+                            el.child_by_field_name("key")
+                                .is_some_and(|k| syntax::text(k, src) == field)
+                        })
+                        .and_then(|el| el.child_by_field_name("value"))
+                        .and_then(|v| named(v).into_iter().next());
+                    if let Some(value) = value {
+                        alloc_walk(pkg, file, value, depth + 1, seen, out);
+                    }
+                }
+                _ => {}
+            }
+        }
         "call_expression" => {
             let Some(f) = expr.child_by_field_name("function").map(unparen) else {
                 return;
@@ -1295,6 +1338,10 @@ fn alloc_walk(
                 {
                     // A local array that escapes is allocated at its declaration.
                     push_unique(out, file.location(b.decl));
+                } else if b.kind == BindKind::Var {
+                    // `var req T` filled by a package function it is handed to
+                    // (`decodeJSON(w, r, &req)`): what that function's body allocates.
+                    filled_by_calls(pkg, file, &b, expr.start_byte(), out);
                 }
                 for v in assignments(&b, expr.start_byte(), src) {
                     alloc_walk(pkg, file, v, depth + 1, seen, out);
@@ -1302,6 +1349,49 @@ fn alloc_walk(
             }
         }
         _ => {}
+    }
+}
+
+/// For a local declared without a value (`var req T`), the bodies of the same-package
+/// functions its address is passed to before `before` (`decodeJSON(w, r, &req)`).
+fn filled_by_calls(
+    pkg: &Package,
+    file: &SourceFile,
+    b: &Binding<'_>,
+    before: usize,
+    out: &mut Vec<Location>,
+) {
+    let src: &str = &file.text;
+    let Some(scope) = scope_body(b) else {
+        return;
+    };
+    let name = syntax::text(b.name, src);
+    for call in syntax::descendants_of_kind(scope, "call_expression") {
+        if call.start_byte() >= before {
+            break;
+        }
+        let passes = syntax::call_args(call).iter().any(|a| {
+            let a = unparen(*a);
+            a.kind() == "unary_expression"
+                && operator(a, src) == "&"
+                && a.child_by_field_name("operand")
+                    .map(unparen)
+                    .is_some_and(|o| o.kind() == "identifier" && syntax::text(o, src) == name)
+        });
+        let callee = call
+            .child_by_field_name("function")
+            .map(unparen)
+            .filter(|f| f.kind() == "identifier")
+            .map(|f| syntax::text(f, src));
+        let Some((ff, decl)) = callee
+            .filter(|_| passes)
+            .and_then(|n| package_function(pkg, n))
+        else {
+            continue;
+        };
+        if let Some(body) = decl.child_by_field_name("body") {
+            push_unique(out, ff.location(body));
+        }
     }
 }
 
@@ -2332,6 +2422,65 @@ mod tests {
             let got = declaring_ident(x, &src).map(|d| syntax::span(d).start_line as usize - 2);
             assert_eq!(got, want, "{what}");
         }
+    }
+
+    /// `alloc_sites` of the last value stored into `items` in each function: a field of
+    /// a `var` a package function decodes into is that function's body; a field of a
+    /// local literal is that field's value, not the literal.
+    #[test]
+    fn fields_of_locals_lead_to_what_fills_them() {
+        use crate::source::fixture::load;
+        use crate::source::index::LoadOptions;
+        let fixture = r#"-- go.mod --
+module example.com/app
+
+go 1.22
+-- a.go --
+package app
+
+var items = map[string]Item{}
+
+type Item struct {
+	Name string
+	Data []byte
+}
+
+type request struct {
+	Item Item
+	ID   string
+}
+
+func decode(b []byte, v *request) {
+	v.Item.Data = make([]byte, len(b))
+}
+
+func handle(b []byte) {
+	var req request
+	decode(b, &req)
+	items[req.ID] = req.Item
+}
+
+func add(id string, n int) {
+	e := &Item{Name: id, Data: make([]byte, n)}
+	items[id] = e.Data
+}
+"#;
+        let (_dir, ws) = load(fixture, &LoadOptions::default());
+        let pkg = Package::load(&ws, "example.com/app", &[]);
+        let file = pkg.program_files().next().expect("a.go");
+        let src: &str = &file.text;
+        let lines: Vec<Vec<u32>> =
+            syntax::descendants_of_kind(file.tree.root_node(), "assignment_statement")
+                .filter(|a| syntax::text(*a, src).starts_with("items["))
+                .map(|a| {
+                    let value = items(a.child_by_field_name("right"))[0];
+                    let mut out = Vec::new();
+                    alloc_sites(&pkg, file, value, &mut out);
+                    out.iter().map(|l| l.span.start_line).collect()
+                })
+                .collect();
+        // decode's body starts on line 15; the `make` of add's literal is on line 26.
+        assert_eq!(lines, vec![vec![15], vec![26]]);
     }
 
     #[test]

@@ -102,10 +102,27 @@ fn helpers_closing_on_some_paths(file: &SourceFile, http: &str) -> Vec<Match> {
                 let label = locals::function_label(file, body);
                 let close = syntax::descendants_of_kind(body, "identifier")
                     .find(|i| text(*i, src) == res.var && closes(*i, src));
+                // A helper whose closing paths all return an error and whose open path
+                // returns a nil error (`checkStatus`: `return nil` on a 2xx) hands the
+                // body to its callers on success.
+                let last_value = |r: Node<'_>| {
+                    flow::named(r)
+                        .into_iter()
+                        .flat_map(|l| flow::items(Some(l)))
+                        .last()
+                        .map(|v| text(flow::unparen(v), src))
+                };
+                let closing_fail = exits
+                    .iter()
+                    .filter(|e| e.released)
+                    .all(|e| e.ret.and_then(last_value).is_some_and(|v| v != "nil"));
                 for e in paths::unreleased(&exits) {
                     let Some(ret) = e.ret else {
                         continue;
                     };
+                    if closing_fail && last_value(ret) == Some("nil") {
+                        continue;
+                    }
                     let mut related = Vec::new();
                     if let Some(c) = close {
                         related.push(Related {

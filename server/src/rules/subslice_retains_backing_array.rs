@@ -107,7 +107,7 @@ fn check_slice(pkg: &Package, ctx: &FileCtx<'_>, slice: Node<'_>, out: &mut Vec<
 /// A sub-slice cut in a helper and stored by another function (see [`parts`]): reported
 /// at the store when the sliced buffer is made in the package and not stored itself.
 fn distant<'p>(
-    pkg: &Package,
+    pkg: &Context<'_>,
     others: &'p [Arc<Package>],
     d: &DistantCut<'p>,
     out: &mut Vec<Match>,
@@ -145,6 +145,11 @@ fn distant<'p>(
         for s in outside_callers_sites(pkg, others, d, operand) {
             flow::push_unique(&mut buffer.sites, s);
         }
+    }
+    if buffer.sites.is_empty() && d.cut_pkg.import_path == pkg.import_path {
+        // A parameter only other packages pass (`PutChunk(ctx, id, i, buf)` from the
+        // API package): what they pass.
+        flow::param_alloc_sites_in_callers(pkg, d.cut_file, operand, &mut buffer.sites);
     }
     // A store keeping one field of a result object (`Info: doc.Info`) does not keep the
     // parent returned in another field (`Bytes: buf`): the match goes on that field.
@@ -271,7 +276,7 @@ fn literal_field<'p>(
 /// The allocation sites of what the checked package passes for the cut's parent, a
 /// parameter of a function of another package (`protocol.SplitBatch(f.Payload)`).
 fn outside_callers_sites<'p>(
-    pkg: &Package,
+    pkg: &Context<'_>,
     others: &'p [Arc<Package>],
     d: &DistantCut<'p>,
     parent: Node<'_>,
@@ -298,6 +303,10 @@ fn outside_callers_sites<'p>(
             continue;
         };
         if let Origin::Buffer(b) = argument_origin(pkg, others, cf, arg) {
+            if b.sites.is_empty() {
+                // A parameter of the caller only other packages pass.
+                flow::param_alloc_sites_in_callers(pkg, cf, arg, &mut out);
+            }
             for s in b.sites {
                 flow::push_unique(&mut out, s);
             }
