@@ -20,6 +20,7 @@ pub mod map_high_water_mark;
 pub(crate) mod partial_release;
 pub(crate) mod parts;
 pub(crate) mod paths;
+pub(crate) mod route_labels;
 pub mod subslice_retains_backing_array;
 pub mod substring_retains_string;
 pub mod sync_pool_oversized_buffer;
