@@ -147,6 +147,206 @@ fn unregister_skipped<'p>(
     out
 }
 
+/// An unregister function kept in a func field of a struct (`st.unsubscribe =
+/// r.hub.Subscribe(st.observe)`) whose values a map field holds: when one removal of an
+/// entry releases it (`st.close()` then `delete`, in `Close`) and another deletes the
+/// entry without (an eviction's `delete(r.reports, oldest)`), the registration stays
+/// with everything the callback's receiver holds. A match on each such `delete`.
+fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
+    let mut out = Vec::new();
+    // Registrations stored in a field: (field, statement, call, file).
+    let mut registered: Vec<(&str, Node<'_>, Node<'_>, usize)> = Vec::new();
+    for (fi, f) in idx.files.iter().enumerate() {
+        let src: &str = &f.text;
+        for a in syntax::descendants_of_kind(f.tree.root_node(), "assignment_statement") {
+            let left = super::flow::items(a.child_by_field_name("left"));
+            let right = super::flow::items(a.child_by_field_name("right"));
+            let ([target], [call]) = (left.as_slice(), right.as_slice()) else {
+                continue;
+            };
+            let (target, call) = (unparen(*target), unparen(*call));
+            if target.kind() != "selector_expression" || call.kind() != "call_expression" {
+                continue;
+            }
+            let has_callback = syntax::call_args(call).iter().any(|a| {
+                let a = unparen(*a);
+                a.kind() == "func_literal"
+                    || a.kind() == "selector_expression"
+                        && a.child_by_field_name("field")
+                            .is_some_and(|f| idx.methods.contains_key(syntax::text(f, src)))
+            });
+            let Some(field) = target.child_by_field_name("field") else {
+                continue;
+            };
+            if has_callback {
+                registered.push((syntax::text(field, src), a, call, fi));
+            }
+        }
+    }
+    for (field, stmt, call, fi) in registered {
+        // The one struct type declaring the field with a func type.
+        let holders: Vec<&str> = cx
+            .program_files()
+            .flat_map(|f| f.summary.structs.iter())
+            .filter(|st| {
+                st.fields
+                    .iter()
+                    .any(|fd| fd.name == field && fd.type_text.trim_start().starts_with("func("))
+            })
+            .map(|st| st.name.as_str())
+            .collect();
+        let [holder] = holders.as_slice() else {
+            continue;
+        };
+        // The holder's methods calling the field (`close` calling `s.unsubscribe()`).
+        let mut releasers: Vec<&str> = vec![field];
+        for (name, decls) in &idx.methods {
+            let calls_field = decls.iter().any(|(mf, m)| {
+                let msrc = idx.src(*mf);
+                super::flow::receiver_type(*m, msrc) == Some(*holder)
+                    && syntax::descendants_of_kind(*m, "call_expression")
+                        .any(|c| syntax::called_name(c, msrc) == Some(field))
+            });
+            if calls_field {
+                releasers.push(name);
+            }
+        }
+        let holds = |map_field: &str| {
+            super::flow::field_type_text(cx, map_field)
+                .is_some_and(|t| super::flow::map_value_type(&t) == Some(*holder))
+        };
+        let mut released: Option<(usize, Node<'_>)> = None;
+        let mut dropped: Vec<(usize, Node<'_>, &str)> = Vec::new();
+        for (df, f) in idx.files.iter().enumerate() {
+            let src: &str = &f.text;
+            for del in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+                if syntax::callee(del, src) != Some("delete") {
+                    continue;
+                }
+                let Some(map_field) = syntax::call_args(del)
+                    .first()
+                    .map(|m| unparen(*m))
+                    .filter(|m| m.kind() == "selector_expression")
+                    .and_then(|m| m.child_by_field_name("field"))
+                    .map(|n| syntax::text(n, src))
+                else {
+                    continue;
+                };
+                if !holds(map_field) {
+                    continue;
+                }
+                let Some(func) = syntax::enclosing_function(del) else {
+                    continue;
+                };
+                let release = syntax::descendants_of_kind(func, "call_expression")
+                    .find(|c| syntax::called_name(*c, src).is_some_and(|n| releasers.contains(&n)));
+                // A function handing the entry back leaves the release to its callers.
+                let hands_back = syntax::descendants_of_kind(func, "return_statement")
+                    .any(|r| super::flow::named(r).iter().any(|v| v.kind() != "nil"));
+                match release {
+                    Some(r) => released = released.or(Some((df, r))),
+                    None if !hands_back => dropped.push((df, del, map_field)),
+                    None => {}
+                }
+            }
+        }
+        let Some((rf, release)) = released else {
+            continue;
+        };
+        let src = idx.src(fi);
+        let mut evidence = vec![idx.location(fi, call)];
+        // The callbacks' bodies, and what the holder's methods keep in its containers
+        // (`s.byID[dl.ID] = dl` in `add`): the callback's receiver keeps all of it.
+        for a in syntax::call_args(call) {
+            let a = unparen(a);
+            if a.kind() == "func_literal" {
+                evidence.push(idx.location(fi, a));
+            } else if let Some(m) = a.child_by_field_name("field") {
+                for &(mf, decl) in idx.methods.get(syntax::text(m, src)).into_iter().flatten() {
+                    evidence.push(idx.location(mf, decl));
+                }
+            }
+        }
+        for decls in idx.methods.values() {
+            for &(mf, m) in decls {
+                let msrc = idx.src(mf);
+                if super::flow::receiver_type(m, msrc) != Some(*holder) {
+                    continue;
+                }
+                for w in syntax::descendants_of_kind(m, "assignment_statement") {
+                    let grows = super::flow::items(w.child_by_field_name("left"))
+                        .iter()
+                        .any(|l| {
+                            let l = unparen(*l);
+                            l.kind() == "index_expression"
+                                && l.child_by_field_name("operand")
+                                    .is_some_and(|o| unparen(o).kind() == "selector_expression")
+                        })
+                        || syntax::text(w, msrc).contains("= append(");
+                    if !grows {
+                        continue;
+                    }
+                    evidence.push(idx.location(mf, w));
+                    // The values stored, made here or passed in by the package's callers
+                    // (`st.add(dl)` with `dl := r.d.newDelivery(...)`).
+                    let mf_file = idx.files[mf];
+                    for v in super::flow::items(w.child_by_field_name("right")) {
+                        super::flow::alloc_sites(cx, mf_file, v, &mut evidence);
+                        for i in syntax::descendants_of_kind(v, "identifier") {
+                            let Some(b) = super::flow::resolve_ident(i, msrc)
+                                .filter(|b| b.kind == super::flow::BindKind::Param)
+                            else {
+                                continue;
+                            };
+                            let Some(pos) = super::flow::param_position(&b) else {
+                                continue;
+                            };
+                            for (cf, c) in super::flow::callers(cx, m, msrc) {
+                                if let Some(arg) = syntax::call_args(c).get(pos) {
+                                    super::flow::alloc_sites(cx, cf, *arg, &mut evidence);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        tidy(&mut evidence);
+        let rsrc = idx.src(rf);
+        for (df, del, map_field) in dropped {
+            let dsrc = idx.src(df);
+            out.push(Match {
+                rule: META.id,
+                location: idx.location(df, syntax::statement_of(del)),
+                subject: field.to_string(),
+                message: format!(
+                    "{} deletes an entry of map field \"{map_field}\" without releasing its registration: the {holder} it removes keeps unregister function \"{field}\" from {}, which {} calls when it removes one (line {}), so the callback stays registered with everything {holder} holds",
+                    function_label(del, dsrc),
+                    syntax::text(call.child_by_field_name("function").unwrap_or(call), src),
+                    function_label(release, rsrc),
+                    syntax::span(release).start_line,
+                ),
+                declaration: None,
+                related: vec![
+                    super::Related {
+                        location: idx.location(fi, stmt),
+                        message: "the callback is registered here".to_string(),
+                    },
+                    super::Related {
+                        location: idx.location(rf, release),
+                        message: "released here when another path removes an entry".to_string(),
+                    },
+                ],
+                evidence: evidence.clone(),
+                fixes: Vec::new(),
+                version_note: None,
+                needs_growth: false,
+            });
+        }
+    }
+    out
+}
+
 /// An unregister function held in a local.
 struct Unregister<'t> {
     src: &'t str,
@@ -239,6 +439,7 @@ impl Rule for ClosureRegistryLeak {
         for (fi, f) in idx.files.iter().enumerate() {
             out.extend(unregister_skipped(idx, fi, f));
         }
+        out.extend(dropped_holders(pkg, idx));
         let registries = registries(idx, false);
         if registries.is_empty() {
             return;
@@ -2198,6 +2399,90 @@ func Errs(h *Hub) error {
                 q.go:25 closure-registry-leak [stop] Query calls "stop", the unregister function h.Watch returned, on its other paths, but returns here without calling it, so the callback stays registered with everything it holds
                   related q.go:21 the callback is registered here
                   evidence q.go:7 q.go:21
+            "#]],
+        );
+    }
+
+    #[test]
+    fn an_entry_holding_a_registration_deleted_without_its_release() {
+        // Runner keeps trackers subscribed to the hub; Close releases each before its
+        // delete, remember's eviction deletes without (reported). Pool's eviction closes
+        // the entry first (quiet).
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- a.go --
+package a
+
+type Hub struct{ subs map[int]func(string) }
+
+func (h *Hub) Subscribe(f func(string)) func() {
+	id := len(h.subs)
+	h.subs[id] = f
+	return func() { delete(h.subs, id) }
+}
+
+type tracker struct {
+	seen        map[string]bool
+	unsubscribe func()
+}
+
+func (t *tracker) observe(s string) { t.seen[s] = true }
+
+func (t *tracker) close() { t.unsubscribe() }
+
+type Runner struct {
+	hub     *Hub
+	reports map[string]*tracker
+	order   []string
+}
+
+func (r *Runner) Track(id string) {
+	t := &tracker{seen: map[string]bool{}}
+	t.unsubscribe = r.hub.Subscribe(t.observe)
+	r.reports[id] = t
+	r.order = append(r.order, id)
+	if len(r.order) > 4 {
+		oldest := r.order[0]
+		r.order = r.order[1:]
+		delete(r.reports, oldest)
+	}
+}
+
+func (r *Runner) Close() {
+	for id, t := range r.reports {
+		t.close()
+		delete(r.reports, id)
+	}
+}
+
+type watcher struct {
+	stop func()
+}
+
+type Pool struct {
+	hub  *Hub
+	live map[string]*watcher
+}
+
+func (p *Pool) Watch(id string) {
+	w := &watcher{}
+	w.stop = p.hub.Subscribe(func(s string) { println(s) })
+	p.live[id] = w
+}
+
+func (p *Pool) Evict(id string) {
+	if w, ok := p.live[id]; ok {
+		w.stop()
+		delete(p.live, id)
+	}
+}
+"#,
+            expect![[r#"
+                a.go:34 closure-registry-leak [unsubscribe] (*Runner).Track deletes an entry of map field "reports" without releasing its registration: the tracker it removes keeps unregister function "unsubscribe" from r.hub.Subscribe, which (*Runner).Close calls when it removes one (line 40), so the callback stays registered with everything tracker holds
+                  related a.go:28 the callback is registered here
+                  related a.go:40 released here when another path removes an entry
+                  evidence a.go:16 a.go:28
             "#]],
         );
     }
