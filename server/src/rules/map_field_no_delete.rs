@@ -135,6 +135,7 @@ impl Rule for MapFieldNoDelete {
 
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         out.extend(super::route_labels::labels_before_routing(pkg, META.id));
+        out.extend(super::abandoned_waits::abandoned_waits(pkg, META.id));
         let idx = pkg.index();
         if idx.files.is_empty() || idx.methods.is_empty() {
             return;

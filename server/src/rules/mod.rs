@@ -5,6 +5,7 @@
 //! nothing about severity: `findings` joins matches with the profiles and decides.
 //! Rules never see LSP types and do no IO beyond what [`Package::load`] reads.
 
+pub(crate) mod abandoned_waits;
 pub mod cache_no_eviction;
 pub mod closure_registry_leak;
 pub mod context_cancel_not_called;

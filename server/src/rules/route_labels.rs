@@ -343,7 +343,7 @@ fn series_maps(
 
 /// A method's assignments to an index of a map field of its receiver, and the
 /// allocation sites of the values assigned.
-fn map_writes(
+pub(crate) fn map_writes(
     pkg: &Package,
     file: &SourceFile,
     method: Node<'_>,
