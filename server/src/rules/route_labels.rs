@@ -104,7 +104,10 @@ fn routing_call<'t>(
                 if f.child_by_field_name("field")
                     .is_some_and(|n| syntax::text(n, src) == "ServeHTTP") =>
             {
-                f.child_by_field_name("operand").map(flow::unparen)?
+                match f.child_by_field_name("operand") {
+                    Some(o) => flow::unparen(o),
+                    None => continue,
+                }
             }
             "identifier" => f,
             _ => continue,
@@ -114,9 +117,16 @@ fn routing_call<'t>(
         }
         // A parameter of the middleware (`func (s *Server) instrument(next http.Handler)`):
         // a mux when one of the package's calls of the middleware passes one.
-        let b = flow::resolve_ident(next, src).filter(|b| b.kind == flow::BindKind::Param)?;
-        let pos = flow::param_position(&b)?;
-        let middleware = b.decl.parent().and_then(|l| l.parent())?;
+        let Some(b) = flow::resolve_ident(next, src).filter(|b| b.kind == flow::BindKind::Param)
+        else {
+            continue;
+        };
+        let (Some(pos), Some(middleware)) = (
+            flow::param_position(&b),
+            b.decl.parent().and_then(|l| l.parent()),
+        ) else {
+            continue;
+        };
         if middleware.id() == handler.id() {
             continue;
         }
