@@ -238,11 +238,29 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
                 let Some(func) = syntax::enclosing_function(del) else {
                     continue;
                 };
-                let release = syntax::descendants_of_kind(func, "call_expression")
-                    .find(|c| syntax::called_name(*c, src).is_some_and(|n| releasers.contains(&n)));
+                // A release on the delete's own path: in its block or an enclosing one
+                // (`t.close(); delete(...)`), not in a sibling branch (`if cur ... {
+                // cur.unsubscribe(); delete(...) }` beside `if prev ... { delete(...)
+                // }`).
+                let on_path = |c: Node<'_>| {
+                    let block = syntax::statement_of(c).parent();
+                    block.is_some_and(|b| syntax::ancestors(del).any(|a| a.id() == b.id()))
+                };
+                let release = syntax::descendants_of_kind(func, "call_expression").find(|c| {
+                    syntax::called_name(*c, src).is_some_and(|n| releasers.contains(&n))
+                        && on_path(*c)
+                });
                 // A function handing the entry back leaves the release to its callers.
-                let hands_back = syntax::descendants_of_kind(func, "return_statement")
-                    .any(|r| super::flow::named(r).iter().any(|v| v.kind() != "nil"));
+                let hands_back = syntax::descendants_of_kind(func, "return_statement").any(|r| {
+                    super::flow::named(r)
+                        .into_iter()
+                        .flat_map(|l| super::flow::items(Some(l)))
+                        .any(|v| {
+                            super::flow::resolve_ident(unparen(v), src)
+                                .and_then(|b| b.value)
+                                .is_some_and(|v| unparen(v).kind() == "index_expression")
+                        })
+                });
                 match release {
                     Some(r) => released = released.or(Some((df, r))),
                     None if !hands_back => dropped.push((df, del, map_field)),
@@ -310,6 +328,12 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
                     }
                 }
             }
+        }
+        // The holder itself, where its literals are made (`newAssignment`'s
+        // `&Assignment{inbox: make(...)}`).
+        let types: HashSet<String> = [holder.to_string()].into_iter().collect();
+        for f in &idx.files {
+            super::flow::type_allocations(f, f.tree.root_node(), &types, &mut evidence);
         }
         tidy(&mut evidence);
         let rsrc = idx.src(rf);
@@ -2482,7 +2506,7 @@ func (p *Pool) Evict(id string) {
                 a.go:34 closure-registry-leak [unsubscribe] (*Runner).Track deletes an entry of map field "reports" without releasing its registration: the tracker it removes keeps unregister function "unsubscribe" from r.hub.Subscribe, which (*Runner).Close calls when it removes one (line 40), so the callback stays registered with everything tracker holds
                   related a.go:28 the callback is registered here
                   related a.go:40 released here when another path removes an entry
-                  evidence a.go:16 a.go:28
+                  evidence a.go:16 a.go:27 a.go:28
             "#]],
         );
     }

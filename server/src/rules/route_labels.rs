@@ -46,14 +46,22 @@ pub(crate) fn labels_before_routing(cx: &Context<'_>, rule: &'static str) -> Vec
             else {
                 continue;
             };
-            let Some(routing) = routing_call(cx, file, handler, body, req) else {
-                continue;
-            };
+            let routing = routing_call(cx, file, handler, body, req);
             for stmt in statements(body) {
-                if stmt.start_byte() >= routing.start_byte() {
-                    break;
-                }
-                if let Some(m) = early_read(cx, file, stmt, req, routing, rule) {
+                // Reads of the pattern before the mux routed the request, or anywhere
+                // when the mux was handed a copy (`r.WithContext(...)`) and sets the
+                // pattern on that copy; labels from the raw path anywhere.
+                let empty_pattern = routing
+                    .is_some_and(|(call, copy)| copy || stmt.end_byte() <= call.start_byte());
+                if let Some(m) = label_read(
+                    cx,
+                    file,
+                    stmt,
+                    req,
+                    routing.map(|r| r.0),
+                    empty_pattern,
+                    rule,
+                ) {
                     out.push(m);
                 }
             }
@@ -82,18 +90,27 @@ fn routing_call<'t>(
     handler: Node<'t>,
     body: Node<'t>,
     req: &str,
-) -> Option<Node<'t>> {
+) -> Option<(Node<'t>, bool)> {
     let src: &str = &file.text;
     for call in syntax::descendants_of_kind(body, "call_expression") {
         if syntax::enclosing_function(call).map(|f| f.id()) != Some(handler.id()) {
             continue;
         }
         let args = syntax::call_args(call);
-        let passes_request = args
-            .get(1)
-            .map(|a| flow::unparen(*a))
-            .is_some_and(|a| syntax::text(a, src) == req);
-        if !passes_request {
+        let Some(arg) = args.get(1).map(|a| flow::unparen(*a)) else {
+            continue;
+        };
+        // The request itself, or a copy the mux sets the pattern on
+        // (`r.WithContext(ctx)`, `r.Clone(ctx)`).
+        let copy = arg.kind() == "call_expression"
+            && arg.child_by_field_name("function").is_some_and(|f| {
+                f.kind() == "selector_expression"
+                    && f.child_by_field_name("operand")
+                        .is_some_and(|o| syntax::text(o, src) == req)
+                    && f.child_by_field_name("field")
+                        .is_some_and(|n| matches!(syntax::text(n, src), "WithContext" | "Clone"))
+            });
+        if !copy && syntax::text(arg, src) != req {
             continue;
         }
         let Some(f) = call.child_by_field_name("function").map(flow::unparen) else {
@@ -113,7 +130,7 @@ fn routing_call<'t>(
             _ => continue,
         };
         if is_mux(cx, file, next) {
-            return Some(call);
+            return Some((call, copy));
         }
         // A parameter of the middleware (`func (s *Server) instrument(next http.Handler)`):
         // a mux when one of the package's calls of the middleware passes one.
@@ -138,7 +155,7 @@ fn routing_call<'t>(
                     .is_some_and(|a| is_mux(cx, cf, flow::unparen(*a)))
             });
         if wraps_mux {
-            return Some(call);
+            return Some((call, copy));
         }
     }
     None
@@ -161,59 +178,95 @@ fn is_mux(cx: &Context<'_>, file: &SourceFile, e: Node<'_>) -> bool {
             .child_by_field_name("field")
             .and_then(|f| flow::field_type_text(cx, syntax::text(f, src)))
             .is_some_and(|t| mux_type(&t)),
+        // Another middleware around the mux (`s.instrument(s.authenticate(mux))`).
+        "call_expression" => syntax::call_args(e)
+            .into_iter()
+            .any(|a| is_mux(cx, file, flow::unparen(a))),
         _ => false,
     }
 }
 
-/// A statement before the routing call that reads `r.Pattern`, itself or through a
-/// package function given the request, with a fallback to the raw URL path.
-fn early_read(
+/// A statement of a handler making a metric label from the request: from `r.Pattern`
+/// with a fallback to the raw path (itself or through a package function given the
+/// request) while the pattern is still empty (`empty_pattern`), or from the raw path
+/// through a package function (`RouteLabel(r.URL.Path)`), which only a growing series map
+/// shows to be unbounded.
+fn label_read(
     cx: &Context<'_>,
     file: &SourceFile,
     stmt: Node<'_>,
     req: &str,
-    routing: Node<'_>,
+    routing: Option<Node<'_>>,
+    empty_pattern: bool,
     rule: &'static str,
 ) -> Option<Match> {
     let src: &str = &file.text;
-    let pattern = format!("{req}.Pattern");
-    let direct = syntax::text(stmt, src).contains(&pattern)
-        && RAW_PATH
-            .iter()
-            .any(|p| syntax::text(stmt, src).contains(&format!("{req}{p}")));
-    let helper = syntax::descendants_of_kind(stmt, "call_expression").find_map(|c| {
-        let f = c.child_by_field_name("function").map(flow::unparen)?;
-        if f.kind() != "identifier" {
-            return None;
-        }
-        let pos = syntax::call_args(c)
-            .iter()
-            .position(|a| syntax::text(flow::unparen(*a), src) == req)?;
-        let (hf, decl) = flow::package_function(cx, syntax::text(f, src))?;
-        let hsrc: &str = &hf.text;
-        let param = decl
-            .child_by_field_name("parameters")
-            .map(|p| {
-                syntax::descendants_of_kind(p, "parameter_declaration")
-                    .flat_map(flow::named)
-                    .filter(|n| n.kind() == "identifier")
-                    .map(|n| syntax::text(n, hsrc))
-                    .collect::<Vec<_>>()
-            })?
-            .get(pos)
-            .copied()?;
-        let text = syntax::text(decl.child_by_field_name("body")?, hsrc);
-        let reads = text.contains(&format!("{param}.Pattern"))
-            && RAW_PATH
-                .iter()
-                .any(|p| text.contains(&format!("{param}{p}")));
-        reads.then(|| syntax::text(f, src).to_string())
-    });
-    if !direct && helper.is_none() {
-        return None;
+    let raw_path =
+        |text: &str, of: &str| RAW_PATH.iter().any(|p| text.contains(&format!("{of}{p}")));
+    // (the node making the label, the helper's name, whether it reads the pattern)
+    let mut read: Option<(Node<'_>, Option<String>, bool)> = None;
+    if empty_pattern
+        && syntax::text(stmt, src).contains(&format!("{req}.Pattern"))
+        && raw_path(syntax::text(stmt, src), req)
+    {
+        read = Some((stmt, None, true));
     }
-    // The label the statement binds (`route := routeOf(r)`), and the calls after routing
-    // that pass it on: where the series are made.
+    for c in syntax::descendants_of_kind(stmt, "call_expression") {
+        if read.is_some() {
+            break;
+        }
+        let Some(f) = c
+            .child_by_field_name("function")
+            .map(flow::unparen)
+            .filter(|f| f.kind() == "identifier")
+        else {
+            continue;
+        };
+        let args = syntax::call_args(c);
+        let helper = syntax::text(f, src).to_string();
+        // `RouteLabel(r.URL.Path)`: a label from the raw path, reduced or not.
+        if args.iter().any(|a| {
+            RAW_PATH
+                .iter()
+                .any(|p| syntax::text(flow::unparen(*a), src) == format!("{req}{p}"))
+        }) && flow::package_function(cx, &helper).is_some()
+        {
+            read = Some((c, Some(helper), false));
+            break;
+        }
+        if !empty_pattern {
+            continue;
+        }
+        let Some(pos) = args
+            .iter()
+            .position(|a| syntax::text(flow::unparen(*a), src) == req)
+        else {
+            continue;
+        };
+        let Some((hf, decl)) = flow::package_function(cx, &helper) else {
+            continue;
+        };
+        let hsrc: &str = &hf.text;
+        let param = decl.child_by_field_name("parameters").and_then(|p| {
+            syntax::descendants_of_kind(p, "parameter_declaration")
+                .flat_map(flow::named)
+                .filter(|n| n.kind() == "identifier")
+                .map(|n| syntax::text(n, hsrc))
+                .nth(pos)
+        });
+        let body = decl
+            .child_by_field_name("body")
+            .map(|b| syntax::text(b, hsrc));
+        if let (Some(param), Some(body)) = (param, body) {
+            if body.contains(&format!("{param}.Pattern")) && raw_path(body, param) {
+                read = Some((c, Some(helper), true));
+            }
+        }
+    }
+    let (at, helper, pattern) = read?;
+    // Where the label goes: the calls passing the local the statement binds (`route :=
+    // routeOf(r)`), or the calls the read is an argument of (`Observe(usage.Request{
+    // Route: routeLabel(r)})`).
     let label = (stmt.kind() == "short_var_declaration")
         .then(|| {
             flow::items(stmt.child_by_field_name("left"))
@@ -223,59 +276,89 @@ fn early_read(
         .flatten()
         .map(|n| syntax::text(n, src));
     let func = syntax::enclosing_function(stmt)?;
-    let mut evidence = vec![file.location(stmt)];
+    let mut evidence = vec![file.location(at)];
     let mut maps: Vec<String> = Vec::new();
     let mut uses: Vec<Location> = Vec::new();
-    if let Some(label) = label {
-        for c in syntax::descendants_of_kind(func, "call_expression") {
-            if c.start_byte() <= routing.end_byte()
-                || !syntax::call_args(c)
-                    .iter()
-                    .any(|a| syntax::text(flow::unparen(*a), src) == label)
-            {
-                continue;
-            }
-            let Some(name) = syntax::called_name(c, src) else {
-                continue;
-            };
-            if series_maps(cx, file, name, &mut evidence, &mut maps) {
-                uses.push(file.location(c));
-            }
+    let targets: Vec<Node<'_>> = match label {
+        Some(label) => syntax::descendants_of_kind(func, "call_expression")
+            .filter(|c| {
+                c.start_byte() > stmt.end_byte()
+                    && syntax::call_args(*c)
+                        .iter()
+                        .any(|a| syntax::text(flow::unparen(*a), src) == label)
+            })
+            .collect(),
+        None => syntax::ancestors(at)
+            .take_while(|n| n.id() != stmt.id())
+            .chain(std::iter::once(stmt))
+            .filter(|n| n.kind() == "call_expression")
+            .collect(),
+    };
+    for c in targets {
+        let Some(name) = syntax::called_name(c, src) else {
+            continue;
+        };
+        if series_maps(cx, file, name, &mut evidence, &mut maps) {
+            uses.push(file.location(c));
         }
     }
-    let via = match &helper {
-        Some(h) => format!("{h} reads {req}.Pattern and falls back to the raw URL path"),
-        None => format!("{req}.Pattern falls back to the raw URL path"),
-    };
-    let grows = match maps.as_slice() {
-        [] => "every distinct URL becomes a new label value".to_string(),
+    if !pattern && maps.is_empty() {
+        return None;
+    }
+    let fields = match maps.as_slice() {
+        [one] => format!("map field \"{one}\" gains"),
         m => format!(
-            "every distinct URL becomes a new label value, and map field {} gains a series per URL",
+            "map fields {} gain",
             m.iter()
                 .map(|f| format!("\"{f}\""))
                 .collect::<Vec<_>>()
                 .join(" and ")
         ),
     };
-    let message = format!(
-        "{} computes a metric label before {} routes the request, while {req}.Pattern is still empty: {via}, so {grows}",
-        flow::function_label(stmt, src),
-        syntax::text(
-            routing.child_by_field_name("function").unwrap_or(routing),
-            src
+    let grows = match maps.as_slice() {
+        [] => "every distinct URL becomes a new label value".to_string(),
+        _ => format!("every distinct URL becomes a new label value, and {fields} a series per URL"),
+    };
+    let label_fn = flow::function_label(stmt, src);
+    let message = match (pattern, routing) {
+        (true, Some(routing)) => {
+            let via = match &helper {
+                Some(h) => format!("{h} reads {req}.Pattern and falls back to the raw URL path"),
+                None => format!("{req}.Pattern falls back to the raw URL path"),
+            };
+            let when = if stmt.end_byte() <= routing.start_byte() {
+                format!(
+                    "before {} routes the request",
+                    syntax::text(routing.child_by_field_name("function").unwrap_or(routing), src)
+                )
+            } else {
+                format!(
+                    "from the request it handed {} as a copy, which the mux set the pattern on",
+                    syntax::text(routing.child_by_field_name("function").unwrap_or(routing), src)
+                )
+            };
+            format!("{label_fn} computes a metric label {when}, while {req}.Pattern is still empty: {via}, so {grows}")
+        }
+        _ => format!(
+            "{label_fn} labels metrics with the raw URL path reduced by {}: every path it does not reduce to a route is a new label value, and {fields} a series per such URL",
+            helper.as_deref().unwrap_or("a helper"),
         ),
-    );
-    let mut related = vec![Related {
-        location: file.location(routing),
-        message: "the mux sets the pattern in this call".to_string(),
-    }];
+    };
+    let mut related: Vec<Related> = routing
+        .filter(|_| pattern)
+        .map(|r| Related {
+            location: file.location(r),
+            message: "the mux sets the pattern in this call".to_string(),
+        })
+        .into_iter()
+        .collect();
     related.extend(uses.into_iter().map(|location| Related {
         location,
         message: "the label is used here".to_string(),
     }));
     Some(Match {
         rule,
-        location: file.location(stmt),
+        location: file.location(at),
         subject: label.unwrap_or("route").to_string(),
         message,
         declaration: None,
@@ -283,6 +366,8 @@ fn early_read(
         evidence,
         fixes: Vec::new(),
         version_note: None,
+        // A reduced raw path is bounded when the reduction is complete: the profiles
+        // weigh it (information while the series maps do not grow).
         needs_growth: false,
     })
 }
@@ -300,11 +385,11 @@ fn series_maps(
 ) -> bool {
     let mut any = false;
     let imports: Vec<String> = flow::imports(file).into_iter().map(|(_, p)| p).collect();
-    for path in imports {
-        let Some(other) = cx.other_package(&path) else {
-            continue;
-        };
-        let mut methods = flow::package_methods(&other, name);
+    let mut pkgs: Vec<std::sync::Arc<Package>> =
+        imports.iter().filter_map(|p| cx.other_package(p)).collect();
+    let own = [&**cx];
+    for other in own.into_iter().chain(pkgs.iter_mut().map(|p| &**p)) {
+        let mut methods = flow::package_methods(other, name);
         // One level of same-receiver delegation.
         let delegated: Vec<_> = methods
             .iter()
@@ -320,11 +405,11 @@ fn series_maps(
             })
             .collect();
         for d in delegated {
-            methods.extend(flow::package_methods(&other, d));
+            methods.extend(flow::package_methods(other, d));
         }
         let mut writes = false;
         for (mf, m) in &methods {
-            writes |= map_writes(&other, mf, *m, evidence, maps);
+            writes |= map_writes(other, mf, *m, evidence, maps);
         }
         if !writes {
             continue;
@@ -342,7 +427,7 @@ fn series_maps(
                         .into_iter()
                         .flat_map(|l| flow::items(Some(l)))
                     {
-                        flow::alloc_sites(&other, mf, v, evidence);
+                        flow::alloc_sites(other, mf, v, evidence);
                     }
                 }
             }
@@ -408,9 +493,11 @@ mod tests {
     use crate::rules::testing::check;
 
     /// The label helper runs before the mux in a middleware wrapping the mux (reported,
-    /// with the registry's series map and what its maker allocates as evidence); the same
-    /// middleware wrapping each route's handler, and a label read after routing, are
-    /// quiet (the clean cases also keep `Registry.series` from being reported: its
+    /// with the registry's series map and what its maker allocates as evidence), or after
+    /// it on the outer request when the mux got a copy through another middleware
+    /// (reported); a label from the raw path through a reducer is reported for the profiles
+    /// to weigh; the same middleware wrapping each route's handler, and a label read after
+    /// routing the request itself, are quiet (the clean cases also keep `Registry.series` from being reported: its
     /// writes run only with bounded labels).
     #[test]
     fn a_label_read_before_the_mux_routes_is_reported() {
@@ -499,12 +586,39 @@ func (s *Server) after(next http.Handler) http.Handler {
 }
 
 func (s *Server) Outer() http.Handler { return s.after(s.mux) }
+
+func (s *Server) auth(next http.Handler) http.Handler { return next }
+
+func (s *Server) copied(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(r.Context()))
+		s.metrics.Hist("latency", routeOf(r))
+	})
+}
+
+func (s *Server) Chain() http.Handler { return s.copied(s.auth(s.mux)) }
+
+func reduce(path string) string { return path }
+
+func (s *Server) byPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		s.metrics.Hist("latency", reduce(r.URL.Path))
+	})
+}
 "#,
             expect![[r#"
                 api/api.go:23 map-field-no-delete [route] (*Server).instrument computes a metric label before next.ServeHTTP routes the request, while r.Pattern is still empty: routeOf reads r.Pattern and falls back to the raw URL path, so every distinct URL becomes a new label value, and map field "Registry.series" gains a series per URL
                   related api/api.go:24 the mux sets the pattern in this call
                   related api/api.go:25 the label is used here
                   evidence api/api.go:23 metrics/metrics.go:21 metrics/metrics.go:7
+                api/api.go:58 map-field-no-delete [route] (*Server).copied computes a metric label from the request it handed next.ServeHTTP as a copy, which the mux set the pattern on, while r.Pattern is still empty: routeOf reads r.Pattern and falls back to the raw URL path, so every distinct URL becomes a new label value, and map field "Registry.series" gains a series per URL
+                  related api/api.go:57 the mux sets the pattern in this call
+                  related api/api.go:58 the label is used here
+                  evidence api/api.go:58 metrics/metrics.go:21 metrics/metrics.go:7
+                api/api.go:69 map-field-no-delete [route] (*Server).byPath labels metrics with the raw URL path reduced by reduce: every path it does not reduce to a route is a new label value, and map field "Registry.series" gains a series per such URL
+                  related api/api.go:69 the label is used here
+                  evidence api/api.go:69 metrics/metrics.go:21 metrics/metrics.go:7
             "#]],
         );
     }
