@@ -174,10 +174,30 @@ fn registers(
     if spawns {
         return None;
     }
-    let recv_type = flow::receiver_type(method, src)?;
     let mut evidence = Vec::new();
     let mut maps = Vec::new();
-    let mut writes = map_writes(pkg, file, method, &mut evidence, &mut maps);
+    let writes = adds_to_map(pkg, file, method, &mut evidence, &mut maps);
+    writes.then_some((evidence, maps))
+}
+
+/// Whether a method adds to a map field of its receiver, itself or through a method of
+/// the same receiver it calls; the writes, what the values allocate and what the
+/// registering call is handed go to `evidence`, the maps' names to `maps`.
+pub(crate) fn adds_to_map(
+    pkg: &Package,
+    file: &SourceFile,
+    method: Node<'_>,
+    evidence: &mut Vec<Location>,
+    maps: &mut Vec<String>,
+) -> bool {
+    let src: &str = &file.text;
+    let (Some(recv_type), Some(body)) = (
+        flow::receiver_type(method, src),
+        method.child_by_field_name("body"),
+    ) else {
+        return false;
+    };
+    let mut writes = map_writes(pkg, file, method, evidence, maps);
     for c in syntax::descendants_of_kind(body, "call_expression") {
         let Some(callee) = syntax::called_name(c, src) else {
             continue;
@@ -186,17 +206,17 @@ fn registers(
             if flow::receiver_type(m, &cf.text) != Some(recv_type) || m.id() == method.id() {
                 continue;
             }
-            if map_writes(pkg, cf, m, &mut evidence, &mut maps) {
+            if map_writes(pkg, cf, m, evidence, maps) {
                 writes = true;
                 // What the method hands the registering call (`b.add(topic, s)` with
                 // `s := newSubscriber(true)`).
                 for a in syntax::call_args(c) {
-                    flow::alloc_sites(pkg, file, a, &mut evidence);
+                    flow::alloc_sites(pkg, file, a, evidence);
                 }
             }
         }
     }
-    writes.then_some((evidence, maps))
+    writes
 }
 
 #[cfg(test)]

@@ -371,6 +371,238 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
     out
 }
 
+/// Methods that end a subscription object's registration.
+const SUBSCRIPTION_RELEASES: [&str; 6] = [
+    "Close",
+    "Unsubscribe",
+    "Cancel",
+    "Stop",
+    "Release",
+    "Unregister",
+];
+
+/// A subscription object kept in a local (`sub := b.Subscribe(topic, n)`, a method that
+/// adds to a map field of its receiver), released by a method of it (`sub.Close()`) on
+/// some paths of the function that uses it (the function itself or a goroutine it starts)
+/// and not on others: on those the registration stays. A match on each such `return`,
+/// and on the statement before it when that is where the release belongs.
+fn subscription_skipped(cx: &Context<'_>, file: &super::SourceFile) -> Vec<Match> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    for stmt in syntax::descendants_of_kind(file.tree.root_node(), "short_var_declaration") {
+        let left = super::flow::items(stmt.child_by_field_name("left"));
+        let right = super::flow::items(stmt.child_by_field_name("right"));
+        let ([var, others @ ..], [call]) = (left.as_slice(), right.as_slice()) else {
+            continue;
+        };
+        let call = unparen(*call);
+        let Some(f) = call
+            .child_by_field_name("function")
+            .map(unparen)
+            .filter(|f| f.kind() == "selector_expression" && call.kind() == "call_expression")
+        else {
+            continue;
+        };
+        let Some(method) = f.child_by_field_name("field").map(|n| syntax::text(n, src)) else {
+            continue;
+        };
+        let name = syntax::text(*var, src);
+        let Some(func) = syntax::enclosing_function(stmt) else {
+            continue;
+        };
+        // A release of the local somewhere in the function or its literals.
+        let release = syntax::descendants_of_kind(func, "call_expression").find(|c| {
+            c.child_by_field_name("function").is_some_and(|cf| {
+                cf.kind() == "selector_expression"
+                    && cf
+                        .child_by_field_name("operand")
+                        .is_some_and(|o| syntax::text(o, src) == name)
+                    && cf
+                        .child_by_field_name("field")
+                        .is_some_and(|m| SUBSCRIPTION_RELEASES.contains(&syntax::text(m, src)))
+            })
+        });
+        let Some(release) = release else {
+            continue;
+        };
+        let Some((callee_pkg, evidence)) = registering_method(cx, file, method) else {
+            continue;
+        };
+        let release_name = release
+            .child_by_field_name("function")
+            .and_then(|f| f.child_by_field_name("field"))
+            .map(|m| syntax::text(m, src))
+            .unwrap_or("Close");
+        // The function the release runs in: the one declaring the local, or a literal it
+        // starts that has the local live from its start.
+        let Some(user) = syntax::enclosing_function(release) else {
+            continue;
+        };
+        let Some(body) = user.child_by_field_name("body") else {
+            continue;
+        };
+        let res = Subscription {
+            src,
+            var: name,
+            acquire: stmt,
+            others: others.iter().map(|o| syntax::text(*o, src)).collect(),
+            releases: SUBSCRIPTION_RELEASES.to_vec(),
+        };
+        let from_start = user.id() != func.id();
+        let Some(exits) = super::paths::exits(body, &res, from_start) else {
+            continue;
+        };
+        let mut seen = HashSet::new();
+        for e in super::paths::unreleased(&exits) {
+            let Some(ret) = e.ret else { continue };
+            if !seen.insert(ret.id()) {
+                continue;
+            }
+            let m = Match {
+                rule: META.id,
+                location: file.location(ret),
+                subject: name.to_string(),
+                message: format!(
+                    "{} calls {name}.{release_name}() on its other paths, but returns here without it, so the subscription {} made stays registered in {callee_pkg} with everything it holds",
+                    function_label(ret, src),
+                    syntax::text(f, src),
+                ),
+                declaration: None,
+                related: vec![
+                    super::Related {
+                        location: file.location(stmt),
+                        message: "subscribed here".to_string(),
+                    },
+                    super::Related {
+                        location: file.location(release),
+                        message: "released here on another path".to_string(),
+                    },
+                ],
+                evidence: evidence.clone(),
+                fixes: Vec::new(),
+                version_note: None,
+                needs_growth: false,
+            };
+            // The statement before the return, where the release belongs (`fn(ev)`
+            // then `return`).
+            let before = e.at;
+            if before.id() != ret.id()
+                && syntax::span(before).start_line != syntax::span(ret).start_line
+            {
+                let copy = m.also_at(
+                    file.location(before),
+                    "the subscription is still registered after this statement",
+                    "returns here without the release".to_string(),
+                );
+                out.push(copy);
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// The method named `name` of this package or of one imported workspace package (one
+/// per package) that adds to a map field of its receiver, itself or through a method of
+/// the same receiver: the package's name and the evidence (the method's body, where the
+/// subscription and its buffers are made, and the map writes).
+fn registering_method(
+    cx: &Context<'_>,
+    file: &super::SourceFile,
+    name: &str,
+) -> Option<(String, Vec<Location>)> {
+    let mut pkgs: Vec<std::sync::Arc<super::Package>> = Vec::new();
+    for (_, path) in super::flow::imports(file) {
+        if let Some(p) = cx.other_package(&path) {
+            pkgs.push(p);
+        }
+    }
+    let own: [&super::Package; 1] = [cx];
+    for pkg in own.into_iter().chain(pkgs.iter().map(|p| &**p)) {
+        let methods = super::flow::package_methods(pkg, name);
+        let [(mf, m)] = methods.as_slice() else {
+            continue;
+        };
+        let mut evidence = Vec::new();
+        let mut maps = Vec::new();
+        if !super::abandoned_waits::adds_to_map(pkg, mf, *m, &mut evidence, &mut maps) {
+            continue;
+        }
+        if let Some(body) = m.child_by_field_name("body") {
+            super::flow::push_unique(&mut evidence, mf.location(body));
+        }
+        tidy(&mut evidence);
+        return Some((
+            pkg.import_path.rsplit('/').next().unwrap_or("").to_string(),
+            evidence,
+        ));
+    }
+    None
+}
+
+/// A subscription object held in a local, released by one of its methods.
+struct Subscription<'t> {
+    src: &'t str,
+    var: &'t str,
+    acquire: Node<'t>,
+    others: Vec<&'t str>,
+    releases: Vec<&'static str>,
+}
+
+impl<'t> super::paths::Resource<'t> for Subscription<'t> {
+    fn effect(&self, stmt: Node<'t>) -> super::paths::Effect {
+        use super::paths::Effect;
+        if stmt.id() == self.acquire.id() {
+            return Effect::Acquire;
+        }
+        let mut released = false;
+        let mut other = false;
+        for i in syntax::descendants_of_kind(stmt, "identifier")
+            .filter(|i| syntax::text(*i, self.src) == self.var)
+        {
+            let sel = i.parent().filter(|p| {
+                p.kind() == "selector_expression"
+                    && p.child_by_field_name("operand").map(|o| o.id()) == Some(i.id())
+            });
+            match sel {
+                Some(p) => {
+                    let method = p
+                        .child_by_field_name("field")
+                        .map(|f| syntax::text(f, self.src));
+                    let called = p.parent().is_some_and(|c| c.kind() == "call_expression");
+                    if called && method.is_some_and(|m| self.releases.contains(&m)) {
+                        released = true;
+                    }
+                }
+                None => other = true,
+            }
+        }
+        match (released, other) {
+            (true, _) => Effect::Release,
+            (false, true) => Effect::HandOff,
+            (false, false) => Effect::None,
+        }
+    }
+
+    fn not_acquired(&self, condition: Node<'t>) -> bool {
+        // The registration's error, or a receive from the subscription reporting it
+        // closed (`ev, ok := <-sub.C` then `if !ok`): released by someone else.
+        syntax::descendants_of_kind(condition, "identifier").any(|i| {
+            let t = syntax::text(i, self.src);
+            self.others.contains(&t)
+                || super::flow::resolve_ident(i, self.src).is_some_and(|b| {
+                    b.kind == super::flow::BindKind::Receive
+                        && b.index == 1
+                        && syntax::text(b.decl, self.src).contains(&format!("<-{}.", self.var))
+                })
+        })
+    }
+
+    fn aborts(&self, stmt: Node<'t>) -> bool {
+        super::ticker_not_stopped::locals::is_fatal_call(stmt, self.src)
+    }
+}
+
 /// An unregister function held in a local.
 struct Unregister<'t> {
     src: &'t str,
@@ -464,6 +696,9 @@ impl Rule for ClosureRegistryLeak {
             out.extend(unregister_skipped(idx, fi, f));
         }
         out.extend(dropped_holders(pkg, idx));
+        for f in &idx.files {
+            out.extend(subscription_skipped(pkg, f));
+        }
         let registries = registries(idx, false);
         if registries.is_empty() {
             return;
@@ -2507,6 +2742,91 @@ func (p *Pool) Evict(id string) {
                   related a.go:28 the callback is registered here
                   related a.go:40 released here when another path removes an entry
                   evidence a.go:16 a.go:27 a.go:28
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_subscription_released_on_some_paths_only() {
+        // Once closes the subscription on its timeout but not after running fn (reported
+        // on the return and on fn's call); a closed channel (`!ok`) was released by
+        // someone else. Watch defers the Close (quiet).
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- bus/bus.go --
+package bus
+
+import (
+	"sync"
+	"time"
+)
+
+type Sub struct {
+	C     chan string
+	b     *Bus
+	topic string
+}
+
+type Bus struct {
+	mu     sync.Mutex
+	topics map[string][]*Sub
+}
+
+func (b *Bus) Subscribe(topic string) *Sub {
+	s := &Sub{C: make(chan string, 16), b: b, topic: topic}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.topics[topic] = append(b.topics[topic], s)
+	return s
+}
+
+func (s *Sub) Close() {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	delete(s.b.topics, s.topic)
+}
+
+func (b *Bus) Once(topic string, d time.Duration, fn func(string)) {
+	sub := b.Subscribe(topic)
+	go func() {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case ev, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			fn(ev)
+			return
+		case <-t.C:
+			sub.Close()
+			return
+		}
+	}()
+}
+
+func (b *Bus) Watch(topic string, fn func(string)) {
+	sub := b.Subscribe(topic)
+	defer sub.Close()
+	for ev := range sub.C {
+		if ev == "" {
+			return
+		}
+		fn(ev)
+	}
+}
+"#,
+            expect![[r#"
+                bus/bus.go:43 closure-registry-leak [sub] the subscription is still registered after this statement: a function literal in (*Bus).Once calls sub.Close() on its other paths, but returns here without it, so the subscription b.Subscribe made stays registered in bus with everything it holds
+                  related bus/bus.go:34 subscribed here
+                  related bus/bus.go:46 released here on another path
+                  related bus/bus.go:44 returns here without the release
+                  evidence bus/bus.go:19-25
+                bus/bus.go:44 closure-registry-leak [sub] a function literal in (*Bus).Once calls sub.Close() on its other paths, but returns here without it, so the subscription b.Subscribe made stays registered in bus with everything it holds
+                  related bus/bus.go:34 subscribed here
+                  related bus/bus.go:46 released here on another path
+                  evidence bus/bus.go:19-25
             "#]],
         );
     }
