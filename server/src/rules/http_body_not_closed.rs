@@ -44,7 +44,7 @@ impl Rule for HttpBodyNotClosed {
                 if let Some((m, exit)) = check_call(pkg, file, call, &what) {
                     // The return that leaves the body open is where the close goes: it
                     // carries the finding too.
-                    let at_exit = exit.map(|e| {
+                    let at_exit = exit.clone().map(|e| {
                         let line = e.span.start_line;
                         let mut copy = m.also_at(
                             e,
@@ -54,13 +54,60 @@ impl Rule for HttpBodyNotClosed {
                         copy.fixes.clear();
                         copy
                     });
+                    // A return a helper's verdict leads to (`if err := checkStatus(resp);
+                    // err != nil { return err }`): the check is where a reader looks.
+                    let at_check = exit.as_ref().and_then(|e| {
+                        let guard = guarding_check(root, src, e.span.start_line, &m.subject)?;
+                        let line = e.span.start_line;
+                        let mut copy = m.also_at(
+                            file.location(guard),
+                            &format!(
+                                "the check here returns with the body of {} still open",
+                                m.subject
+                            ),
+                            format!("the response is obtained here; it is open at line {line}"),
+                        );
+                        copy.fixes.clear();
+                        Some(copy)
+                    });
                     out.push(m);
                     out.extend(at_exit);
+                    out.extend(at_check);
                 }
             }
             out.extend(helpers_closing_on_some_paths(file, http));
         }
     }
+}
+
+/// The `if` whose block is only the `return` on `line`, when its initializer or
+/// condition passes the response to a call (`if err := checkStatus(resp); err != nil`).
+fn guarding_check<'t>(root: Node<'t>, src: &str, line: u32, resp: &str) -> Option<Node<'t>> {
+    let ret = syntax::descendants_of_kind(root, "return_statement")
+        .find(|r| syntax::span(*r).start_line == line)?;
+    let mut block = ret.parent()?;
+    if block.kind() == "statement_list" {
+        if flow::named(block).len() != 1 {
+            return None;
+        }
+        block = block.parent()?;
+    }
+    let cond = block.parent().filter(|i| i.kind() == "if_statement")?;
+    if cond.child_by_field_name("consequence").map(|c| c.id()) != Some(block.id())
+        || syntax::span(cond).start_line == line
+    {
+        return None;
+    }
+    let checks = ["initializer", "condition"]
+        .iter()
+        .filter_map(|f| cond.child_by_field_name(f))
+        .flat_map(|n| syntax::descendants_of_kind(n, "call_expression"))
+        .any(|c| {
+            syntax::call_args(c)
+                .iter()
+                .any(|a| text(flow::unparen(*a), src) == resp)
+        });
+    checks.then_some(cond)
 }
 
 /// The functions of `file` taking an `*http.Response` that close its body (or hand it
@@ -1306,6 +1353,58 @@ func check(resp *http.Response) {
                   declared h.go:25
                   related h.go:29 the body is closed here on the other paths
                   evidence h.go:27
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_helper_check_that_returns_early_carries_the_finding() {
+        // post returns on checkStatus's verdict before its deferred Close: reported on
+        // the Do call, on the return and on the `if` that calls checkStatus.
+        check(
+            &HttpBodyNotClosed,
+            r#"
+-- a.go --
+package a
+
+import (
+	"errors"
+	"io"
+	"net/http"
+)
+
+func checkStatus(resp *http.Response) error {
+	if resp.StatusCode >= 400 {
+		return errors.New(resp.Status)
+	}
+	return nil
+}
+
+func post(c *http.Client, req *http.Request) error {
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	if err := checkStatus(resp); err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+"#,
+            expect![[r#"
+                a.go:17 http-body-not-closed [resp] response "resp" from c.Do in post is not closed when the function returns at line 22, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared a.go:17
+                  evidence a.go:17
+                a.go:21 http-body-not-closed [resp] the check here returns with the body of resp still open: response "resp" from c.Do in post is not closed when the function returns at line 22, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared a.go:17
+                  related a.go:17 the response is obtained here; it is open at line 22
+                  evidence a.go:17
+                a.go:22 http-body-not-closed [resp] returns here with the body of resp still open: response "resp" from c.Do in post is not closed when the function returns at line 22, before the body is closed: that path leaves its connection busy with its buffers and goroutines
+                  declared a.go:17
+                  related a.go:17 the response is obtained here; it is open at line 22
+                  evidence a.go:17
             "#]],
         );
     }
