@@ -152,7 +152,23 @@ fn unregister_skipped<'p>(
 /// entry releases it (`st.close()` then `delete`, in `Close`) and another deletes the
 /// entry without (an eviction's `delete(r.reports, oldest)`), the registration stays
 /// with everything the callback's receiver holds. A match on each such `delete`.
-fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
+/// What a holder's field keeps registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HolderKind {
+    /// An unregister function (`st.unsubscribe = hub.Subscribe(st.observe)`), released
+    /// by calling it.
+    Unregister,
+    /// A timer (`t.idle = time.AfterFunc(d, func() { a.expire(t) })`), released by its
+    /// `Stop`.
+    Timer,
+}
+
+pub(crate) fn dropped_holders(
+    cx: &Context<'_>,
+    idx: &PackageIndex<'_>,
+    kind: HolderKind,
+    rule: &'static str,
+) -> Vec<Match> {
     let mut out = Vec::new();
     // Registrations stored in a field: (field, statement, call, file).
     let mut registered: Vec<(&str, Node<'_>, Node<'_>, usize)> = Vec::new();
@@ -175,48 +191,89 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
                         && a.child_by_field_name("field")
                             .is_some_and(|f| idx.methods.contains_key(syntax::text(f, src)))
             });
+            let callee = call
+                .child_by_field_name("function")
+                .map(|f| syntax::text(f, src).replace(' ', ""));
+            let registers = match kind {
+                HolderKind::Unregister => has_callback,
+                HolderKind::Timer => {
+                    matches!(callee.as_deref(), Some("time.AfterFunc" | "time.NewTimer"))
+                }
+            };
             let Some(field) = target.child_by_field_name("field") else {
                 continue;
             };
-            if has_callback {
+            if registers {
                 registered.push((syntax::text(field, src), a, call, fi));
             }
         }
     }
     for (field, stmt, call, fi) in registered {
-        // The one struct type declaring the field with a func type.
+        // The one struct type declaring the field with a func (or timer) type.
+        let typed = |t: &str| match kind {
+            HolderKind::Unregister => t.trim_start().starts_with("func("),
+            HolderKind::Timer => t.replace(' ', "") == "*time.Timer",
+        };
         let holders: Vec<&str> = cx
             .program_files()
             .flat_map(|f| f.summary.structs.iter())
             .filter(|st| {
                 st.fields
                     .iter()
-                    .any(|fd| fd.name == field && fd.type_text.trim_start().starts_with("func("))
+                    .any(|fd| fd.name == field && typed(&fd.type_text))
             })
             .map(|st| st.name.as_str())
             .collect();
         let [holder] = holders.as_slice() else {
             continue;
         };
-        // The holder's methods calling the field (`close` calling `s.unsubscribe()`).
-        let mut releasers: Vec<&str> = vec![field];
+        // A release of the field itself: `s.unsubscribe()`, or `t.idle.Stop()`.
+        let releases_field = |c: Node<'_>, csrc: &str| match kind {
+            HolderKind::Unregister => syntax::called_name(c, csrc) == Some(field),
+            HolderKind::Timer => {
+                syntax::called_name(c, csrc) == Some("Stop")
+                    && c.child_by_field_name("function")
+                        .and_then(|f| f.child_by_field_name("operand"))
+                        .map(unparen)
+                        .and_then(|o| o.child_by_field_name("field"))
+                        .is_some_and(|fl| syntax::text(fl, csrc) == field)
+            }
+        };
+        // The holder's methods releasing it (`close` calling `s.unsubscribe()`).
+        let mut releasers: Vec<&str> = Vec::new();
         for (name, decls) in &idx.methods {
             let calls_field = decls.iter().any(|(mf, m)| {
                 let msrc = idx.src(*mf);
                 super::flow::receiver_type(*m, msrc) == Some(*holder)
                     && syntax::descendants_of_kind(*m, "call_expression")
-                        .any(|c| syntax::called_name(c, msrc) == Some(field))
+                        .any(|c| releases_field(c, msrc))
             });
             if calls_field {
                 releasers.push(name);
             }
         }
+        let is_release = |c: Node<'_>, csrc: &str| {
+            releases_field(c, csrc)
+                || syntax::called_name(c, csrc).is_some_and(|n| releasers.contains(&n))
+        };
+        // A timer's own callback (and what it calls by name) runs once the timer fired:
+        // nothing is left to stop there.
+        let fired: Vec<&str> = match kind {
+            HolderKind::Timer => syntax::call_args(call)
+                .into_iter()
+                .filter(|a| unparen(*a).kind() == "func_literal")
+                .flat_map(|l| syntax::descendants_of_kind(l, "call_expression"))
+                .filter_map(|c| syntax::called_name(c, idx.src(fi)))
+                .collect(),
+            HolderKind::Unregister => Vec::new(),
+        };
         let holds = |map_field: &str| {
             super::flow::field_type_text(cx, map_field)
                 .is_some_and(|t| super::flow::map_value_type(&t) == Some(*holder))
         };
         let mut released: Option<(usize, Node<'_>)> = None;
-        let mut dropped: Vec<(usize, Node<'_>, &str)> = Vec::new();
+        // (file, statement, map field, the removal helper it calls)
+        let mut dropped: Vec<(usize, Node<'_>, &str, Option<&str>)> = Vec::new();
         for (df, f) in idx.files.iter().enumerate() {
             let src: &str = &f.text;
             for del in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
@@ -242,14 +299,12 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
                 // (`t.close(); delete(...)`), not in a sibling branch (`if cur ... {
                 // cur.unsubscribe(); delete(...) }` beside `if prev ... { delete(...)
                 // }`).
-                let on_path = |c: Node<'_>| {
+                let on_path = |c: Node<'_>, at: Node<'_>| {
                     let block = syntax::statement_of(c).parent();
-                    block.is_some_and(|b| syntax::ancestors(del).any(|a| a.id() == b.id()))
+                    block.is_some_and(|b| syntax::ancestors(at).any(|a| a.id() == b.id()))
                 };
-                let release = syntax::descendants_of_kind(func, "call_expression").find(|c| {
-                    syntax::called_name(*c, src).is_some_and(|n| releasers.contains(&n))
-                        && on_path(*c)
-                });
+                let release = syntax::descendants_of_kind(func, "call_expression")
+                    .find(|c| is_release(*c, src) && on_path(*c, del));
                 // A function handing the entry back leaves the release to its callers.
                 let hands_back = syntax::descendants_of_kind(func, "return_statement").any(|r| {
                     super::flow::named(r)
@@ -261,9 +316,48 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
                                 .is_some_and(|v| unparen(v).kind() == "index_expression")
                         })
                 });
+                // A removal helper handed the holder (`finish(t, reason)`, deleting
+                // `t.VehicleID`'s entry): its callers are the removals, those releasing
+                // on their path and those not (a timer's own callback excepted).
+                let handed = kind == HolderKind::Timer
+                    && func.kind() != "func_literal"
+                    && func.child_by_field_name("parameters").is_some_and(|p| {
+                        syntax::descendants_of_kind(p, "parameter_declaration").any(|d| {
+                            d.child_by_field_name("type").is_some_and(|t| {
+                                syntax::text(t, src).trim_start_matches('*') == *holder
+                            })
+                        })
+                    });
+                let helper = syntax::function_name(func, src);
+                let callers = match (handed, release) {
+                    (true, None) => super::flow::callers(cx, func, src),
+                    _ => Vec::new(),
+                };
+                if !callers.is_empty() {
+                    for (cf, c) in callers {
+                        let csrc: &str = &cf.text;
+                        let Some(caller) = syntax::enclosing_function(c) else {
+                            continue;
+                        };
+                        let caller_name = syntax::function_name(caller, csrc);
+                        let in_callback = syntax::ancestors(c).any(|a| a.id() == call.id());
+                        if in_callback || caller_name.is_some_and(|n| fired.contains(&n)) {
+                            continue;
+                        }
+                        let cfi = idx.files.iter().position(|x| std::ptr::eq(*x, cf));
+                        let Some(cfi) = cfi else { continue };
+                        match syntax::descendants_of_kind(caller, "call_expression")
+                            .find(|r| is_release(*r, csrc) && on_path(*r, c))
+                        {
+                            Some(r) => released = released.or(Some((cfi, r))),
+                            None => dropped.push((cfi, syntax::statement_of(c), map_field, helper)),
+                        }
+                    }
+                    continue;
+                }
                 match release {
                     Some(r) => released = released.or(Some((df, r))),
-                    None if !hands_back => dropped.push((df, del, map_field)),
+                    None if !hands_back => dropped.push((df, del, map_field, None)),
                     None => {}
                 }
             }
@@ -337,24 +431,41 @@ fn dropped_holders(cx: &Context<'_>, idx: &PackageIndex<'_>) -> Vec<Match> {
         }
         tidy(&mut evidence);
         let rsrc = idx.src(rf);
-        for (df, del, map_field) in dropped {
+        for (df, del, map_field, helper) in dropped {
             let dsrc = idx.src(df);
-            out.push(Match {
-                rule: META.id,
-                location: idx.location(df, syntax::statement_of(del)),
-                subject: field.to_string(),
-                message: format!(
-                    "{} deletes an entry of map field \"{map_field}\" without releasing its registration: the {holder} it removes keeps unregister function \"{field}\" from {}, which {} calls when it removes one (line {}), so the callback stays registered with everything {holder} holds",
+            let removes = match helper {
+                Some(h) => format!("removes an entry of map field \"{map_field}\" through {h}"),
+                None => format!("deletes an entry of map field \"{map_field}\""),
+            };
+            let made = syntax::text(call.child_by_field_name("function").unwrap_or(call), src);
+            let message = match kind {
+                HolderKind::Unregister => format!(
+                    "{} {removes} without releasing its registration: the {holder} it removes keeps unregister function \"{field}\" from {made}, which {} calls when it removes one (line {}), so the callback stays registered with everything {holder} holds",
                     function_label(del, dsrc),
-                    syntax::text(call.child_by_field_name("function").unwrap_or(call), src),
                     function_label(release, rsrc),
                     syntax::span(release).start_line,
                 ),
+                HolderKind::Timer => format!(
+                    "{} {removes} without stopping its timer: the {holder} it removes keeps timer \"{field}\" from {made}, which {} stops when it removes one (line {}), so the pending timer keeps its function and the {holder} it holds until it fires",
+                    function_label(del, dsrc),
+                    function_label(release, rsrc),
+                    syntax::span(release).start_line,
+                ),
+            };
+            out.push(Match {
+                rule,
+                location: idx.location(df, syntax::statement_of(del)),
+                subject: field.to_string(),
+                message,
                 declaration: None,
                 related: vec![
                     super::Related {
                         location: idx.location(fi, stmt),
-                        message: "the callback is registered here".to_string(),
+                        message: match kind {
+                            HolderKind::Unregister => "the callback is registered here",
+                            HolderKind::Timer => "the timer is started here",
+                        }
+                        .to_string(),
                     },
                     super::Related {
                         location: idx.location(rf, release),
@@ -695,7 +806,7 @@ impl Rule for ClosureRegistryLeak {
         for (fi, f) in idx.files.iter().enumerate() {
             out.extend(unregister_skipped(idx, fi, f));
         }
-        out.extend(dropped_holders(pkg, idx));
+        out.extend(dropped_holders(pkg, idx, HolderKind::Unregister, META.id));
         for f in &idx.files {
             out.extend(subscription_skipped(pkg, f));
         }

@@ -28,6 +28,13 @@ impl Rule for TickerNotStopped {
     }
 
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
+        // Timers kept in map entries, stopped before one removal and not another.
+        out.extend(super::closure_registry_leak::dropped_holders(
+            pkg,
+            pkg.index(),
+            super::closure_registry_leak::HolderKind::Timer,
+            META.id,
+        ));
         let note = pkg.go_version.filter(|v| v.at_least(1, 23)).map(|v| {
             format!(
                 "the module's go line ({}.{}) enables Go 1.23 timers: an unreferenced ticker is garbage collected even if never stopped",
@@ -1728,5 +1735,92 @@ func main() {
 
     fn fixed_line() -> String {
         "t := time.NewTicker(every) // poll\n\tdefer t.Stop()".to_string()
+    }
+}
+
+#[cfg(test)]
+mod held_timer_tests {
+    use expect_test::expect;
+
+    use super::TickerNotStopped;
+    use crate::rules::testing::check;
+
+    /// An idle timer kept in each open trip: Close stops it before finish removes the
+    /// trip, onPosition's ignition-off branch does not (reported on its call of finish);
+    /// expire is the timer's own callback (quiet: the timer fired).
+    #[test]
+    fn a_timer_in_map_entries_removed_without_its_stop() {
+        check(
+            &TickerNotStopped,
+            r#"
+-- go.mod --
+module example.com/app
+
+go 1.26
+-- a.go --
+package a
+
+import (
+	"sync"
+	"time"
+)
+
+type Trip struct {
+	ID     string
+	Points []int
+	idle   *time.Timer
+}
+
+func (t *Trip) add(p int) { t.Points = append(t.Points, p) }
+
+type Assembler struct {
+	mu     sync.Mutex
+	active map[string]*Trip
+}
+
+func (a *Assembler) open(id string) {
+	t := &Trip{ID: id}
+	t.idle = time.AfterFunc(time.Minute, func() { a.expire(t) })
+	a.active[id] = t
+}
+
+func (a *Assembler) onPosition(id string, p int, ignition bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := a.active[id]
+	if t == nil {
+		a.open(id)
+		return
+	}
+	t.add(p)
+	if !ignition {
+		a.finish(t)
+	}
+}
+
+func (a *Assembler) expire(t *Trip) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.finish(t)
+}
+
+func (a *Assembler) finish(t *Trip) { delete(a.active, t.ID) }
+
+func (a *Assembler) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, t := range a.active {
+		t.idle.Stop()
+		a.finish(t)
+	}
+}
+"#,
+            expect![[r#"
+                a.go:37 ticker-not-stopped [idle] (*Assembler).onPosition removes an entry of map field "active" through finish without stopping its timer: the Trip it removes keeps timer "idle" from time.AfterFunc, which (*Assembler).Close stops when it removes one (line 53), so the pending timer keeps its function and the Trip it holds until it fires
+                  related a.go:23 the timer is started here
+                  related a.go:53 released here when another path removes an entry
+                  evidence a.go:14 a.go:22 a.go:23
+            "#]],
+        );
     }
 }
