@@ -87,6 +87,7 @@ fn unregister_skipped<'p>(
                 var: name,
                 acquire: stmt,
                 others: others.iter().map(|o| syntax::text(*o, src)).collect(),
+                by_method: false,
             };
             let Some(exits) = super::paths::exits(body, &res, false) else {
                 continue;
@@ -552,12 +553,12 @@ fn subscription_skipped(cx: &Context<'_>, file: &super::SourceFile) -> Vec<Match
         let Some(body) = user.child_by_field_name("body") else {
             continue;
         };
-        let res = Subscription {
+        let res = Unregister {
             src,
             var: name,
             acquire: stmt,
             others: others.iter().map(|o| syntax::text(*o, src)).collect(),
-            releases: SUBSCRIPTION_RELEASES.to_vec(),
+            by_method: true,
         };
         let from_start = user.id() != func.id();
         let Some(exits) = super::paths::exits(body, &res, from_start) else {
@@ -651,16 +652,18 @@ fn registering_method(
     None
 }
 
-/// A subscription object held in a local, released by one of its methods.
-struct Subscription<'t> {
+/// A registration held in a local: an unregister function, released by calling it, or a
+/// subscription object (`by_method`), released by one of [`SUBSCRIPTION_RELEASES`].
+struct Unregister<'t> {
     src: &'t str,
     var: &'t str,
     acquire: Node<'t>,
+    /// The registration's other results (`err`).
     others: Vec<&'t str>,
-    releases: Vec<&'static str>,
+    by_method: bool,
 }
 
-impl<'t> super::paths::Resource<'t> for Subscription<'t> {
+impl<'t> super::paths::Resource<'t> for Unregister<'t> {
     fn effect(&self, stmt: Node<'t>) -> super::paths::Effect {
         use super::paths::Effect;
         if stmt.id() == self.acquire.id() {
@@ -671,21 +674,34 @@ impl<'t> super::paths::Resource<'t> for Subscription<'t> {
         for i in syntax::descendants_of_kind(stmt, "identifier")
             .filter(|i| syntax::text(*i, self.src) == self.var)
         {
-            let sel = i.parent().filter(|p| {
-                p.kind() == "selector_expression"
-                    && p.child_by_field_name("operand").map(|o| o.id()) == Some(i.id())
-            });
-            match sel {
-                Some(p) => {
-                    let method = p
-                        .child_by_field_name("field")
-                        .map(|f| syntax::text(f, self.src));
-                    let called = p.parent().is_some_and(|c| c.kind() == "call_expression");
-                    if called && method.is_some_and(|m| self.releases.contains(&m)) {
-                        released = true;
-                    }
+            let Some(p) = i.parent() else {
+                other = true;
+                continue;
+            };
+            if !self.by_method {
+                // `stop()`; anything else (returned, stored, passed on, captured) hands
+                // it to someone who may call it.
+                let callee = p.kind() == "call_expression"
+                    && p.child_by_field_name("function").map(|f| f.id()) == Some(i.id());
+                match callee {
+                    true => released = true,
+                    false => other = true,
                 }
-                None => other = true,
+                continue;
+            }
+            // `sub.Close()` releases, `sub.C` reads; `sub` itself is handed on.
+            let selects = p.kind() == "selector_expression"
+                && p.child_by_field_name("operand").map(|o| o.id()) == Some(i.id());
+            if !selects {
+                other = true;
+                continue;
+            }
+            let method = p
+                .child_by_field_name("field")
+                .map(|f| syntax::text(f, self.src));
+            let called = p.parent().is_some_and(|c| c.kind() == "call_expression");
+            if called && method.is_some_and(|m| SUBSCRIPTION_RELEASES.contains(&m)) {
+                released = true;
             }
         }
         match (released, other) {
@@ -701,60 +717,13 @@ impl<'t> super::paths::Resource<'t> for Subscription<'t> {
         syntax::descendants_of_kind(condition, "identifier").any(|i| {
             let t = syntax::text(i, self.src);
             self.others.contains(&t)
-                || super::flow::resolve_ident(i, self.src).is_some_and(|b| {
-                    b.kind == super::flow::BindKind::Receive
-                        && b.index == 1
-                        && syntax::text(b.decl, self.src).contains(&format!("<-{}.", self.var))
-                })
+                || self.by_method
+                    && super::flow::resolve_ident(i, self.src).is_some_and(|b| {
+                        b.kind == super::flow::BindKind::Receive
+                            && b.index == 1
+                            && syntax::text(b.decl, self.src).contains(&format!("<-{}.", self.var))
+                    })
         })
-    }
-
-    fn aborts(&self, stmt: Node<'t>) -> bool {
-        super::ticker_not_stopped::locals::is_fatal_call(stmt, self.src)
-    }
-}
-
-/// An unregister function held in a local.
-struct Unregister<'t> {
-    src: &'t str,
-    var: &'t str,
-    acquire: Node<'t>,
-    /// The registration's other results (`err`).
-    others: Vec<&'t str>,
-}
-
-impl<'t> super::paths::Resource<'t> for Unregister<'t> {
-    fn effect(&self, stmt: Node<'t>) -> super::paths::Effect {
-        use super::paths::Effect;
-        if stmt.id() == self.acquire.id() {
-            return Effect::Acquire;
-        }
-        let mut calls = false;
-        let mut other = false;
-        for i in syntax::descendants_of_kind(stmt, "identifier")
-            .filter(|i| syntax::text(*i, self.src) == self.var)
-        {
-            let callee = i.parent().is_some_and(|p| {
-                p.kind() == "call_expression"
-                    && p.child_by_field_name("function").map(|f| f.id()) == Some(i.id())
-            });
-            if callee {
-                calls = true;
-            } else {
-                other = true;
-            }
-        }
-        match (calls, other) {
-            (true, _) => Effect::Release,
-            // Returned, stored, passed on or captured: someone else may call it.
-            (false, true) => Effect::HandOff,
-            (false, false) => Effect::None,
-        }
-    }
-
-    fn not_acquired(&self, condition: Node<'t>) -> bool {
-        syntax::descendants_of_kind(condition, "identifier")
-            .any(|i| self.others.contains(&syntax::text(i, self.src)))
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
