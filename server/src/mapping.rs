@@ -450,15 +450,31 @@ impl Mapper {
         // closing brace or at the `return` that ends the call, so those lines are
         // plausible places in a function that defers.
         let closing = new_line == now_end;
-        let deferred_return = || {
+        let is_return = || {
             self.line_text(&f.path, new_line as u32)
                 .is_some_and(|t| t.trim_start().starts_with("return"))
+        };
+        let deferred_return = || {
+            is_return()
                 && (now_start..=now_end).any(|n| {
                     self.line_text(&f.path, n as u32)
                         .is_some_and(|t| t.trim_start().starts_with("defer "))
                 })
         };
-        if let Some(text) = (!closing && !deferred_return())
+        // A value returned as an interface is converted there, and the conversion may
+        // allocate (`return v.I` in `func (v Value) Any() any` calls `runtime.convT64`).
+        let interface_return = || {
+            is_return()
+                && self
+                    .line_text(&f.path, now_start as u32)
+                    .is_some_and(|sig| {
+                        sig.contains("interface{")
+                            || sig
+                                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                                .any(|w| w == "any")
+                    })
+        };
+        if let Some(text) = (!closing && !deferred_return() && !interface_return())
             .then(|| self.implausible(&f.path, new_line as u32))
             .flatten()
         {
