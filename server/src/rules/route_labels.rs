@@ -372,10 +372,10 @@ fn label_read(
     })
 }
 
-/// For a method `name` of the workspace packages the file imports (`s.metrics.Counter(
-/// ...)`), or of one method of the same receiver it calls (`Histogram` calling
-/// `HistogramWithBuckets`): its writes to map fields (`r.histograms[key] = h`) and where
-/// their values are allocated.
+/// For a method `name` of the file's package or of the workspace packages it imports
+/// (`s.metrics.Counter(...)`): whether it adds to a map field of its receiver, itself or
+/// through a method of the same receiver (`Histogram` calling `HistogramWithBuckets`;
+/// `abandoned_waits::adds_to_map`), with the writes and where their values are allocated.
 fn series_maps(
     cx: &Context<'_>,
     file: &SourceFile,
@@ -385,31 +385,13 @@ fn series_maps(
 ) -> bool {
     let mut any = false;
     let imports: Vec<String> = flow::imports(file).into_iter().map(|(_, p)| p).collect();
-    let mut pkgs: Vec<std::sync::Arc<Package>> =
+    let pkgs: Vec<std::sync::Arc<Package>> =
         imports.iter().filter_map(|p| cx.other_package(p)).collect();
-    let own = [&**cx];
-    for other in own.into_iter().chain(pkgs.iter_mut().map(|p| &**p)) {
-        let mut methods = flow::package_methods(other, name);
-        // One level of same-receiver delegation.
-        let delegated: Vec<_> = methods
-            .iter()
-            .flat_map(|(mf, m)| {
-                let msrc: &str = &mf.text;
-                m.child_by_field_name("body")
-                    .map(|b| syntax::descendants_of_kind(b, "call_expression"))
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|c| syntax::called_name(c, msrc))
-                    .filter(|n| *n != name)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        for d in delegated {
-            methods.extend(flow::package_methods(other, d));
-        }
+    for other in std::iter::once(&**cx).chain(pkgs.iter().map(|p| &**p)) {
+        let methods = flow::package_methods(other, name);
         let mut writes = false;
         for (mf, m) in &methods {
-            writes |= map_writes(other, mf, *m, evidence, maps);
+            writes |= super::abandoned_waits::adds_to_map(other, mf, *m, evidence, maps);
         }
         if !writes {
             continue;
@@ -417,10 +399,7 @@ fn series_maps(
         any = true;
         // What a maker passed to the shared lookup makes (`r.lookup(name, kv, func() any
         // { return newSummary() })`): the series' metric.
-        for (mf, m) in methods.iter().filter(|(mf, m)| {
-            m.child_by_field_name("name")
-                .is_some_and(|n| syntax::text(n, &mf.text) == name)
-        }) {
+        for (mf, m) in &methods {
             for lit in syntax::descendants_of_kind(*m, "func_literal") {
                 for r in syntax::descendants_of_kind(lit, "return_statement") {
                     for v in flow::named(r)
@@ -611,14 +590,14 @@ func (s *Server) byPath(next http.Handler) http.Handler {
                 api/api.go:23 map-field-no-delete [route] (*Server).instrument computes a metric label before next.ServeHTTP routes the request, while r.Pattern is still empty: routeOf reads r.Pattern and falls back to the raw URL path, so every distinct URL becomes a new label value, and map field "Registry.series" gains a series per URL
                   related api/api.go:24 the mux sets the pattern in this call
                   related api/api.go:25 the label is used here
-                  evidence api/api.go:23 metrics/metrics.go:21 metrics/metrics.go:7
+                  evidence api/api.go:23 metrics/metrics.go:21 metrics/metrics.go:26 metrics/metrics.go:7
                 api/api.go:58 map-field-no-delete [route] (*Server).copied computes a metric label from the request it handed next.ServeHTTP as a copy, which the mux set the pattern on, while r.Pattern is still empty: routeOf reads r.Pattern and falls back to the raw URL path, so every distinct URL becomes a new label value, and map field "Registry.series" gains a series per URL
                   related api/api.go:57 the mux sets the pattern in this call
                   related api/api.go:58 the label is used here
-                  evidence api/api.go:58 metrics/metrics.go:21 metrics/metrics.go:7
+                  evidence api/api.go:58 metrics/metrics.go:21 metrics/metrics.go:26 metrics/metrics.go:7
                 api/api.go:69 map-field-no-delete [route] (*Server).byPath labels metrics with the raw URL path reduced by reduce: every path it does not reduce to a route is a new label value, and map field "Registry.series" gains a series per such URL
                   related api/api.go:69 the label is used here
-                  evidence api/api.go:69 metrics/metrics.go:21 metrics/metrics.go:7
+                  evidence api/api.go:69 metrics/metrics.go:21 metrics/metrics.go:26 metrics/metrics.go:7
             "#]],
         );
     }
