@@ -265,7 +265,27 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
         .map(|(l, _)| (l.file.clone(), l.span.start_line))
         .collect();
 
-    for (m, (kind, meta_grows, ev)) in inputs.matches.into_iter().zip(summed) {
+    // Map fields a match's cause fills from another line (a label without bound, a wait
+    // abandoned): the map's own finding, on a write that match's evidence holds, points
+    // to it and is information, since the fix belongs there.
+    type Filler = (String, Location, BTreeSet<(PathBuf, u32)>);
+    let fillers: Vec<Filler> = inputs
+        .matches
+        .iter()
+        .filter(|m| !m.fills.is_empty())
+        .flat_map(|m| {
+            let lines: BTreeSet<_> = m
+                .evidence
+                .iter()
+                .map(|l| (l.file.clone(), l.span.start_line))
+                .collect();
+            m.fills
+                .iter()
+                .map(move |f| (f.clone(), m.location.clone(), lines.clone()))
+        })
+        .collect();
+
+    for (mut m, (kind, meta_grows, ev)) in inputs.matches.into_iter().zip(summed) {
         // A pattern that leaks only under load counts only when the profiles show it.
         let grows = ev.as_ref().is_some_and(|e| {
             kind == EvidenceKind::Heap
@@ -398,6 +418,28 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                 }
                 message = format!("{message}; {note}");
             }
+        }
+        let filled_by = fillers.iter().find(|(name, at, lines)| {
+            m.rule == MAP_FIELD_NO_DELETE
+                && m.fills.is_empty()
+                && *name == m.subject
+                && *at != m.location
+                && lines.contains(&(m.location.file.clone(), m.location.span.start_line))
+        });
+        if let Some((_, at, _)) = filled_by {
+            let shown = at.file.strip_prefix(inputs.root).unwrap_or(&at.file);
+            if severity > Severity::Info {
+                severity = Severity::Info;
+                reason = format!(
+                    "{reason}; lowered: its entries come from the cause reported at {}:{}, where the fix belongs",
+                    shown.display(),
+                    at.span.start_line
+                );
+            }
+            m.related.push(Related {
+                location: at.clone(),
+                message: "what fills this map without bound".to_string(),
+            });
         }
         let confirmed = severity == Severity::Error;
         if let (Some(note), false) = (&m.version_note, confirmed) {
@@ -932,6 +974,7 @@ fn z_of(diff: f64, var: f64) -> f64 {
 }
 
 const HTTP_BODY_NOT_CLOSED: &str = "http-body-not-closed";
+const MAP_FIELD_NO_DELETE: &str = "map-field-no-delete";
 
 /// What the goroutine profiles say about response bodies left open anywhere in the
 /// process: net/http's read loops waiting for a body to be read or closed have no
@@ -1081,6 +1124,7 @@ mod tests {
             fixes: Vec::new(),
             version_note: None,
             needs_growth,
+            fills: Vec::new(),
         };
         let config = Config::default();
         let run = |needs_growth| {
@@ -1099,6 +1143,63 @@ mod tests {
             "a plain match is an info without profiles"
         );
         assert!(run(true).is_empty(), "no profile, no growth: not reported");
+    }
+
+    /// A metric registry's map that a label without bound fills is reported where the
+    /// label is made; the map's own finding, on a write the label's evidence holds,
+    /// points there as information. The same map written on a line the label does not
+    /// reach stays an error.
+    #[test]
+    fn a_map_filled_from_elsewhere_points_to_the_cause() {
+        let at = |line| Location {
+            file: PathBuf::from("/w/main.go"),
+            span: line_span(line),
+        };
+        let m = |line, subject: &str, evidence: Vec<u32>, fills: Vec<String>| Match {
+            rule: MAP_FIELD_NO_DELETE,
+            location: at(line),
+            subject: subject.into(),
+            message: subject.into(),
+            declaration: None,
+            related: Vec::new(),
+            evidence: evidence.into_iter().map(at).collect(),
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth: false,
+            fills,
+        };
+        let growing = [(1_000, 1 << 20), (5_000, 5 << 20), (9_000, 9 << 20)];
+        let heap = sampled_heap(&[(20, growing), (30, growing)]);
+        let config = Config::default();
+        let out = analyze(Inputs {
+            root: Path::new("/w"),
+            config: &config,
+            matches: vec![
+                m(5, "route", vec![5, 20], vec!["Registry.series".into()]),
+                m(20, "Registry.series", vec![20], Vec::new()),
+                m(30, "Cache.items", vec![30], Vec::new()),
+            ],
+            heap: Some(&heap),
+            goroutines: None,
+            base: None,
+        });
+        let mut got: Vec<_> = out
+            .iter()
+            .map(|f| (f.location.span.start_line, f.severity, f.related.len()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (5, Severity::Error, 0),
+                (20, Severity::Info, 1),
+                (30, Severity::Error, 0)
+            ]
+        );
+        let lowered = out.iter().find(|f| f.location.span.start_line == 20);
+        assert!(lowered.unwrap().reason.ends_with(
+            "lowered: its entries come from the cause reported at main.go:5, where the fix belongs"
+        ));
     }
 
     /// Heap evidence in the shape of a Go heap profile (sampled every 512 KiB): per

@@ -143,6 +143,7 @@ fn check_wait(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: maps,
     })
 }
 

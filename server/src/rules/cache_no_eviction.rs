@@ -141,6 +141,7 @@ impl Rule for CacheNoEviction {
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }

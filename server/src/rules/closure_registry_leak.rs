@@ -141,6 +141,7 @@ fn unregister_skipped<'p>(
                     fixes: Vec::new(),
                     version_note: None,
                     needs_growth: false,
+                    fills: Vec::new(),
                 });
             }
         }
@@ -477,6 +478,7 @@ pub(crate) fn dropped_holders(
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }
@@ -594,6 +596,7 @@ fn subscription_skipped(cx: &Context<'_>, file: &super::SourceFile) -> Vec<Match
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             };
             // The statement before the return, where the release belongs (`fn(ev)`
             // then `return`).
@@ -858,6 +861,7 @@ impl Rule for ClosureRegistryLeak {
                             fixes: Vec::new(),
                             version_note: None,
                             needs_growth: false,
+                            fills: Vec::new(),
                         });
                     }
                 }
@@ -998,6 +1002,7 @@ fn registry_side(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec<Match>)
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }
@@ -1367,6 +1372,7 @@ fn foreign_registrations(cx: &Context<'_>, idx: &PackageIndex<'_>, out: &mut Vec
                         fixes: Vec::new(),
                         version_note: None,
                         needs_growth: false,
+                        fills: Vec::new(),
                     });
                 }
             }
@@ -1443,6 +1449,7 @@ fn direct_appends(
                     fixes: Vec::new(),
                     version_note: None,
                     needs_growth: false,
+                    fills: Vec::new(),
                 });
             }
         }

@@ -1233,6 +1233,7 @@ fn matched(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

@@ -244,6 +244,7 @@ fn check_defer(pkg: &Package, file: &SourceFile, d: Node<'_>) -> Option<Match> {
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     })
 }
 

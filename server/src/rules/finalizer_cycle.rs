@@ -404,6 +404,7 @@ fn check_call(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     })
 }
 

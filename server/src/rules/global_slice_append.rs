@@ -173,6 +173,7 @@ fn field_appends(pkg: &Context<'_>, out: &mut Vec<Match>) {
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }
@@ -512,6 +513,7 @@ fn make_match(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

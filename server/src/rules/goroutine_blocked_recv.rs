@@ -476,6 +476,7 @@ fn report<'a>(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 
@@ -555,6 +556,7 @@ fn check_ticker_loops<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }
@@ -662,6 +664,7 @@ fn check_ranged_calls<'a>(funcs: &Funcs<'a>, file: &'a SourceFile, out: &mut Vec
             fixes: Vec::new(),
             version_note: None,
             needs_growth: false,
+            fills: Vec::new(),
         });
     }
 }

@@ -331,6 +331,7 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         fixes,
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     })
 }
 

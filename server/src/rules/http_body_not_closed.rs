@@ -191,6 +191,7 @@ fn helpers_closing_on_some_paths(file: &SourceFile, http: &str) -> Vec<Match> {
                         fixes: Vec::new(),
                         version_note: None,
                         needs_growth: false,
+                        fills: Vec::new(),
                     });
                 }
             }
@@ -483,6 +484,7 @@ fn matched(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

@@ -243,6 +243,7 @@ impl Rule for MapFieldNoDelete {
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: deleted,
+                fills: Vec::new(),
             };
             if deleted {
                 out.extend(kept_on_some_paths(pkg, &release, &target, &writes, &m));
@@ -662,6 +663,7 @@ fn forgotten_index<'p>(
             fixes: Vec::new(),
             version_note: None,
             needs_growth: false,
+            fills: Vec::new(),
         };
         // Also where the removal forgets it: the statement of its function holding the
         // delete from the sibling (`if m.byDevice[id] == s { delete(m.byDevice, id) }`).

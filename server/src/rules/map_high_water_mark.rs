@@ -128,6 +128,7 @@ impl Rule for MapHighWaterMark {
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }

@@ -383,6 +383,10 @@ pub struct Match {
     /// The pattern leaks only under load (a timer per call of a function, not per loop
     /// iteration): it is reported only when the profiles show its memory growing.
     pub needs_growth: bool,
+    /// Map fields (`Registry.histograms`) this match's cause fills from elsewhere: a
+    /// label without bound, a wait abandoned. Their own findings point here and are
+    /// lowered to information, since the fix belongs on this match's line.
+    pub fills: Vec<String>,
 }
 
 impl Match {

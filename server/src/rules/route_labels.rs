@@ -369,6 +369,7 @@ fn label_read(
         // A reduced raw path is bounded when the reduction is complete: the profiles
         // weigh it (information while the series maps do not grow).
         needs_growth: false,
+        fills: maps,
     })
 }
 

@@ -771,6 +771,7 @@ fn make_match(
             .collect(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

@@ -447,6 +447,7 @@ fn make_match(
         fixes: clone_fix(pkg, ctx, sink.value).into_iter().collect(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

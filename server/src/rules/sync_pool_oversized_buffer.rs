@@ -392,6 +392,7 @@ fn check_put(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     })
 }
 

@@ -78,6 +78,7 @@ fn matched(file: &SourceFile, call: Node<'_>, subject: String, message: String) 
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     }
 }
 

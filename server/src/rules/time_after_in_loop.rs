@@ -122,6 +122,7 @@ fn check_call(file: &SourceFile, call: Node<'_>) -> Option<Match> {
         fixes: Vec::new(),
         version_note: None,
         needs_growth: false,
+        fills: Vec::new(),
     })
 }
 
@@ -161,6 +162,7 @@ fn per_call(
         fixes: Vec::new(),
         version_note: None,
         needs_growth: true,
+        fills: Vec::new(),
     })
 }
 

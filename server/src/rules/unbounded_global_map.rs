@@ -111,6 +111,7 @@ impl Rule for UnboundedGlobalMap {
                 fixes,
                 version_note: None,
                 needs_growth: false,
+                fills: Vec::new(),
             });
         }
     }
