@@ -431,6 +431,8 @@ pub(crate) fn dropped_holders(
         for f in &idx.files {
             super::flow::type_allocations(f, f.tree.root_node(), &types, &mut evidence);
         }
+        // And the workspace structs its fields point to (`batch *batch.Batch`).
+        held_allocations(cx, holder, &mut evidence);
         tidy(&mut evidence);
         let rsrc = idx.src(rf);
         for (df, del, map_field, helper) in dropped {
@@ -483,6 +485,44 @@ pub(crate) fn dropped_holders(
         }
     }
     out
+}
+
+/// Where the workspace structs a holder's fields point to are made (`batch
+/// *batch.Batch` in `pendingBatch`: package batch's `&Batch{...}` literals): what a holder
+/// kept alive keeps with it.
+fn held_allocations(cx: &Context<'_>, holder: &str, evidence: &mut Vec<Location>) {
+    for f in cx.program_files() {
+        for st in f.summary.structs.iter().filter(|st| st.name == holder) {
+            let imports = super::flow::imports(f);
+            for fd in &st.fields {
+                let ty = fd.type_text.trim_start_matches(['*', '[', ']', ' ']);
+                let types = |name: &str| -> HashSet<String> { [name.to_string()].into() };
+                match ty.split_once('.') {
+                    Some((qual, name)) => {
+                        let path = imports.iter().find(|(b, _)| b == qual).map(|(_, p)| p);
+                        let Some(other) = path.and_then(|p| cx.other_package(p)) else {
+                            continue;
+                        };
+                        for of in other.program_files() {
+                            let root = of.tree.root_node();
+                            super::flow::type_allocations(of, root, &types(name), evidence);
+                        }
+                    }
+                    None if ty != holder
+                        && cx
+                            .program_files()
+                            .any(|g| g.summary.structs.iter().any(|s| s.name == ty)) =>
+                    {
+                        for g in cx.program_files() {
+                            let root = g.tree.root_node();
+                            super::flow::type_allocations(g, root, &types(ty), evidence);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
 }
 
 /// Methods that end a subscription object's registration.

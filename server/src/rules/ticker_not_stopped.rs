@@ -1824,4 +1824,89 @@ func (a *Assembler) Close() {
             "#]],
         );
     }
+
+    /// A tracker's entry keeps a timer and a batch of another package: removing the
+    /// entry when the batch settles leaves the timer, and with its closure the batch,
+    /// pending; the evidence is where the batch is made (its records).
+    #[test]
+    fn a_dropped_timer_weighs_what_its_holder_points_to() {
+        check(
+            &TickerNotStopped,
+            r#"
+-- go.mod --
+module example.com/app
+
+go 1.26
+-- batch/batch.go --
+package batch
+
+type Batch struct {
+	ID      uint64
+	Records []string
+}
+
+func New(id uint64) *Batch {
+	return &Batch{ID: id, Records: make([]string, 0, 512)}
+}
+-- ship/acks.go --
+package ship
+
+import (
+	"sync"
+	"time"
+
+	"example.com/app/batch"
+)
+
+type pending struct {
+	batch   *batch.Batch
+	waiting int
+	timer   *time.Timer
+}
+
+type Tracker struct {
+	mu      sync.Mutex
+	pending map[uint64]*pending
+}
+
+func (t *Tracker) Track(b *batch.Batch, sinks int) {
+	p := &pending{batch: b, waiting: sinks}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p.timer = time.AfterFunc(10*time.Minute, func() { t.expire(p) })
+	t.pending[b.ID] = p
+}
+
+func (t *Tracker) Ack(id uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.pending[id]
+	if !ok {
+		return
+	}
+	p.waiting--
+	if p.waiting == 0 {
+		delete(t.pending, id)
+	}
+}
+
+func (t *Tracker) expire(p *pending) {}
+
+func (t *Tracker) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, p := range t.pending {
+		p.timer.Stop()
+		delete(t.pending, id)
+	}
+}
+"#,
+            expect![[r#"
+                ship/acks.go:38 ticker-not-stopped [timer] (*Tracker).Ack deletes an entry of map field "pending" without stopping its timer: the pending it removes keeps timer "timer" from time.AfterFunc, which (*Tracker).Close stops when it removes one (line 48), so the pending timer keeps its function and the pending it holds until it fires
+                  related ship/acks.go:25 the timer is started here
+                  related ship/acks.go:48 released here when another path removes an entry
+                  evidence batch/batch.go:9 ship/acks.go:22 ship/acks.go:25
+            "#]],
+        );
+    }
 }
