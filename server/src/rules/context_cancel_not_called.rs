@@ -625,9 +625,12 @@ fn dropped_entries(
     let Some(holder) = holder else {
         return Vec::new();
     };
+    // A map of the structs themselves: deleting from a map of maps of them (`byUser`,
+    // whose inner map is deleted once empty) removes no entry.
     let holds_entries = |map_field: &str| {
-        flow::field_type_text(pkg, map_field)
-            .is_some_and(|t| flow::map_value_type(&t) == Some(holder.as_str()))
+        flow::field_type_text(pkg, map_field).is_some_and(|t| {
+            t.matches("map[").count() == 1 && flow::map_value_type(&t) == Some(holder.as_str())
+        })
     };
     let mut released: Vec<(&SourceFile, Node<'_>)> = Vec::new();
     let mut dropped: Vec<(&SourceFile, Node<'_>, String)> = Vec::new();
@@ -751,31 +754,47 @@ fn dropped_entries(
                 }
                 _ => false,
             };
+            // The release on what was handed to the removal (`if s.removeSession(sess.id)
+            // == nil { return }` then `sess.cancel()`): the caller held the entry.
+            let handed: Vec<&str> = syntax::call_args(c)
+                .iter()
+                .filter_map(|a| flow::root_ident(*a))
+                .map(|i| text(i, src))
+                .collect();
+            let on_handed = syntax::descendants_of_kind(decl, "call_expression").find(|r| {
+                releases(*r, src)
+                    && r.child_by_field_name("function")
+                        .and_then(|fn_| fn_.child_by_field_name("operand"))
+                        .is_some_and(|o| handed.contains(&text(o, src)))
+            });
             if discarded {
-                dropped.push((
-                    f,
-                    syntax::statement_of(c),
-                    format!("drops the entry {name} removes"),
-                ));
+                match on_handed {
+                    Some(r) => released.push((f, r)),
+                    None => dropped.push((
+                        f,
+                        syntax::statement_of(c),
+                        format!("drops the entry {name} removes"),
+                    )),
+                }
                 continue;
             }
-            // `s := m.remove(id)` then `s.cancel()`.
+            // `s := m.remove(id)` then `s.cancel()` on every path where `s` is not nil
+            // and is not handed on.
             let bound = parent
                 .filter(|p| p.kind() == "expression_list")
                 .and_then(|l| l.parent())
                 .filter(|st| st.kind() == "short_var_declaration")
                 .and_then(|st| flow::items(st.child_by_field_name("left")).first().copied())
                 .map(|v| text(v, src));
-            if let Some(var) = bound {
-                if let Some(r) = syntax::descendants_of_kind(decl, "call_expression").find(|r| {
-                    releases(*r, src)
-                        && (r
-                            .child_by_field_name("function")
-                            .and_then(|fn_| fn_.child_by_field_name("operand"))
-                            .is_some_and(|o| text(o, src) == var)
-                            || syntax::call_args(*r).iter().any(|a| text(*a, src) == var))
-                }) {
+            let body = decl.child_by_field_name("body");
+            if let (Some(var), Some(body)) = (bound, body) {
+                let (kept, release) =
+                    partial_release::unreleased_local(pkg, src, body, var, &fields, &releasers);
+                if let Some(r) = release {
                     released.push((f, r));
+                }
+                for at in kept {
+                    dropped.push((f, at, format!("drops \"{var}\", the entry {name} removes")));
                 }
             }
         }
@@ -2997,6 +3016,108 @@ func (s *Scheduler) Cancel(id string) {
                   related s.go:24 the child context and its cancel are made here by context.WithCancel
                   related s.go:56 called here when another path removes an entry
                   evidence s.go:24 s.go:25
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_removal_handing_the_entry_back_to_a_caller_that_drops_it() {
+        // removeSession deletes and returns the session: endSession, which compares the
+        // result with nil and cancels the session it was handed, releases it; expired
+        // keeps the result and never cancels it, reported where the cancel belongs. The
+        // early return of endSession, when there was nothing to remove, is not a path
+        // that keeps it; nor is the delete from the map of maps.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- s.go --
+package api
+
+import (
+	"context"
+	"sync"
+)
+
+type session struct {
+	id     string
+	user   string
+	ctx    context.Context
+	cancel context.CancelFunc
+	rooms  map[string]struct{}
+}
+
+type Server struct {
+	root     context.Context
+	mu       sync.Mutex
+	sessions map[string]*session
+	byUser   map[string]map[string]*session
+}
+
+func (s *Server) create(id, user string) *session {
+	sess := &session{id: id, user: user, rooms: map[string]struct{}{}}
+	sess.ctx, sess.cancel = context.WithCancel(s.root)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[id] = sess
+	if s.byUser[user] == nil {
+		s.byUser[user] = map[string]*session{}
+	}
+	s.byUser[user][id] = sess
+	return sess
+}
+
+func (s *Server) removeSession(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok {
+		return nil
+	}
+	delete(s.sessions, id)
+	if m := s.byUser[sess.user]; m != nil {
+		delete(m, id)
+		if len(m) == 0 {
+			delete(s.byUser, sess.user)
+		}
+	}
+	return sess
+}
+
+func (s *Server) leave(sess *session) { clear(sess.rooms) }
+
+func (s *Server) endSession(sess *session) {
+	if s.removeSession(sess.id) == nil {
+		return
+	}
+	s.leave(sess)
+	sess.cancel()
+}
+
+func (s *Server) expired(id string) {
+	sess := s.removeSession(id)
+	if sess == nil {
+		return
+	}
+	s.leave(sess)
+}
+
+func (s *Server) Logout(sess *session) { s.endSession(sess) }
+
+func (s *Server) Sweep(ids []string) {
+	for _, id := range ids {
+		s.expired(id)
+	}
+}
+"#,
+            expect![[r#"
+                s.go:25 context-cancel-not-called [sess.ctx] the child context made here is not canceled when its entry is removed: (*Server).expired drops "sess", the entry removeSession removes, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Server).endSession calls it when it removes one (line 60), so the child context "sess.ctx" stays registered with its parent until the parent is canceled
+                  related s.go:60 called here when another path removes an entry
+                  related s.go:68 removed here without the cancel
+                  evidence s.go:25 s.go:24
+                s.go:68 context-cancel-not-called [sess.ctx] (*Server).expired drops "sess", the entry removeSession removes, which holds cancel function "cancel" of context.WithCancel, without calling it, while (*Server).endSession calls it when it removes one (line 60), so the child context "sess.ctx" stays registered with its parent until the parent is canceled
+                  related s.go:25 the child context and its cancel are made here by context.WithCancel
+                  related s.go:60 called here when another path removes an entry
+                  evidence s.go:25 s.go:24
             "#]],
         );
     }

@@ -474,6 +474,38 @@ pub(crate) fn unreleased_params<'s>(
     out
 }
 
+/// For a local `var` of `body` holding a struct whose field holds a release function
+/// (`sess := s.removeSession(id)`): the paths on which nothing releases it (directly,
+/// by a releasing method or function) nor hands it on, skipping those where it is nil.
+/// Each path's `at` is where the release belongs; its `release` is a release on another
+/// path, else `at` itself. `None` when every path releases or hands it on.
+pub(crate) fn unreleased_local<'t>(
+    pkg: &'t Package,
+    src: &'t str,
+    body: Node<'t>,
+    var: &'t str,
+    fields: &[&str],
+    releasers: &[(&str, Option<usize>)],
+) -> (Vec<Node<'t>>, Option<Node<'t>>) {
+    let res = Param {
+        pkg,
+        src,
+        var,
+        fields,
+        releasers,
+    };
+    let release = own_calls(body).find(|c| res.releases(*c));
+    let Some(exits) = paths::exits(body, &res, true) else {
+        return (Vec::new(), release);
+    };
+    let kept = exits
+        .iter()
+        .filter(|e| !e.released && !e.handed)
+        .map(|e| e.at)
+        .collect();
+    (kept, release)
+}
+
 /// A parameter holding the release function.
 struct Param<'a, 's> {
     pkg: &'s Package,
@@ -486,6 +518,34 @@ struct Param<'a, 's> {
 impl Param<'_, '_> {
     fn is_var(&self, node: Node<'_>) -> bool {
         is_ident(node, self.var, self.src)
+    }
+
+    /// Whether a condition holds when a call handed the parameter found nothing to
+    /// take (`if s.removeSession(sess.id) == nil`): the struct was not registered, or
+    /// someone else already removed it, so its release is not this path's to make. A
+    /// call answering false (`if !p.seen.add(ev.key())`, a duplicate) says nothing of
+    /// who owns the struct.
+    fn claim_failed(&self, condition: Node<'_>) -> bool {
+        let call_on_var = |n: Node<'_>| {
+            let n = flow::unparen(n);
+            n.kind() == "call_expression"
+                && n.child_by_field_name("arguments")
+                    .is_some_and(|a| mentions(a, self.var, self.src))
+        };
+        let c = flow::unparen(condition);
+        match c.kind() {
+            "binary_expression" => {
+                flow::operator(c, self.src) == "=="
+                    && ["left", "right"]
+                        .iter()
+                        .any(|side| c.child_by_field_name(side).is_some_and(call_on_var))
+                    && ["left", "right"].iter().any(|side| {
+                        c.child_by_field_name(side)
+                            .is_some_and(|n| syntax::text(n, self.src) == "nil")
+                    })
+            }
+            _ => false,
+        }
     }
 
     fn releases(&self, call: Node<'_>) -> bool {
@@ -554,7 +614,7 @@ impl<'t> Resource<'t> for Param<'_, 't> {
     }
 
     fn not_acquired(&self, condition: Node<'t>) -> bool {
-        compares_to_nil(condition, self.var, self.src)
+        compares_to_nil(condition, self.var, self.src) || self.claim_failed(condition)
     }
 
     fn aborts(&self, stmt: Node<'t>) -> bool {
