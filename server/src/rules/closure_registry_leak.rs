@@ -525,6 +525,137 @@ fn held_allocations(cx: &Context<'_>, holder: &str, evidence: &mut Vec<Location>
     }
 }
 
+/// An unregister function kept in a func field and overwritten on each turn of a loop
+/// registering one callback per element (`for _, room := range cfg.Rooms { b.unlisten =
+/// d.hub.Listen(room, d.listener(b)) }`): only the last registration can be undone, and
+/// the others stay registered with the callbacks and all they capture. A match on the
+/// assignment when the package calls the field somewhere (the release it believes
+/// covers every registration) and nothing in the loop reads the field first.
+fn overwritten_in_loop(cx: &Context<'_>, file: &super::SourceFile) -> Vec<Match> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    if !src.contains("for ") {
+        return out;
+    }
+    for a in syntax::descendants_of_kind(file.tree.root_node(), "assignment_statement") {
+        if super::flow::operator(a, src) != "=" {
+            continue;
+        }
+        let left = super::flow::items(a.child_by_field_name("left"));
+        let right = super::flow::items(a.child_by_field_name("right"));
+        let ([target], [call]) = (left.as_slice(), right.as_slice()) else {
+            continue;
+        };
+        let (target, call) = (unparen(*target), unparen(*call));
+        if target.kind() != "selector_expression" || call.kind() != "call_expression" {
+            continue;
+        }
+        let (Some(operand), Some(field)) = (
+            target.child_by_field_name("operand").map(unparen),
+            target.child_by_field_name("field"),
+        ) else {
+            continue;
+        };
+        let field = syntax::text(field, src);
+        let is_func = super::flow::field_type_text(cx, field)
+            .is_some_and(|t| t.trim_start().starts_with("func("));
+        if !is_func || operand.kind() != "identifier" {
+            continue;
+        }
+        // The innermost loop around it within its function.
+        let Some(lp) = syntax::ancestors(a)
+            .take_while(|n| {
+                !matches!(
+                    n.kind(),
+                    "func_literal" | "function_declaration" | "method_declaration"
+                )
+            })
+            .find(|n| n.kind() == "for_statement")
+        else {
+            continue;
+        };
+        // The holder outlives the loop; the registration differs per turn.
+        let holder = super::flow::resolve_ident(operand, src);
+        if holder.is_none_or(|b| b.decl.start_byte() >= lp.start_byte()) {
+            continue;
+        }
+        let per_turn = syntax::call_args(call).iter().any(|arg| {
+            std::iter::once(*arg)
+                .chain(syntax::descendants_of_kind(*arg, "identifier"))
+                .filter(|i| i.kind() == "identifier")
+                .filter_map(|i| super::flow::resolve_ident(i, src))
+                .any(|b| {
+                    b.decl.start_byte() >= lp.start_byte() && b.decl.end_byte() <= a.start_byte()
+                })
+        });
+        if !per_turn {
+            continue;
+        }
+        // Nothing in the loop reads the field (a release of the previous one, or a chain
+        // of them).
+        let field_text = syntax::text(target, src);
+        let read_in_loop = syntax::descendants_of_kind(lp, "selector_expression")
+            .any(|sel| sel.id() != target.id() && syntax::text(sel, src) == field_text);
+        if read_in_loop {
+            continue;
+        }
+        // The package's release of the field: `b.unlisten()`, one outside a loop first.
+        let releases: Vec<(bool, Location)> = cx
+            .program_files()
+            .flat_map(|f| {
+                syntax::descendants_of_kind(f.tree.root_node(), "call_expression")
+                    .filter(|c| syntax::called_name(*c, &f.text) == Some(field))
+                    .map(|c| {
+                        let looped = syntax::ancestors(c).any(|n| n.kind() == "for_statement");
+                        (looped, f.location(c))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let release = releases
+            .iter()
+            .find(|(looped, _)| !looped)
+            .or(releases.first())
+            .map(|(_, l)| l.clone());
+        let Some(release) = release else {
+            continue;
+        };
+        let mut evidence = vec![file.location(a)];
+        for arg in syntax::call_args(call) {
+            super::flow::alloc_sites(cx, file, arg, &mut evidence);
+        }
+        super::flow::alloc_sites(cx, file, operand, &mut evidence);
+        let callee = syntax::text(call.child_by_field_name("function").unwrap_or(call), src);
+        let message = format!(
+            "{} overwrites \"{field_text}\" with the unregister function {callee} returns on every turn of the loop: only the last registration can be undone, so the callbacks registered on the other turns stay registered with everything they capture",
+            super::flow::function_label(a, src),
+        );
+        out.push(Match {
+            rule: META.id,
+            location: file.location(a),
+            subject: field_text.to_string(),
+            message,
+            declaration: None,
+            related: vec![
+                super::Related {
+                    location: file.location(lp),
+                    message: "each turn of this loop registers another callback".to_string(),
+                },
+                super::Related {
+                    location: release,
+                    message: "the release undoes only the registration stored last".to_string(),
+                },
+            ],
+            evidence,
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth: false,
+            fills: Vec::new(),
+        });
+    }
+    out
+}
+
 /// Methods that end a subscription object's registration.
 const SUBSCRIPTION_RELEASES: [&str; 6] = [
     "Close",
@@ -821,6 +952,7 @@ impl Rule for ClosureRegistryLeak {
         out.extend(dropped_holders(pkg, idx, HolderKind::Unregister, META.id));
         for f in &idx.files {
             out.extend(subscription_skipped(pkg, f));
+            out.extend(overwritten_in_loop(pkg, f));
         }
         let registries = registries(idx, false);
         if registries.is_empty() {
@@ -2954,6 +3086,94 @@ func (b *Bus) Watch(topic string, fn func(string)) {
                   related bus/bus.go:34 subscribed here
                   related bus/bus.go:46 released here on another path
                   evidence bus/bus.go:19-25
+            "#]],
+        );
+    }
+
+    /// One unregister function kept per bot while a callback is registered per room:
+    /// each turn overwrites the last, so Unregister undoes one room's registration. A
+    /// loop releasing the previous one first, and one registering once, are quiet.
+    #[test]
+    fn an_unregister_function_overwritten_in_a_loop() {
+        check(
+            &ClosureRegistryLeak,
+            r#"
+-- hub/hub.go --
+package hub
+
+import "sync"
+
+type Hub struct {
+	mu        sync.Mutex
+	next      int
+	listeners map[string]map[int]func(string)
+}
+
+func (h *Hub) Listen(room string, fn func(string)) (cancel func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.next++
+	id := h.next
+	if h.listeners[room] == nil {
+		h.listeners[room] = map[int]func(string){}
+	}
+	h.listeners[room][id] = fn
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.listeners[room], id)
+	}
+}
+-- bots/bots.go --
+package bots
+
+import "example.com/app/hub"
+
+type bot struct {
+	queue    chan string
+	unlisten func()
+}
+
+type Dispatcher struct{ hub *hub.Hub }
+
+func (d *Dispatcher) listener(b *bot) func(string) {
+	return func(ev string) { b.queue <- ev }
+}
+
+func (d *Dispatcher) Register(rooms []string) *bot {
+	b := &bot{queue: make(chan string, 512)}
+	for _, room := range rooms {
+		b.unlisten = d.hub.Listen(room, d.listener(b))
+	}
+	return b
+}
+
+func (d *Dispatcher) RegisterChained(rooms []string) *bot {
+	b := &bot{queue: make(chan string, 512)}
+	for _, room := range rooms {
+		if b.unlisten != nil {
+			b.unlisten()
+		}
+		b.unlisten = d.hub.Listen(room, d.listener(b))
+	}
+	return b
+}
+
+func (d *Dispatcher) RegisterOnce(room string) *bot {
+	b := &bot{queue: make(chan string, 512)}
+	for i := 0; i < 1; i++ {
+		b.unlisten = d.hub.Listen(room, d.listener(b))
+	}
+	return b
+}
+
+func (d *Dispatcher) Unregister(b *bot) { b.unlisten() }
+"#,
+            expect![[r#"
+                bots/bots.go:19 closure-registry-leak [b.unlisten] (*Dispatcher).Register overwrites "b.unlisten" with the unregister function d.hub.Listen returns on every turn of the loop: only the last registration can be undone, so the callbacks registered on the other turns stay registered with everything they capture
+                  related bots/bots.go:18 each turn of this loop registers another callback
+                  related bots/bots.go:43 the release undoes only the registration stored last
+                  evidence bots/bots.go:19 bots/bots.go:12-14 bots/bots.go:17
             "#]],
         );
     }
