@@ -132,15 +132,20 @@ impl EvidenceSummary {
             && delta >= min_delta
     }
 
-    /// Net growth from the first to the last of three or more snapshots: more than
-    /// `min_delta` and to at least `ratio` times the first value, whatever happened in
-    /// between. Enough for a rule match, whose pattern explains the retention.
     /// Three or more snapshots, and the last holds no more than the first: trend data
     /// that shows no growth.
     pub fn never_grew(&self) -> bool {
         self.series.len() >= 3 && self.last() <= self.series.first().copied().unwrap_or(0)
     }
 
+    /// Three or more snapshots, each holding more than the one before.
+    pub fn rises_every_step(&self) -> bool {
+        self.series.len() >= 3 && self.series.windows(2).all(|w| w[1] > w[0])
+    }
+
+    /// Net growth from the first to the last of three or more snapshots: more than
+    /// `min_delta` and to at least `ratio` times the first value, whatever happened in
+    /// between. Enough for a rule match, whose pattern explains the retention.
     pub fn grew_net(&self, min_delta: i64, ratio: f64) -> bool {
         let first = self.series.first().copied().unwrap_or(0);
         let last = self.last();
@@ -377,8 +382,12 @@ pub fn analyze(inputs: Inputs<'_>) -> Vec<Finding> {
                     t.large_share * 100.0
                 ),
             ),
+            // A pattern whose goroutines rise at every snapshot is confirmed from half
+            // the count.
             (Some(e), EvidenceKind::Goroutine)
-                if e.grows(t, 1) && e.last() >= t.goroutine_min_count =>
+                if e.grows(t, 1)
+                    && (e.last() >= t.goroutine_min_count
+                        || e.rises_every_step() && 2 * e.last() >= t.goroutine_min_count) =>
             {
                 (
                     Severity::Error,

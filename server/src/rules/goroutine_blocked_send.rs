@@ -6,6 +6,8 @@
 use super::{Context, EvidenceKind, Fix, Location, Match, Related, Rule, RuleMeta, TextEdit};
 
 use super::flow;
+use super::syntax;
+use super::SourceFile;
 use chans::{Chan, ChanUse, Count, Exec, Funcs, GoSite, UseKind};
 use tree_sitter::Node;
 
@@ -68,6 +70,9 @@ enum Reason<'a> {
     EarlyExit(Node<'a>),
     /// The loop that receives can end before every value is received.
     LoopExit(Node<'a>),
+    /// The function returns the channel, and a caller waits on it in a select whose
+    /// other case can win: (the caller's file, the winning case, the caller's name).
+    CallerCase(&'a SourceFile, Node<'a>, String),
 }
 
 fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
@@ -77,14 +82,15 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         return None;
     }
     let uses = chans::uses(funcs, chan);
-    // A channel stored, returned or handed to code the analysis cannot follow may be
-    // received from there.
-    if uses
-        .iter()
-        .any(|u| matches!(u.kind, UseKind::Escape | UseKind::Returned))
-    {
+    // A channel stored or handed to code the analysis cannot follow may be received from
+    // there; one returned is followed to the callers waiting on it.
+    if uses.iter().any(|u| matches!(u.kind, UseKind::Escape)) {
         return None;
     }
+    let abandoned = match uses.iter().any(|u| matches!(u.kind, UseKind::Returned)) {
+        true => Some(abandoning_caller(funcs, chan)?),
+        false => None,
+    };
     // Sends or receives in code of unknown timing (a callback), and sends from the owner
     // itself (a two-way conversation), are beyond what this rule judges.
     if uses.iter().any(|u| {
@@ -172,7 +178,12 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         });
     }
 
-    let reason = if receives.is_empty() {
+    let reason = if let Some((cf, case, caller)) = abandoned {
+        if !receives.is_empty() {
+            return None;
+        }
+        Some(Reason::CallerCase(cf, case, caller))
+    } else if receives.is_empty() {
         Some(Reason::NoReceive)
     } else if received.plus(Count::Finite(capacity)).less_than(sent) {
         Some(Reason::FewerReceives)
@@ -246,6 +257,13 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
             Some(*node),
             "the receiving loop can end here",
         ),
+        Reason::CallerCase(_, _, caller) => (
+            format!(
+                " and returns it, and {caller} stops waiting on it when another case of its select wins, so the send blocks forever"
+            ),
+            None,
+            "",
+        ),
     };
     let message = format!("{starter} on {buffered} channel \"{name}\"{tail}");
 
@@ -285,6 +303,12 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         related.push(Related {
             location: file.location(chans::statement_head(n)),
             message: related_note.to_string(),
+        });
+    }
+    if let Reason::CallerCase(cf, case, _) = &reason {
+        related.push(Related {
+            location: cf.location(chans::statement_head(*case)),
+            message: "this case ends the caller's wait without receiving".to_string(),
         });
     }
 
@@ -333,6 +357,102 @@ fn check_chan<'a>(funcs: &Funcs<'a>, chan: &Chan<'a>) -> Option<Match> {
         needs_growth: false,
         fills: Vec::new(),
     })
+}
+
+/// For a channel its function returns (`func (a *Archive) startUpload(...) <-chan
+/// uploadResult`), a caller in the package waiting on it in a select that another case
+/// can end (`case res := <-a.startUpload(ctx, key, body):` beside `case <-timer.C:`),
+/// directly or through a local the select alone receives from: the caller's file, the
+/// other case and the caller's name. `None` when no caller abandons it that way.
+fn abandoning_caller<'a>(
+    funcs: &Funcs<'a>,
+    chan: &Chan<'a>,
+) -> Option<(&'a SourceFile, Node<'a>, String)> {
+    let src: &str = &chan.file.text;
+    let func = syntax::enclosing_function(chan.decl)?;
+    if !matches!(func.kind(), "function_declaration" | "method_declaration") {
+        return None;
+    }
+    let name = syntax::function_name(func, src)?;
+    let method = func.kind() == "method_declaration";
+    for cf in funcs.files() {
+        let csrc: &str = &cf.text;
+        for call in syntax::descendants_of_kind(cf.tree.root_node(), "call_expression") {
+            let Some(callee) = call.child_by_field_name("function").map(flow::unparen) else {
+                continue;
+            };
+            let hit = match method {
+                true => {
+                    callee.kind() == "selector_expression"
+                        && callee
+                            .child_by_field_name("field")
+                            .is_some_and(|f| syntax::text(f, csrc) == name)
+                }
+                false => callee.kind() == "identifier" && syntax::text(callee, csrc) == name,
+            };
+            if !hit {
+                continue;
+            }
+            // The receives of the call's channel: `<-f()` itself, or `<-c` for `c := f()`.
+            let parent = flow::parent_skipping_parens(call);
+            let receives: Vec<Node<'a>> = match parent {
+                Some(p) if p.kind() == "unary_expression" && flow::operator(p, csrc) == "<-" => {
+                    vec![p]
+                }
+                Some(p) if p.kind() == "expression_list" => {
+                    let decl = p.parent().filter(|d| d.kind() == "short_var_declaration");
+                    let var = decl
+                        .and_then(|d| flow::items(d.child_by_field_name("left")).first().copied());
+                    let (Some(decl), Some(var)) = (decl, var) else {
+                        continue;
+                    };
+                    let Some(b) = flow::resolve(decl, syntax::text(var, csrc), csrc)
+                        .or_else(|| flow::binding_declared_at(var, csrc))
+                    else {
+                        continue;
+                    };
+                    let uses = flow::uses(&b, csrc);
+                    let recvs: Vec<Node<'a>> = uses
+                        .iter()
+                        .filter_map(|u| flow::parent_skipping_parens(*u))
+                        .filter(|p| {
+                            p.kind() == "unary_expression" && flow::operator(*p, csrc) == "<-"
+                        })
+                        .collect();
+                    // Handed on or received elsewhere too: not judged here.
+                    if recvs.len() != 1 || uses.len() != 1 {
+                        continue;
+                    }
+                    recvs
+                }
+                _ => continue,
+            };
+            for r in receives {
+                let Some(case) = syntax::ancestors(r)
+                    .take_while(|a| !syntax::is_function(a.kind()))
+                    .find(|a| a.kind() == "communication_case")
+                else {
+                    continue;
+                };
+                let in_comm = case.child_by_field_name("communication").is_some_and(|c| {
+                    c.start_byte() <= r.start_byte() && r.end_byte() <= c.end_byte()
+                });
+                let Some(select) = case.parent().filter(|s| s.kind() == "select_statement") else {
+                    continue;
+                };
+                if !in_comm {
+                    continue;
+                }
+                let other = flow::named(select).into_iter().find(|c| {
+                    c.id() != case.id() && matches!(c.kind(), "communication_case" | "default_case")
+                });
+                if let Some(other) = other {
+                    return Some((cf, other, chans::owner_name(cf, call)));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A select receive whose sibling case lets the owner move on without receiving.
@@ -689,6 +809,11 @@ pub(super) mod chans {
                 .map(|(name, _)| *name)
                 .collect();
             Funcs { idx, producers }
+        }
+
+        /// The package's program files.
+        pub fn files(&self) -> impl Iterator<Item = &'a SourceFile> + '_ {
+            self.idx.files.iter().copied()
         }
 
         /// Whether the package has functions declared to return a channel.
@@ -1792,6 +1917,81 @@ func deliver(msg string) error { return nil }
                   related notify/notify.go:21 builds the value the blocked goroutine holds
                   evidence notify/notify.go:11
                   fix: Give "result" a buffer of one so the goroutine's send never blocks
+            "#]],
+        );
+    }
+
+    /// A helper starts the goroutine and returns its unbuffered channel; the caller
+    /// waits on it in a select its timer can win. A caller that always receives, and a
+    /// helper whose channel has a buffer, are quiet.
+    #[test]
+    fn a_channel_a_helper_returns_is_abandoned_by_its_caller() {
+        check_send(
+            r#"
+-- sink/archive.go --
+package sink
+
+import (
+	"errors"
+	"time"
+)
+
+type result struct{ err error }
+
+type Archive struct{ timeout time.Duration }
+
+func (a *Archive) Send(key string) error {
+	timer := time.NewTimer(a.timeout)
+	defer timer.Stop()
+	select {
+	case res := <-a.start(key):
+		return res.err
+	case <-timer.C:
+		return errors.New("timeout")
+	}
+}
+
+func (a *Archive) Wait(key string) error {
+	ch := a.startBuffered(key)
+	res := <-ch
+	return res.err
+}
+
+func (a *Archive) start(key string) <-chan result {
+	ch := make(chan result)
+	go func() {
+		ch <- result{err: a.put(key)}
+	}()
+	return ch
+}
+
+func (a *Archive) startBuffered(key string) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		ch <- result{err: a.put(key)}
+	}()
+	return ch
+}
+
+func (a *Archive) put(key string) error { return nil }
+"#,
+            expect![[r#"
+                sink/archive.go:30 goroutine-blocked-send [ch] the channel made here has no buffer: goroutine started in (*Archive).start sends on unbuffered channel "ch" and returns it, and (*Archive).Send stops waiting on it when another case of its select wins, so the send blocks forever
+                  declared sink/archive.go:30
+                  related sink/archive.go:31 starts the goroutine that blocks
+                  related sink/archive.go:18 this case ends the caller's wait without receiving
+                  related sink/archive.go:32 allocated here and kept alive by the blocked goroutine
+                  related sink/archive.go:32 the send that blocks
+                  evidence sink/archive.go:32
+                  fix: Give "ch" a buffer of one so the goroutine's send never blocks
+                sink/archive.go:32 goroutine-blocked-send [ch] goroutine started in (*Archive).start sends on unbuffered channel "ch" and returns it, and (*Archive).Send stops waiting on it when another case of its select wins, so the send blocks forever
+                  declared sink/archive.go:30
+                  related sink/archive.go:31 starts the goroutine that blocks
+                  related sink/archive.go:30 makes channel "ch"
+                  related sink/archive.go:18 this case ends the caller's wait without receiving
+                  related sink/archive.go:32 allocated here and kept alive by the blocked goroutine
+                  evidence sink/archive.go:32
+                  fix: Give "ch" a buffer of one so the goroutine's send never blocks
             "#]],
         );
     }
