@@ -128,6 +128,147 @@ pub(crate) fn method_writes<'p>(
     out
 }
 
+/// A map field whose entries are added under one field of a struct
+/// (`r.byClient[msg.ClientID] = msg`) and deleted under another field of a struct
+/// declaring both (`delete(r.byClient, oldest.ID)`): the delete removes nothing that was
+/// added, and the map keeps every entry. A match on each such `delete`.
+fn mismatched_deletes(cx: &Context<'_>) -> Vec<Match> {
+    // (file, node, map field, key field): writes and deletes keyed by `x.K`.
+    type Keyed<'a> = (&'a SourceFile, Node<'a>, &'a str, &'a str);
+    let mut writes: Vec<Keyed<'_>> = Vec::new();
+    let mut deletes: Vec<Keyed<'_>> = Vec::new();
+    for f in cx.program_files() {
+        let src: &str = &f.text;
+        if !src.contains("delete(") {
+            continue;
+        }
+        let sel_field = |n: Node<'_>| {
+            let n = flow::unparen(n);
+            (n.kind() == "selector_expression")
+                .then(|| n.child_by_field_name("field"))
+                .flatten()
+                .map(|fl| syntax::text(fl, src))
+        };
+        for n in syntax::descendants(f.tree.root_node()) {
+            match n.kind() {
+                "assignment_statement" => {
+                    let left = flow::items(n.child_by_field_name("left"));
+                    let [target] = left.as_slice() else { continue };
+                    let target = flow::unparen(*target);
+                    if target.kind() != "index_expression" {
+                        continue;
+                    }
+                    let map = target.child_by_field_name("operand").and_then(sel_field);
+                    let key = target.child_by_field_name("index").and_then(sel_field);
+                    if let (Some(map), Some(key)) = (map, key) {
+                        writes.push((f, n, map, key));
+                    }
+                }
+                "call_expression" if syntax::callee(n, src) == Some("delete") => {
+                    let args = syntax::call_args(n);
+                    let map = args.first().and_then(|m| sel_field(*m));
+                    let key = args.get(1).and_then(|k| sel_field(*k));
+                    if let (Some(map), Some(key)) = (map, key) {
+                        deletes.push((f, n, map, key));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if deletes.is_empty() {
+        return Vec::new();
+    }
+    // The struct types the package and the workspace packages it imports declare.
+    let mut structs: Vec<Vec<String>> = Vec::new();
+    let mut imported: BTreeSet<String> = BTreeSet::new();
+    for f in cx.program_files() {
+        structs.extend(
+            f.summary
+                .structs
+                .iter()
+                .map(|st| st.fields.iter().map(|fd| fd.name.clone()).collect()),
+        );
+        imported.extend(flow::imports(f).into_iter().map(|(_, p)| p));
+    }
+    for path in &imported {
+        let Some(other) = cx.other_package(path) else {
+            continue;
+        };
+        for f in other.program_files() {
+            structs.extend(
+                f.summary
+                    .structs
+                    .iter()
+                    .map(|st| st.fields.iter().map(|fd| fd.name.clone()).collect()),
+            );
+        }
+    }
+    let both = |a: &str, b: &str| {
+        structs
+            .iter()
+            .any(|fs| fs.iter().any(|x| x == a) && fs.iter().any(|x| x == b))
+    };
+    let mut out = Vec::new();
+    for &(df, del, map, dkey) in &deletes {
+        let is_map = flow::field_type_text(cx, map).is_some_and(|t| t.starts_with("map["));
+        let added: Vec<&Keyed<'_>> = writes.iter().filter(|w| w.2 == map).collect();
+        let same_key = |k: &str| {
+            added.iter().any(|w| w.3 == k)
+                || deletes
+                    .iter()
+                    .any(|d| d.2 == map && d.3 != dkey && added.iter().any(|w| w.3 == d.3))
+        };
+        let Some(&&(wf, write, _, wkey)) = added.first() else {
+            continue;
+        };
+        if !is_map || same_key(dkey) || !added.iter().all(|w| w.3 == wkey) || !both(wkey, dkey) {
+            continue;
+        }
+        let dsrc: &str = &df.text;
+        let wsrc: &str = &wf.text;
+        let mut evidence = Vec::new();
+        for w in &added {
+            flow::push_unique(&mut evidence, w.0.location(w.1));
+            for v in flow::items(w.1.child_by_field_name("right")) {
+                flow::alloc_sites(cx, w.0, v, &mut evidence);
+            }
+        }
+        let del_key = syntax::call_args(del)
+            .get(1)
+            .map(|k| syntax::text(*k, dsrc))
+            .unwrap_or(dkey);
+        let add_key = write
+            .child_by_field_name("left")
+            .and_then(|l| syntax::descendants_of_kind(l, "index_expression").next())
+            .and_then(|ix| ix.child_by_field_name("index"))
+            .map(|k| syntax::text(k, wsrc))
+            .unwrap_or(wkey);
+        let message = format!(
+            "{} deletes from map field \"{map}\" under {del_key}, but its entries are added under {add_key} (line {}): .{dkey} and .{wkey} are different fields of the same struct, so the delete removes nothing that was added and the map keeps every entry",
+            flow::function_label(del, dsrc),
+            syntax::span(write).start_line,
+        );
+        out.push(Match {
+            rule: META.id,
+            location: df.location(syntax::statement_of(del)),
+            subject: map.to_string(),
+            message,
+            declaration: None,
+            related: vec![Related {
+                location: wf.location(write),
+                message: format!("entries are added under {add_key} here"),
+            }],
+            evidence,
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth: false,
+            fills: Vec::new(),
+        });
+    }
+    out
+}
+
 impl Rule for MapFieldNoDelete {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -136,6 +277,7 @@ impl Rule for MapFieldNoDelete {
     fn check(&self, pkg: &Context<'_>, out: &mut Vec<Match>) {
         out.extend(super::route_labels::labels_before_routing(pkg, META.id));
         out.extend(super::abandoned_waits::abandoned_waits(pkg, META.id));
+        out.extend(mismatched_deletes(pkg));
         let idx = pkg.index();
         if idx.files.is_empty() || idx.methods.is_empty() {
             return;
@@ -1831,6 +1973,70 @@ func (p *Pacer) Put(id string, seq uint64, fn func(), keep bool) {
                   related f.go:26 the map this path keeps its entry in
                   related f.go:49 the entry is deleted here on the other paths
                   evidence f.go:26 f.go:68
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    /// Entries added under the client's ID and deleted under the server's: the delete
+    /// on eviction removes nothing. The same map deleted under the key it is written
+    /// with, and a delete under a field no one struct shares with the written one, are
+    /// quiet.
+    #[test]
+    fn a_delete_under_another_field_of_the_entry_is_reported() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- model/model.go --
+package model
+
+type Message struct {
+	ID       string
+	ClientID string
+	Body     string
+}
+
+type Ticket struct{ Code string }
+-- history/store.go --
+package history
+
+import "example.com/app/model"
+
+type room struct {
+	ring     []*model.Message
+	head     int
+	byClient map[string]*model.Message
+	byID     map[string]*model.Message
+	byCode   map[string]*model.Message
+}
+
+func (r *room) add(msg *model.Message, t *model.Ticket) {
+	oldest := r.ring[r.head]
+	delete(r.byClient, oldest.ID)
+	delete(r.byID, oldest.ID)
+	delete(r.byCode, t.Code)
+	r.ring[r.head] = msg
+	r.head = (r.head + 1) % len(r.ring)
+	r.byClient[msg.ClientID] = msg
+	r.byID[msg.ID] = msg
+	r.byCode[msg.Body] = msg
+}
+"#,
+            expect![[r#"
+                history/store.go:15 map-field-no-delete [byClient] (*room).add deletes from map field "byClient" under oldest.ID, but its entries are added under msg.ClientID (line 20): .ID and .ClientID are different fields of the same struct, so the delete removes nothing that was added and the map keeps every entry
+                  related history/store.go:20 entries are added under msg.ClientID here
+                  evidence history/store.go:20
+                history/store.go:20 map-field-no-delete [room.byClient] map field "room.byClient" is written in (*room).add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared history/store.go:8
+                  evidence history/store.go:20
+                  reported only when the profiles show growth
+                history/store.go:21 map-field-no-delete [room.byID] map field "room.byID" is written in (*room).add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared history/store.go:9
+                  evidence history/store.go:21
+                  reported only when the profiles show growth
+                history/store.go:22 map-field-no-delete [room.byCode] map field "room.byCode" is written in (*room).add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared history/store.go:10
+                  evidence history/store.go:22
                   reported only when the profiles show growth
             "#]],
         );
