@@ -277,6 +277,9 @@ fn check_one(
                                 late.extend(dropped_entries(
                                     pkg, file, call, cancel, ctor, f, &subject,
                                 ));
+                                late.extend(overwritten_holders(
+                                    pkg, file, call, cancel, ctor, f, &subject,
+                                ));
                             }
                             return None;
                         }
@@ -334,6 +337,9 @@ fn check_one(
                 // Called, but maybe not on every path of a function releasing it.
                 late.extend(kept_on_some_paths(pkg, file, call, ctor, field, &subject));
                 late.extend(dropped_entries(
+                    pkg, file, call, cancel, ctor, field, &subject,
+                ));
+                late.extend(overwritten_holders(
                     pkg, file, call, cancel, ctor, field, &subject,
                 ));
                 return None;
@@ -582,6 +588,177 @@ fn at_path(
     m
 }
 
+/// The struct type holding a cancel function's field: `s.cancel`'s, or the literal's the
+/// local is stored in (`&probeWorker{cancel: cancel}`).
+fn holder_type(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    cancel: Node<'_>,
+    field: &str,
+) -> Option<String> {
+    let csrc: &str = &file.text;
+    match cancel.kind() {
+        "selector_expression" => operand_type(pkg, cancel, csrc),
+        _ => syntax::enclosing_function(call).and_then(|func| {
+            syntax::descendants_of_kind(func, "keyed_element")
+                .find(|el| {
+                    el.child_by_field_name("key")
+                        .is_some_and(|k| text(k, csrc) == field)
+                        && el
+                            .child_by_field_name("value")
+                            .is_some_and(|v| text(v, csrc) == text(cancel, csrc))
+                })
+                .and_then(|el| syntax::ancestors(el).find(|a| a.kind() == "composite_literal"))
+                .and_then(|lit| lit.child_by_field_name("type"))
+                .map(|t| text(t, csrc).to_string())
+        }),
+    }
+}
+
+/// For a cancel function kept in a struct (`&session{ctx: sctx, cancel: cancel}`) held
+/// by a field of another struct (`t.sess`) that the package releases somewhere
+/// (`t.sess.close()`): an assignment replacing the field's value (`t.sess = next`) in a
+/// function that neither releases the old value before it nor runs only while the field
+/// is nil (`if t.sess == nil { t.sess = s }`). The old child context is never canceled:
+/// a match on each such assignment.
+fn overwritten_holders(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    cancel: Node<'_>,
+    ctor: &Ctor,
+    field: &str,
+    subject: &str,
+) -> Vec<Match> {
+    let Some(holder) = holder_type(pkg, file, call, cancel, field) else {
+        return Vec::new();
+    };
+    let holder = holder
+        .trim_start_matches('&')
+        .trim_start_matches('*')
+        .to_string();
+    let fields = [field];
+    let releasers = releasers(pkg, &fields);
+    let held_in: Vec<&str> = pkg
+        .program_files()
+        .flat_map(|f| f.summary.structs.iter())
+        .flat_map(|st| st.fields.iter())
+        .filter(|fd| fd.type_text.trim_start_matches('*') == holder)
+        .map(|fd| fd.name.as_str())
+        .collect();
+    if held_in.is_empty() {
+        return Vec::new();
+    }
+    // A release of the holding field somewhere: `t.sess.close()`.
+    let field_of = |n: Node<'_>, src: &str| {
+        let n = flow::unparen(n);
+        (n.kind() == "selector_expression")
+            .then(|| n.child_by_field_name("field"))
+            .flatten()
+            .map(|f| text(f, src).to_string())
+    };
+    let mut released_somewhere: Option<(&SourceFile, Node<'_>)> = None;
+    for f in pkg.program_files() {
+        let src: &str = &f.text;
+        for c in syntax::descendants_of_kind(f.tree.root_node(), "call_expression") {
+            let is_var =
+                |n: Node<'_>| field_of(n, src).is_some_and(|x| held_in.contains(&x.as_str()));
+            if partial_release::releases_struct(c, src, &is_var, &fields, &releasers) {
+                released_somewhere = released_somewhere.or(Some((f, c)));
+            }
+        }
+    }
+    let Some((rf, release)) = released_somewhere else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in pkg.program_files() {
+        let src: &str = &f.text;
+        for a in syntax::descendants_of_kind(f.tree.root_node(), "assignment_statement") {
+            if flow::operator(a, src) != "=" {
+                continue;
+            }
+            let left = flow::items(a.child_by_field_name("left"));
+            let right = flow::items(a.child_by_field_name("right"));
+            let ([target], [value]) = (left.as_slice(), right.as_slice()) else {
+                continue;
+            };
+            let target = flow::unparen(*target);
+            let held = field_of(target, src).is_some_and(|x| held_in.contains(&x.as_str()));
+            if !held || text(*value, src) == "nil" {
+                continue;
+            }
+            let lhs = text(target, src);
+            let Some(func) = syntax::enclosing_function(a) else {
+                continue;
+            };
+            // Only while the field is nil: nothing to release.
+            let guarded = syntax::ancestors(a)
+                .take_while(|n| n.id() != func.id())
+                .filter(|n| n.kind() == "if_statement")
+                .any(|i| {
+                    i.child_by_field_name("condition").is_some_and(|c| {
+                        partial_release::compares_to_nil(c, lhs, src) && text(c, src).contains("==")
+                    })
+                });
+            // Released before, or captured first (`old := t.sess`).
+            let is_lhs = |n: Node<'_>| text(flow::unparen(n), src) == lhs;
+            let released_before = syntax::descendants_of_kind(func, "call_expression").any(|c| {
+                c.end_byte() <= a.start_byte()
+                    && partial_release::releases_struct(c, src, &is_lhs, &fields, &releasers)
+            });
+            let saved = syntax::descendants(func).any(|n| {
+                n.end_byte() <= a.start_byte()
+                    && matches!(n.kind(), "short_var_declaration" | "assignment_statement")
+                    && flow::items(n.child_by_field_name("right"))
+                        .iter()
+                        .any(|r| text(flow::unparen(*r), src) == lhs)
+            });
+            if guarded || released_before || saved {
+                continue;
+            }
+            let label = locals::function_label(f, a);
+            let message = format!(
+                "{label} replaces \"{lhs}\" without releasing the {holder} it holds, whose cancel function \"{field}\" of {} nothing calls after that, so the child context \"{subject}\" {}",
+                ctor.what,
+                consequence(&ctor.func)
+            );
+            let mut m = at_path(
+                pkg,
+                (file, call, ctor),
+                subject,
+                message,
+                f.location(a),
+                (
+                    rf.location(release),
+                    "released here when the holder is done with it",
+                ),
+            );
+            // What the holder's literal keeps, made beside the context.
+            let csrc: &str = &file.text;
+            if let Some(func) = syntax::enclosing_function(call) {
+                for lit in syntax::descendants_of_kind(func, "composite_literal") {
+                    let is_holder = lit
+                        .child_by_field_name("type")
+                        .is_some_and(|t| text(t, csrc) == holder);
+                    if !is_holder {
+                        continue;
+                    }
+                    flow::push_unique(&mut m.evidence, file.location(lit));
+                    for el in syntax::descendants_of_kind(lit, "keyed_element") {
+                        if let Some(v) = el.child_by_field_name("value") {
+                            flow::alloc_sites(pkg, file, v, &mut m.evidence);
+                        }
+                    }
+                }
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
 /// For a cancel function kept in a field of the values of a map field (`m.sessions[s.ID]
 /// = s` with `s.cancel`, `m.workers[uid] = &probeWorker{cancel: cancel}`): the removals
 /// of an entry that drop it without calling the field, while another removal calls it.
@@ -603,26 +780,8 @@ fn dropped_entries(
         syntax::called_name(c, src)
             .is_some_and(|n| n == field || releasers.iter().any(|r| r.0 == n))
     };
-    // The struct type holding the field: `s.cancel`'s, or the literal's the local is
-    // stored in (`&probeWorker{cancel: cancel}`).
     let csrc: &str = &file.text;
-    let holder = match cancel.kind() {
-        "selector_expression" => operand_type(pkg, cancel, csrc),
-        _ => syntax::enclosing_function(call).and_then(|func| {
-            syntax::descendants_of_kind(func, "keyed_element")
-                .find(|el| {
-                    el.child_by_field_name("key")
-                        .is_some_and(|k| text(k, csrc) == field)
-                        && el
-                            .child_by_field_name("value")
-                            .is_some_and(|v| text(v, csrc) == text(cancel, csrc))
-                })
-                .and_then(|el| syntax::ancestors(el).find(|a| a.kind() == "composite_literal"))
-                .and_then(|lit| lit.child_by_field_name("type"))
-                .map(|t| text(t, csrc).to_string())
-        }),
-    };
-    let Some(holder) = holder else {
+    let Some(holder) = holder_type(pkg, file, call, cancel, field) else {
         return Vec::new();
     };
     // A map of the structs themselves: deleting from a map of maps of them (`byUser`,
@@ -3118,6 +3277,65 @@ func (s *Server) Sweep(ids []string) {
                   related s.go:25 the child context and its cancel are made here by context.WithCancel
                   related s.go:60 called here when another path removes an entry
                   evidence s.go:25 s.go:24
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_field_holding_the_cancel_replaced_without_closing_the_old_value() {
+        // rotate replaces the session without closing the one the field holds; the
+        // first open only runs while the field is nil, reopen closes the old one first,
+        // and Run's defer closes it and clears the field: those are quiet.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- t.go --
+package tail
+
+import "context"
+
+type session struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	buf    []byte
+}
+
+func (s *session) close() { s.cancel() }
+
+type Tailer struct{ sess *session }
+
+func (t *Tailer) open(ctx context.Context) *session {
+	sctx, cancel := context.WithCancel(ctx)
+	return &session{ctx: sctx, cancel: cancel, buf: make([]byte, 128<<10)}
+}
+
+func (t *Tailer) Run(ctx context.Context) {
+	defer func() {
+		if t.sess != nil {
+			t.sess.close()
+			t.sess = nil
+		}
+	}()
+	if t.sess == nil {
+		t.sess = t.open(ctx)
+	}
+}
+
+func (t *Tailer) rotate(ctx context.Context) {
+	next := t.open(ctx)
+	t.sess = next
+}
+
+func (t *Tailer) reopen(ctx context.Context) {
+	t.sess.close()
+	t.sess = t.open(ctx)
+}
+"#,
+            expect![[r#"
+                t.go:34 context-cancel-not-called [sctx] (*Tailer).rotate replaces "t.sess" without releasing the session it holds, whose cancel function "cancel" of context.WithCancel nothing calls after that, so the child context "sctx" stays registered with its parent until the parent is canceled
+                  related t.go:16 the child context and its cancel are made here by context.WithCancel
+                  related t.go:23 released here when the holder is done with it
+                  evidence t.go:16 t.go:17
             "#]],
         );
     }
