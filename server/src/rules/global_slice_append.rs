@@ -239,9 +239,6 @@ fn long_lived(pkg: &Package, idx: &flow::PackageIndex<'_>, ty: &str) -> Option<S
     if let Some(v) = idx.holders_of(ty).first() {
         return Some(format!("package-level variable \"{v}\" holds"));
     }
-    if let Some(f) = idx.shared_state_field(ty) {
-        return Some(format!("is shared between goroutines (field `{f}`)"));
-    }
     let holds = |t: Node<'_>, src: &str| -> bool {
         let elem = match t.kind() {
             "map_type" => t.child_by_field_name("value"),
@@ -250,6 +247,25 @@ fn long_lived(pkg: &Package, idx: &flow::PackageIndex<'_>, ty: &str) -> Option<S
         };
         elem.and_then(|e| flow::base_type_name(e, src)) == Some(ty)
     };
+    // Values a map field of the package keeps per key and deletes (an in-memory file
+    // system's files, removed or replaced on rotation) live as long as their entry.
+    let per_entry = idx.types.values().any(|spec| {
+        let Some(fi) = idx.file_of(*spec) else {
+            return false;
+        };
+        let src = idx.src(fi);
+        syntax::descendants_of_kind(*spec, "field_declaration").any(|decl| {
+            decl.child_by_field_name("type")
+                .is_some_and(|t| t.kind() == "map_type" && holds(t, src))
+                && flow::field_nodes(decl, "name").into_iter().any(|n| {
+                    let name = idx.text(fi, n);
+                    shrinks(pkg, name, Some(name))
+                })
+        })
+    });
+    if let Some(f) = idx.shared_state_field(ty).filter(|_| !per_entry) {
+        return Some(format!("is shared between goroutines (field `{f}`)"));
+    }
     // Package-level containers.
     let mut vars: Vec<(&&str, &flow::GlobalVar<'_>)> = idx.vars.iter().collect();
     vars.sort_by_key(|(n, _)| **n);
@@ -988,6 +1004,36 @@ func Handle(in []string) int {
 		req.parts = append(req.parts, p)
 	}
 	return len(req.parts)
+}
+-- fs/fs.go --
+package fs
+
+import "sync"
+
+// Files have a lock, yet each lives as long as its entry: removed or replaced.
+type file struct {
+	mu   sync.Mutex
+	data []byte
+}
+
+type FS struct {
+	mu    sync.Mutex
+	files map[string]*file
+}
+
+func (fs *FS) Append(path string, p []byte) {
+	fs.mu.Lock()
+	f := fs.files[path]
+	fs.mu.Unlock()
+	f.mu.Lock()
+	f.data = append(f.data, p...)
+	f.mu.Unlock()
+}
+
+func (fs *FS) Remove(path string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	delete(fs.files, path)
 }
 "#,
             expect![[r#"
