@@ -269,6 +269,160 @@ fn mismatched_deletes(cx: &Context<'_>) -> Vec<Match> {
     out
 }
 
+/// Sibling handlers that end the same way (`delivered`, `reject` and `abandon`, each
+/// settling with `s.acks.Ack(...)`), where at least two call a release that deletes
+/// from a map field (`t.release(b.ID)`, reaching a sink's `Release` that deletes its
+/// cached body) and one does not: that one's entries stay. A match on its final call;
+/// weighed by the growth of what the map keeps.
+fn skipped_release(cx: &Context<'_>) -> Vec<Match> {
+    // Functions with a body, with the text of the callee of their last statement.
+    let mut ends: BTreeMap<String, Vec<(&SourceFile, Node<'_>, Node<'_>)>> = BTreeMap::new();
+    for f in cx.program_files() {
+        let src: &str = &f.text;
+        for decl in flow::named(f.tree.root_node()) {
+            if !matches!(decl.kind(), "function_declaration" | "method_declaration") {
+                continue;
+            }
+            let Some(body) = decl.child_by_field_name("body") else {
+                continue;
+            };
+            let mut items = flow::named(body);
+            if let [list] = items.as_slice() {
+                if list.kind() == "statement_list" {
+                    items = flow::named(*list);
+                }
+            }
+            let Some(last) = items.into_iter().rfind(|n| n.kind() != "comment") else {
+                continue;
+            };
+            let call = (last.kind() == "expression_statement")
+                .then(|| last.named_child(0))
+                .flatten()
+                .filter(|c| c.kind() == "call_expression");
+            if let Some(func) = call.and_then(|c| c.child_by_field_name("function")) {
+                ends.entry(syntax::text(func, src).to_string())
+                    .or_default()
+                    .push((f, decl, last));
+            }
+        }
+    }
+    // Methods (of the package and the workspace packages it imports) that delete from
+    // a map field of their receiver, by name: (package, file, method, map field).
+    let mut imported: BTreeSet<String> = BTreeSet::new();
+    for f in cx.program_files() {
+        imported.extend(flow::imports(f).into_iter().map(|(_, p)| p));
+    }
+    let others: Vec<std::sync::Arc<Package>> = imported
+        .iter()
+        .filter_map(|p| cx.other_package(p))
+        .collect();
+    let deleter = |name: &str| -> Option<(&Package, &SourceFile, Node<'_>, String)> {
+        std::iter::once(&**cx)
+            .chain(others.iter().map(|p| &**p))
+            .flat_map(|p| {
+                flow::package_methods(p, name)
+                    .into_iter()
+                    .map(move |(f, m)| (p, f, m))
+            })
+            .find_map(|(p, f, m)| {
+                let src: &str = &f.text;
+                syntax::descendants_of_kind(m, "call_expression")
+                    .filter(|c| syntax::callee(*c, src) == Some("delete"))
+                    .filter_map(|c| syntax::call_args(c).first().copied())
+                    .map(flow::unparen)
+                    .filter(|m| m.kind() == "selector_expression")
+                    .find_map(|m| m.child_by_field_name("field"))
+                    .map(|fl| (p, f, m, syntax::text(fl, src).to_string()))
+            })
+    };
+    // A release: a call of a method that deletes, itself or by a call in its body.
+    let releases = |f: &SourceFile, c: Node<'_>| -> Option<(String, String)> {
+        let src: &str = &f.text;
+        let name = syntax::called_name(c, src)?;
+        if let Some((_, _, _, map)) = deleter(name) {
+            return Some((name.to_string(), map));
+        }
+        let (mf, m) = flow::package_methods(cx, name).into_iter().next()?;
+        syntax::descendants_of_kind(m, "call_expression").find_map(|inner| {
+            let n = syntax::called_name(inner, &mf.text)?;
+            deleter(n).map(|(_, _, _, map)| (name.to_string(), map))
+        })
+    };
+    let mut out = Vec::new();
+    for (settle, group) in &ends {
+        if group.len() < 3 {
+            continue;
+        }
+        let released: Vec<Option<(String, String)>> = group
+            .iter()
+            .map(|(f, decl, last)| {
+                syntax::descendants_of_kind(*decl, "call_expression")
+                    .filter(|c| c.end_byte() <= last.start_byte())
+                    .find_map(|c| releases(f, c))
+            })
+            .collect();
+        let by: Vec<&(String, String)> = released.iter().flatten().collect();
+        let Some((release, map)) = by.first().map(|r| (r.0.clone(), r.1.clone())) else {
+            continue;
+        };
+        if by.len() < 2 || by.iter().any(|r| r.0 != release) {
+            continue;
+        }
+        for ((f, decl, last), rel) in group.iter().zip(&released) {
+            if rel.is_some() {
+                continue;
+            }
+            let src: &str = &f.text;
+            let releasing: Vec<String> = group
+                .iter()
+                .zip(&released)
+                .filter(|(_, r)| r.is_some())
+                .map(|((ff, d, _), _)| flow::function_label(*d, &ff.text))
+                .collect();
+            let mut evidence = Vec::new();
+            let mut maps = Vec::new();
+            if let Some((p, df, m, _)) = deleter(&release).or_else(|| {
+                let (mf, m) = flow::package_methods(cx, &release).into_iter().next()?;
+                syntax::descendants_of_kind(m, "call_expression")
+                    .find_map(|inner| deleter(syntax::called_name(inner, &mf.text)?))
+            }) {
+                let recv = flow::receiver_type(m, &df.text)
+                    .unwrap_or_default()
+                    .to_string();
+                for (mf, other) in p.program_files().flat_map(|pf| {
+                    flow::named(pf.tree.root_node())
+                        .into_iter()
+                        .filter(|d| d.kind() == "method_declaration")
+                        .map(move |d| (pf, d))
+                }) {
+                    if flow::receiver_type(other, &mf.text) == Some(recv.as_str()) {
+                        super::route_labels::map_writes(p, mf, other, &mut evidence, &mut maps);
+                    }
+                }
+            }
+            let message = format!(
+                "{} ends with {settle}(...) like {}, which call {release} first to delete the entry kept in map field \"{map}\"; this path does not, so that entry stays",
+                flow::function_label(*decl, src),
+                releasing.join(" and "),
+            );
+            out.push(Match {
+                rule: META.id,
+                location: f.location(*last),
+                subject: map.clone(),
+                message,
+                declaration: None,
+                related: Vec::new(),
+                evidence,
+                fixes: Vec::new(),
+                version_note: None,
+                needs_growth: true,
+                fills: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
 impl Rule for MapFieldNoDelete {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -278,6 +432,7 @@ impl Rule for MapFieldNoDelete {
         out.extend(super::route_labels::labels_before_routing(pkg, META.id));
         out.extend(super::abandoned_waits::abandoned_waits(pkg, META.id));
         out.extend(mismatched_deletes(pkg));
+        out.extend(skipped_release(pkg));
         let idx = pkg.index();
         if idx.files.is_empty() || idx.methods.is_empty() {
             return;
@@ -2037,6 +2192,76 @@ func (r *room) add(msg *model.Message, t *model.Ticket) {
                 history/store.go:22 map-field-no-delete [room.byCode] map field "room.byCode" is written in (*room).add and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
                   declared history/store.go:10
                   evidence history/store.go:22
+                  reported only when the profiles show growth
+            "#]],
+        );
+    }
+
+    /// delivered and abandon release the sink's cached body before settling; reject
+    /// settles without: reported on its settling call when the profiles show growth.
+    /// Handlers that all release, or settle through different calls, are quiet.
+    #[test]
+    fn a_sibling_handler_skipping_the_release_the_others_make() {
+        check(
+            &MapFieldNoDelete,
+            r#"
+-- sink/sink.go --
+package sink
+
+import "sync"
+
+type Bulk struct {
+	mu     sync.Mutex
+	bodies map[uint64][]byte
+}
+
+func (s *Bulk) Send(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bodies[id] = make([]byte, 64<<10)
+}
+
+func (s *Bulk) Release(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.bodies, id)
+}
+-- ship/ship.go --
+package ship
+
+import "example.com/app/sink"
+
+type Acks struct{ n int }
+
+func (a *Acks) Ack(id uint64, err error) { a.n++ }
+
+type target struct{ sink *sink.Bulk }
+
+func (t *target) release(id uint64) { t.sink.Release(id) }
+
+type Shipper struct{ acks *Acks }
+
+func (s *Shipper) delivered(t *target, id uint64) {
+	t.release(id)
+	s.acks.Ack(id, nil)
+}
+
+func (s *Shipper) reject(t *target, id uint64, err error) {
+	s.acks.Ack(id, err)
+}
+
+func (s *Shipper) abandon(t *target, id uint64, err error) {
+	t.release(id)
+	s.acks.Ack(id, err)
+}
+"#,
+            expect![[r#"
+                ship/ship.go:21 map-field-no-delete [bodies] (*Shipper).reject ends with s.acks.Ack(...) like (*Shipper).delivered and (*Shipper).abandon, which call release first to delete the entry kept in map field "bodies"; this path does not, so that entry stays
+                  evidence sink/sink.go:13
+                  reported only when the profiles show growth
+                sink/sink.go:13 map-field-no-delete [Bulk.bodies] map field "Bulk.bodies" is written in (*Bulk).Send and deleted from elsewhere, yet the profiles show its entries growing steadily: some path that adds an entry ends without deleting it
+                  declared sink/sink.go:7
+                  evidence sink/sink.go:13
                   reported only when the profiles show growth
             "#]],
         );
