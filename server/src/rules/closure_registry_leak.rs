@@ -490,7 +490,7 @@ pub(crate) fn dropped_holders(
 /// Where the workspace structs a holder's fields point to are made (`batch
 /// *batch.Batch` in `pendingBatch`: package batch's `&Batch{...}` literals): what a holder
 /// kept alive keeps with it.
-fn held_allocations(cx: &Context<'_>, holder: &str, evidence: &mut Vec<Location>) {
+pub(crate) fn held_allocations(cx: &Context<'_>, holder: &str, evidence: &mut Vec<Location>) {
     for f in cx.program_files() {
         for st in f.summary.structs.iter().filter(|st| st.name == holder) {
             let imports = super::flow::imports(f);

@@ -35,13 +35,16 @@ impl Rule for GoroutineBlockedSend {
         for file in pkg.program_files() {
             for chan in chans::local_channels(file, &funcs) {
                 if let Some(m) = check_chan(&funcs, &chan) {
-                    // When a buffer at the `make` is the fix, the `make` line carries the
-                    // finding too: that is the line to change.
+                    // When a buffer at the `make` is the fix (one the quick fix sizes, or
+                    // one per sender of an unbuffered channel), the `make` line carries
+                    // the finding too: that is the line to change.
+                    let unbuffered = matches!(chan.capacity, chans::Capacity::Unbuffered);
                     let at_make = chan
                         .make_call
                         .map(|c| file.location(chans::statement_head(c)))
                         .filter(|l| {
-                            !m.fixes.is_empty() && l.span.start_line != m.location.span.start_line
+                            (!m.fixes.is_empty() || unbuffered)
+                                && l.span.start_line != m.location.span.start_line
                         })
                         .map(|l| {
                             m.also_at(
@@ -2247,6 +2250,11 @@ func ask(r string) string { return r }
                   related fanout.go:14 makes channel "answers"
                   related fanout.go:28 builds the value the blocked goroutine holds
                   evidence fanout.go:16
+                fanout.go:22 goroutine-blocked-send [answers] the channel made here has no buffer: goroutines started in Two send on unbuffered channel "answers", but Two receives fewer values than are sent, so the remaining sends block forever
+                  declared fanout.go:22
+                  related fanout.go:28 builds the value the blocked goroutine holds
+                  related fanout.go:23 the send that blocks
+                  evidence fanout.go:23 fanout.go:24
                 fanout.go:23 goroutine-blocked-send [answers] goroutines started in Two send on unbuffered channel "answers", but Two receives fewer values than are sent, so the remaining sends block forever
                   declared fanout.go:22
                   related fanout.go:22 makes channel "answers"
@@ -3054,6 +3062,11 @@ func Twice(timeout time.Duration) int {
 }
 "#,
             expect![[r#"
+                multi.go:6 goroutine-blocked-send [ch] the channel made here has no buffer: goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
+                  declared multi.go:6
+                  related multi.go:7 starts the goroutine that blocks
+                  related multi.go:8 the send that blocks
+                  evidence multi.go:8 multi.go:9
                 multi.go:8 goroutine-blocked-send [ch] goroutine started in Twice sends on unbuffered channel "ch", but Twice receives fewer values than are sent, so the remaining sends block forever
                   declared multi.go:6
                   related multi.go:7 starts the goroutine that blocks

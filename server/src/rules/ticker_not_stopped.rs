@@ -22,6 +22,167 @@ static META: RuleMeta = RuleMeta {
     grows: false,
 };
 
+/// A timer field of a map entry re-armed without stopping the timer it holds: `h, ok :=
+/// b.holds[id]` then `h.timer = time.AfterFunc(b.ttl, func() { b.expire(h) })`, in a
+/// function that neither stops `h.timer` first nor runs only while it is nil, when the
+/// package arms the field elsewhere and stops it somewhere. The old timer stays pending
+/// with its function, and the entry it captures, until it fires. A match on the
+/// assignment.
+fn rearmed_timers(cx: &Context<'_>, file: &SourceFile) -> Vec<Match> {
+    let src: &str = &file.text;
+    let mut out = Vec::new();
+    if !src.contains("time.AfterFunc") && !src.contains("time.NewTimer") {
+        return out;
+    }
+    for a in syntax::descendants_of_kind(file.tree.root_node(), "assignment_statement") {
+        if flow::operator(a, src) != "=" {
+            continue;
+        }
+        let left = flow::items(a.child_by_field_name("left"));
+        let right = flow::items(a.child_by_field_name("right"));
+        let ([target], [call]) = (left.as_slice(), right.as_slice()) else {
+            continue;
+        };
+        let (target, call) = (flow::unparen(*target), flow::unparen(*call));
+        let callee = call
+            .child_by_field_name("function")
+            .map(|f| text(f, src).replace(' ', ""));
+        if target.kind() != "selector_expression"
+            || !matches!(callee.as_deref(), Some("time.AfterFunc" | "time.NewTimer"))
+        {
+            continue;
+        }
+        let (Some(operand), Some(field)) = (
+            target.child_by_field_name("operand").map(flow::unparen),
+            target.child_by_field_name("field").map(|f| text(f, src)),
+        ) else {
+            continue;
+        };
+        let is_timer =
+            flow::field_type_text(cx, field).is_some_and(|t| t.replace(' ', "") == "*time.Timer");
+        if !is_timer || operand.kind() != "identifier" {
+            continue;
+        }
+        // The holder is an existing entry: looked up in a map field.
+        let Some(b) = flow::resolve_ident(operand, src) else {
+            continue;
+        };
+        let Some(map) = b
+            .value
+            .map(flow::unparen)
+            .filter(|v| v.kind() == "index_expression")
+            .and_then(|v| v.child_by_field_name("operand"))
+            .map(flow::unparen)
+            .filter(|o| o.kind() == "selector_expression")
+        else {
+            continue;
+        };
+        let Some(func) = syntax::enclosing_function(a) else {
+            continue;
+        };
+        let lhs = text(target, src);
+        let stops = |c: Node<'_>, csrc: &str| {
+            syntax::called_name(c, csrc) == Some("Stop")
+                && c.child_by_field_name("function")
+                    .and_then(|f| f.child_by_field_name("operand"))
+                    .map(flow::unparen)
+                    .and_then(|o| o.child_by_field_name("field"))
+                    .is_some_and(|fl| text(fl, csrc) == field)
+        };
+        let stopped_before = syntax::descendants_of_kind(func, "call_expression")
+            .any(|c| c.end_byte() <= a.start_byte() && stops(c, src));
+        let guarded = syntax::ancestors(a)
+            .take_while(|n| n.id() != func.id())
+            .filter(|n| n.kind() == "if_statement")
+            .filter_map(|i| i.child_by_field_name("condition"))
+            .any(|c| {
+                let c = text(c, src).replace(' ', "");
+                c.contains(&format!("{}==nil", lhs.replace(' ', "")))
+            });
+        if stopped_before || guarded {
+            continue;
+        }
+        // Armed elsewhere too, and stopped somewhere: the field owns a live timer.
+        let mut armed_elsewhere = false;
+        let mut stop_at = None;
+        for f in cx.program_files() {
+            let fsrc: &str = &f.text;
+            for other in syntax::descendants_of_kind(f.tree.root_node(), "assignment_statement") {
+                if other.id() == a.id() {
+                    continue;
+                }
+                let t = flow::items(other.child_by_field_name("left"));
+                let r = flow::items(other.child_by_field_name("right"));
+                let arms = matches!((t.as_slice(), r.as_slice()), ([t], [r])
+                    if flow::unparen(*t).child_by_field_name("field").is_some_and(|fl| text(fl, fsrc) == field)
+                        && text(flow::unparen(*r), fsrc).replace(' ', "").starts_with("time."));
+                armed_elsewhere |= arms;
+            }
+            if stop_at.is_none() {
+                stop_at = syntax::descendants_of_kind(f.tree.root_node(), "call_expression")
+                    .find(|c| stops(*c, fsrc))
+                    .map(|c| f.location(c));
+            }
+        }
+        let Some(stop_at) = stop_at.filter(|_| armed_elsewhere) else {
+            continue;
+        };
+        let holder = flow::field_type_text(
+            cx,
+            map.child_by_field_name("field")
+                .map_or("", |f| text(f, src)),
+        )
+        .and_then(|t| flow::map_value_type(&t).map(str::to_string));
+        let mut evidence = vec![file.location(call)];
+        // What the holder gains in this function (`h.Chain = append(h.Chain,
+        // newLink(auth, delta))`), its literals and what its fields point to.
+        let var = text(operand, src);
+        for w in syntax::descendants_of_kind(func, "assignment_statement") {
+            let writes_holder = flow::items(w.child_by_field_name("left")).iter().any(|l| {
+                let l = flow::unparen(*l);
+                l.kind() == "selector_expression"
+                    && l.child_by_field_name("operand")
+                        .is_some_and(|o| text(flow::unparen(o), src) == var)
+            });
+            if writes_holder && w.id() != a.id() {
+                for v in flow::items(w.child_by_field_name("right")) {
+                    flow::alloc_sites(cx, file, v, &mut evidence);
+                }
+            }
+        }
+        if let Some(h) = &holder {
+            let types: std::collections::HashSet<String> = [h.clone()].into_iter().collect();
+            for f in cx.program_files() {
+                flow::type_allocations(f, f.tree.root_node(), &types, &mut evidence);
+            }
+            super::closure_registry_leak::held_allocations(cx, h, &mut evidence);
+        }
+        let made = callee.unwrap_or_default();
+        let message = format!(
+            "{} re-arms \"{lhs}\" with a new timer from {made} without stopping the one it holds: the old timer stays pending with its function{} until it fires, and the stop elsewhere reaches only the newest",
+            flow::function_label(a, src),
+            holder.as_deref().map(|h| format!(" and the {h} it captures")).unwrap_or_default(),
+        );
+        out.push(Match {
+            rule: META.id,
+            location: file.location(a),
+            subject: lhs.to_string(),
+            message,
+            declaration: None,
+            related: vec![super::Related {
+                location: stop_at,
+                message: "stops only the timer the field holds last".to_string(),
+            }],
+            evidence,
+            fixes: Vec::new(),
+            version_note: None,
+            needs_growth: false,
+            fills: Vec::new(),
+        });
+    }
+    out
+}
+
 impl Rule for TickerNotStopped {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -35,6 +196,9 @@ impl Rule for TickerNotStopped {
             super::closure_registry_leak::HolderKind::Timer,
             META.id,
         ));
+        for file in pkg.program_files() {
+            out.extend(rearmed_timers(pkg, file));
+        }
         let note = pkg.go_version.filter(|v| v.at_least(1, 23)).map(|v| {
             format!(
                 "the module's go line ({}.{}) enables Go 1.23 timers: an unreferenced ticker is garbage collected even if never stopped",
@@ -1906,6 +2070,82 @@ func (t *Tracker) Close() {
                   related ship/acks.go:25 the timer is started here
                   related ship/acks.go:48 released here when another path removes an entry
                   evidence batch/batch.go:9 ship/acks.go:22 ship/acks.go:25
+            "#]],
+        );
+    }
+
+    /// Extend re-arms the hold's expiry timer without stopping the one it holds; Renew
+    /// stops it first, and Place arms a hold it just built: those are quiet.
+    #[test]
+    fn a_timer_field_re_armed_without_stopping_the_old_one() {
+        check(
+            &TickerNotStopped,
+            r#"
+-- go.mod --
+module example.com/app
+
+go 1.26
+-- holds.go --
+package holds
+
+import (
+	"sync"
+	"time"
+)
+
+type Hold struct {
+	ID    string
+	Chain [][]byte
+	timer *time.Timer
+}
+
+type Book struct {
+	mu    sync.Mutex
+	ttl   time.Duration
+	holds map[string]*Hold
+}
+
+func (b *Book) Place(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := &Hold{ID: id}
+	h.timer = time.AfterFunc(b.ttl, func() { b.expire(h) })
+	b.holds[id] = h
+}
+
+func (b *Book) Extend(id string, data []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h, ok := b.holds[id]
+	if !ok {
+		return
+	}
+	h.Chain = append(h.Chain, append([]byte(nil), data...))
+	h.timer = time.AfterFunc(b.ttl, func() { b.expire(h) })
+}
+
+func (b *Book) Renew(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.holds[id]
+	h.timer.Stop()
+	h.timer = time.AfterFunc(b.ttl, func() { b.expire(h) })
+}
+
+func (b *Book) Release(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.holds[id]
+	delete(b.holds, id)
+	h.timer.Stop()
+}
+
+func (b *Book) expire(h *Hold) {}
+"#,
+            expect![[r#"
+                holds.go:36 ticker-not-stopped [h.timer] (*Book).Extend re-arms "h.timer" with a new timer from time.AfterFunc without stopping the one it holds: the old timer stays pending with its function and the Hold it captures until it fires, and the stop elsewhere reaches only the newest
+                  related holds.go:43 stops only the timer the field holds last
+                  evidence holds.go:36 holds.go:35 holds.go:23
             "#]],
         );
     }
