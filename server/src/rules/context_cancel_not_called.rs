@@ -342,6 +342,9 @@ fn check_one(
                 late.extend(overwritten_holders(
                     pkg, file, call, cancel, ctor, field, &subject,
                 ));
+                late.extend(dropped_by_callers(
+                    pkg, file, call, cancel, ctor, field, &subject,
+                ));
                 return None;
             }
             let message = format!(
@@ -586,6 +589,138 @@ fn at_path(
     });
     m.location = at;
     m
+}
+
+/// For a cancel function stored in a field of a struct its function returns (`s.ctx,
+/// s.cancel = context.WithCancel(...)` in `NewSession`, then `return s`) and released
+/// by a method (`Close`): the callers, in this package or another, keeping the struct in
+/// a local (`sess := s.engine.NewSession(s.lifetime)`) that some path neither releases
+/// nor hands on (`return nil, nil, err` after a failed parse). A match on each such
+/// path, where the release belongs.
+fn dropped_by_callers(
+    pkg: &Context<'_>,
+    file: &SourceFile,
+    call: Node<'_>,
+    cancel: Node<'_>,
+    ctor: &Ctor,
+    field: &str,
+    subject: &str,
+) -> Vec<Match> {
+    let src: &str = &file.text;
+    let Some(func) = syntax::enclosing_function(call)
+        .filter(|f| matches!(f.kind(), "function_declaration" | "method_declaration"))
+    else {
+        return Vec::new();
+    };
+    let Some(holder) = cancel
+        .child_by_field_name("operand")
+        .map(flow::unparen)
+        .filter(|o| o.kind() == "identifier")
+        .map(|o| text(o, src))
+    else {
+        return Vec::new();
+    };
+    let returns_holder = syntax::descendants_of_kind(func, "return_statement").any(|r| {
+        flow::named(r)
+            .into_iter()
+            .flat_map(|l| flow::items(Some(l)))
+            .any(|v| text(flow::unparen(v), src) == holder)
+    });
+    // Only handed back: a constructor that also registers it (`s.sessions[id] = sess`)
+    // or hands it to another function keeps it elsewhere too.
+    let in_ctor =
+        |n: Node<'_>| call.start_byte() <= n.start_byte() && n.end_byte() <= call.end_byte();
+    let stored = syntax::descendants(func)
+        .filter(|n| !in_ctor(*n))
+        .any(|n| match n.kind() {
+            "assignment_statement" | "short_var_declaration" => {
+                flow::items(n.child_by_field_name("right"))
+                    .iter()
+                    .any(|r| text(flow::unparen(*r), src) == holder)
+            }
+            "argument_list" => flow::named(n)
+                .iter()
+                .any(|a| text(flow::unparen(*a), src) == holder),
+            "send_statement" | "go_statement" | "func_literal" => {
+                syntax::descendants_of_kind(n, "identifier").any(|i| text(i, src) == holder)
+            }
+            _ => false,
+        });
+    if !returns_holder || stored {
+        return Vec::new();
+    }
+    let fields = [field];
+    let releasers = releasers(pkg, &fields);
+    if releasers.is_empty() {
+        return Vec::new();
+    }
+    // What the struct's literal keeps (`sc: e.scratch.Get().(*scratch)`: the pool's
+    // buffers).
+    let mut kept_by_literal = Vec::new();
+    let literal = syntax::descendants_of_kind(func, "return_statement")
+        .flat_map(|r| syntax::descendants_of_kind(r, "identifier").collect::<Vec<_>>())
+        .find(|i| text(*i, src) == holder)
+        .and_then(|i| flow::resolve_ident(i, src))
+        .and_then(|b| b.value)
+        .map(flow::unparen)
+        .map(|v| match v.kind() {
+            "unary_expression" => v
+                .child_by_field_name("operand")
+                .map(flow::unparen)
+                .unwrap_or(v),
+            _ => v,
+        })
+        .filter(|v| v.kind() == "composite_literal");
+    if let Some(lit) = literal {
+        for el in syntax::descendants_of_kind(lit, "keyed_element") {
+            if let Some(v) = el.child_by_field_name("value") {
+                flow::alloc_sites(pkg, file, v, &mut kept_by_literal);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut visit = |cpkg: &Package, cf: &SourceFile, c: Node<'_>| -> bool {
+        let csrc: &str = &cf.text;
+        let var = flow::parent_skipping_parens(c)
+            .filter(|p| p.kind() == "expression_list")
+            .and_then(|l| l.parent())
+            .filter(|st| st.kind() == "short_var_declaration")
+            .and_then(|st| flow::items(st.child_by_field_name("left")).first().copied())
+            .map(|v| text(v, csrc));
+        let body = syntax::enclosing_function(c).and_then(|f| f.child_by_field_name("body"));
+        let (Some(var), Some(body)) = (var, body) else {
+            return true;
+        };
+        let (kept, _) =
+            partial_release::unreleased_local(cpkg, csrc, body, var, &fields, &releasers);
+        for at in kept {
+            let label = locals::function_label(cf, at);
+            let message = format!(
+                "{label} leaves without releasing \"{var}\", the struct {} returns holding cancel function \"{field}\" of {}, and without handing it on, so the child context \"{subject}\" {}",
+                flow::function_label(func, src),
+                ctor.what,
+                consequence(&ctor.func)
+            );
+            let mut m = at_path(
+                pkg,
+                (file, call, ctor),
+                subject,
+                message,
+                cf.location(at),
+                (cf.location(c), "the struct is made here"),
+            );
+            for l in &kept_by_literal {
+                flow::push_unique(&mut m.evidence, l.clone());
+            }
+            out.push(m);
+        }
+        true
+    };
+    for (cf, c) in flow::callers(pkg, func, src) {
+        visit(pkg, cf, c);
+    }
+    flow::calls_from_other_packages(pkg, func, src, &mut visit);
+    out
 }
 
 /// The struct type holding a cancel function's field: `s.cancel`'s, or the literal's the
@@ -3336,6 +3471,92 @@ func (t *Tailer) reopen(ctx context.Context) {
                   related t.go:16 the child context and its cancel are made here by context.WithCancel
                   related t.go:23 released here when the holder is done with it
                   evidence t.go:16 t.go:17
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_caller_dropping_the_struct_a_constructor_returns() {
+        // NewSession returns the session holding the cancel, which Close calls; prepare
+        // returns without closing it when parsing fails (reported there), and hands it
+        // back otherwise. Register also keeps its session in a map: its callers are
+        // not the owners, and are not reported.
+        check(
+            &ContextCancelNotCalled,
+            r#"
+-- search/search.go --
+package search
+
+import (
+	"context"
+	"errors"
+)
+
+type Session struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func NewSession(parent context.Context) *Session {
+	s := &Session{}
+	s.ctx, s.cancel = context.WithCancel(parent)
+	return s
+}
+
+func (s *Session) Close() { s.cancel() }
+
+func (s *Session) Parse(q string) error {
+	if q == "" {
+		return errors.New("empty")
+	}
+	return nil
+}
+
+type Registry struct{ all map[string]*Session }
+
+func (r *Registry) Register(parent context.Context, id string) *Session {
+	s := &Session{}
+	s.ctx, s.cancel = context.WithCancel(parent)
+	r.all[id] = s
+	return s
+}
+
+func (r *Registry) Drop(id string) {
+	r.all[id].Close()
+	delete(r.all, id)
+}
+-- api/api.go --
+package api
+
+import (
+	"context"
+
+	"example.com/app/search"
+)
+
+type Server struct {
+	life context.Context
+	reg  *search.Registry
+}
+
+func (s *Server) prepare(q string) (*search.Session, error) {
+	sess := search.NewSession(s.life)
+	if err := sess.Parse(q); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+func (s *Server) join(id string) {
+	sess := s.reg.Register(s.life, id)
+	_ = sess
+}
+"#,
+            expect![[r#"
+                api/api.go:17 context-cancel-not-called [s.ctx] (*Server).prepare leaves without releasing "sess", the struct NewSession returns holding cancel function "cancel" of context.WithCancel, and without handing it on, so the child context "s.ctx" stays registered with its parent until the parent is canceled
+                  related search/search.go:15 the child context and its cancel are made here by context.WithCancel
+                  related api/api.go:15 the struct is made here
+                  evidence search/search.go:15
             "#]],
         );
     }

@@ -1438,6 +1438,36 @@ pub(crate) fn pool_news(pkg: &Package, file: &SourceFile, node: Node<'_>, out: &
         {
             continue;
         }
+        // A pool in a struct field (`e.scratch.Get()`): where the package sets its New
+        // (`e.scratch.New = func() any { return newScratch() }`).
+        let field_pool = f
+            .child_by_field_name("operand")
+            .map(unparen)
+            .filter(|o| o.kind() == "selector_expression")
+            .and_then(|o| o.child_by_field_name("field"))
+            .map(|fl| syntax::text(fl, src));
+        if let Some(field) = field_pool {
+            for pf in pkg.program_files() {
+                let psrc: &str = &pf.text;
+                if !psrc.contains(".New") {
+                    continue;
+                }
+                for a in
+                    descendants(pf.tree.root_node()).filter(|n| n.kind() == "assignment_statement")
+                {
+                    let left = items(a.child_by_field_name("left"));
+                    let right = items(a.child_by_field_name("right"));
+                    let ([l], [r]) = (left.as_slice(), right.as_slice()) else {
+                        continue;
+                    };
+                    let l = syntax::text(unparen(*l), psrc).replace(' ', "");
+                    if l.ends_with(&format!(".{field}.New")) {
+                        push_unique(out, pf.location(*r));
+                    }
+                }
+            }
+            continue;
+        }
         let Some(pool) = f
             .child_by_field_name("operand")
             .map(unparen)
