@@ -672,11 +672,7 @@ fn dropped_by_callers(
         })
         .filter(|v| v.kind() == "composite_literal");
     if let Some(lit) = literal {
-        for el in syntax::descendants_of_kind(lit, "keyed_element") {
-            if let Some(v) = el.child_by_field_name("value") {
-                flow::alloc_sites(pkg, file, v, &mut kept_by_literal);
-            }
-        }
+        literal_values(pkg, file, lit, &mut kept_by_literal);
     }
     let mut out = Vec::new();
     let mut visit = |cpkg: &Package, cf: &SourceFile, c: Node<'_>| -> bool {
@@ -721,6 +717,32 @@ fn dropped_by_callers(
     }
     flow::calls_from_other_packages(pkg, func, src, &mut visit);
     out
+}
+
+/// The composite literals of type `holder` in the function making `call`: the struct
+/// that keeps the cancel function, made beside the context.
+fn holder_literals<'t>(file: &SourceFile, call: Node<'t>, holder: &str) -> Vec<Node<'t>> {
+    let src: &str = &file.text;
+    syntax::enclosing_function(call)
+        .map(|func| {
+            syntax::descendants_of_kind(func, "composite_literal")
+                .filter(|lit| {
+                    lit.child_by_field_name("type")
+                        .is_some_and(|t| text(t, src) == holder)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where the values of a struct literal's keyed fields are allocated
+/// (`sc: e.scratch.Get().(*scratch)`: the pool's New).
+fn literal_values(pkg: &Package, file: &SourceFile, lit: Node<'_>, out: &mut Vec<Location>) {
+    for el in syntax::descendants_of_kind(lit, "keyed_element") {
+        if let Some(v) = el.child_by_field_name("value") {
+            flow::alloc_sites(pkg, file, v, out);
+        }
+    }
 }
 
 /// The struct type holding a cancel function's field: `s.cancel`'s, or the literal's the
@@ -807,6 +829,12 @@ fn overwritten_holders(
     let Some((rf, release)) = released_somewhere else {
         return Vec::new();
     };
+    // What the holder's literal keeps, made beside the context.
+    let mut kept_by_literal = Vec::new();
+    for lit in holder_literals(file, call, &holder) {
+        flow::push_unique(&mut kept_by_literal, file.location(lit));
+        literal_values(pkg, file, lit, &mut kept_by_literal);
+    }
     let mut out = Vec::new();
     for f in pkg.program_files() {
         let src: &str = &f.text;
@@ -870,23 +898,8 @@ fn overwritten_holders(
                     "released here when the holder is done with it",
                 ),
             );
-            // What the holder's literal keeps, made beside the context.
-            let csrc: &str = &file.text;
-            if let Some(func) = syntax::enclosing_function(call) {
-                for lit in syntax::descendants_of_kind(func, "composite_literal") {
-                    let is_holder = lit
-                        .child_by_field_name("type")
-                        .is_some_and(|t| text(t, csrc) == holder);
-                    if !is_holder {
-                        continue;
-                    }
-                    flow::push_unique(&mut m.evidence, file.location(lit));
-                    for el in syntax::descendants_of_kind(lit, "keyed_element") {
-                        if let Some(v) = el.child_by_field_name("value") {
-                            flow::alloc_sites(pkg, file, v, &mut m.evidence);
-                        }
-                    }
-                }
+            for l in &kept_by_literal {
+                flow::push_unique(&mut m.evidence, l.clone());
             }
             out.push(m);
         }
@@ -915,7 +928,6 @@ fn dropped_entries(
         syntax::called_name(c, src)
             .is_some_and(|n| n == field || releasers.iter().any(|r| r.0 == n))
     };
-    let csrc: &str = &file.text;
     let Some(holder) = holder_type(pkg, file, call, cancel, field) else {
         return Vec::new();
     };
@@ -1154,15 +1166,8 @@ fn dropped_entries(
             ),
         );
         // The entry itself, made beside the context.
-        if let Some(func) = syntax::enclosing_function(call) {
-            for lit in syntax::descendants_of_kind(func, "composite_literal") {
-                let holder = lit
-                    .child_by_field_name("type")
-                    .is_some_and(|t| text(t, csrc) == holder);
-                if holder {
-                    flow::push_unique(&mut m.evidence, file.location(lit));
-                }
-            }
+        for lit in holder_literals(file, call, &holder) {
+            flow::push_unique(&mut m.evidence, file.location(lit));
         }
         out.push(m);
     }

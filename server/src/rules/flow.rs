@@ -2206,6 +2206,15 @@ fn local_new_object(b: &Binding<'_>, src: &str) -> bool {
     })
 }
 
+/// The workspace packages the package's program files import.
+pub(crate) fn imported_packages(cx: &Context<'_>) -> Vec<std::sync::Arc<Package>> {
+    let paths: std::collections::BTreeSet<String> = cx
+        .program_files()
+        .flat_map(|f| imports(f).into_iter().map(|(_, p)| p))
+        .collect();
+    paths.iter().filter_map(|p| cx.other_package(p)).collect()
+}
+
 /// Calls of a function or method (by name) in the package's program files, with the
 /// file each is in.
 pub(crate) fn callers<'p>(

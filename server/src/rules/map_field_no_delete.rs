@@ -180,35 +180,14 @@ fn mismatched_deletes(cx: &Context<'_>) -> Vec<Match> {
         return Vec::new();
     }
     // The struct types the package and the workspace packages it imports declare.
-    let mut structs: Vec<Vec<String>> = Vec::new();
-    let mut imported: BTreeSet<String> = BTreeSet::new();
-    for f in cx.program_files() {
-        structs.extend(
-            f.summary
-                .structs
-                .iter()
-                .map(|st| st.fields.iter().map(|fd| fd.name.clone()).collect()),
-        );
-        imported.extend(flow::imports(f).into_iter().map(|(_, p)| p));
-    }
-    for path in &imported {
-        let Some(other) = cx.other_package(path) else {
-            continue;
-        };
-        for f in other.program_files() {
-            structs.extend(
-                f.summary
-                    .structs
-                    .iter()
-                    .map(|st| st.fields.iter().map(|fd| fd.name.clone()).collect()),
-            );
-        }
-    }
-    let both = |a: &str, b: &str| {
-        structs
-            .iter()
-            .any(|fs| fs.iter().any(|x| x == a) && fs.iter().any(|x| x == b))
-    };
+    let others = flow::imported_packages(cx);
+    let structs: Vec<Vec<&str>> = std::iter::once(&**cx)
+        .chain(others.iter().map(|p| &**p))
+        .flat_map(|p| p.program_files())
+        .flat_map(|f| f.summary.structs.iter())
+        .map(|st| st.fields.iter().map(|fd| fd.name.as_str()).collect())
+        .collect();
+    let both = |a: &str, b: &str| structs.iter().any(|fs| fs.contains(&a) && fs.contains(&b));
     let mut out = Vec::new();
     for &(df, del, map, dkey) in &deletes {
         let is_map = flow::field_type_text(cx, map).is_some_and(|t| t.starts_with("map["));
@@ -308,14 +287,7 @@ fn skipped_release(cx: &Context<'_>) -> Vec<Match> {
     }
     // Methods (of the package and the workspace packages it imports) that delete from
     // a map field of their receiver, by name: (package, file, method, map field).
-    let mut imported: BTreeSet<String> = BTreeSet::new();
-    for f in cx.program_files() {
-        imported.extend(flow::imports(f).into_iter().map(|(_, p)| p));
-    }
-    let others: Vec<std::sync::Arc<Package>> = imported
-        .iter()
-        .filter_map(|p| cx.other_package(p))
-        .collect();
+    let others = flow::imported_packages(cx);
     let deleter = |name: &str| -> Option<(&Package, &SourceFile, Node<'_>, String)> {
         std::iter::once(&**cx)
             .chain(others.iter().map(|p| &**p))
@@ -335,25 +307,24 @@ fn skipped_release(cx: &Context<'_>) -> Vec<Match> {
                     .map(|fl| (p, f, m, syntax::text(fl, src).to_string()))
             })
     };
-    // A release: a call of a method that deletes, itself or by a call in its body.
-    let releases = |f: &SourceFile, c: Node<'_>| -> Option<(String, String)> {
+    // A release: a call of a method that deletes, itself or by a call in its body; its
+    // name and the deleting method.
+    let releases = |f: &SourceFile, c: Node<'_>| {
         let src: &str = &f.text;
         let name = syntax::called_name(c, src)?;
-        if let Some((_, _, _, map)) = deleter(name) {
-            return Some((name.to_string(), map));
-        }
-        let (mf, m) = flow::package_methods(cx, name).into_iter().next()?;
-        syntax::descendants_of_kind(m, "call_expression").find_map(|inner| {
-            let n = syntax::called_name(inner, &mf.text)?;
-            deleter(n).map(|(_, _, _, map)| (name.to_string(), map))
-        })
+        let deleting = deleter(name).or_else(|| {
+            let (mf, m) = flow::package_methods(cx, name).into_iter().next()?;
+            syntax::descendants_of_kind(m, "call_expression")
+                .find_map(|inner| deleter(syntax::called_name(inner, &mf.text)?))
+        })?;
+        Some((name.to_string(), deleting))
     };
     let mut out = Vec::new();
     for (settle, group) in &ends {
         if group.len() < 3 {
             continue;
         }
-        let released: Vec<Option<(String, String)>> = group
+        let released: Vec<_> = group
             .iter()
             .map(|(f, decl, last)| {
                 syntax::descendants_of_kind(*decl, "call_expression")
@@ -361,45 +332,37 @@ fn skipped_release(cx: &Context<'_>) -> Vec<Match> {
                     .find_map(|c| releases(f, c))
             })
             .collect();
-        let by: Vec<&(String, String)> = released.iter().flatten().collect();
-        let Some((release, map)) = by.first().map(|r| (r.0.clone(), r.1.clone())) else {
+        let by: Vec<_> = released.iter().flatten().collect();
+        let Some(&(release, (p, df, m, map))) = by.first() else {
             continue;
         };
-        if by.len() < 2 || by.iter().any(|r| r.0 != release) {
+        if by.len() < 2 || by.iter().any(|r| &r.0 != release) {
             continue;
+        }
+        let releasing: Vec<String> = group
+            .iter()
+            .zip(&released)
+            .filter(|(_, r)| r.is_some())
+            .map(|((ff, d, _), _)| flow::function_label(*d, &ff.text))
+            .collect();
+        // The evidence: what the deleting method's type writes into its map fields.
+        let mut evidence = Vec::new();
+        let mut maps = Vec::new();
+        let recv = flow::receiver_type(*m, &df.text).unwrap_or_default();
+        for pf in p.program_files() {
+            for other in flow::named(pf.tree.root_node()) {
+                if other.kind() == "method_declaration"
+                    && flow::receiver_type(other, &pf.text) == Some(recv)
+                {
+                    super::route_labels::map_writes(p, pf, other, &mut evidence, &mut maps);
+                }
+            }
         }
         for ((f, decl, last), rel) in group.iter().zip(&released) {
             if rel.is_some() {
                 continue;
             }
             let src: &str = &f.text;
-            let releasing: Vec<String> = group
-                .iter()
-                .zip(&released)
-                .filter(|(_, r)| r.is_some())
-                .map(|((ff, d, _), _)| flow::function_label(*d, &ff.text))
-                .collect();
-            let mut evidence = Vec::new();
-            let mut maps = Vec::new();
-            if let Some((p, df, m, _)) = deleter(&release).or_else(|| {
-                let (mf, m) = flow::package_methods(cx, &release).into_iter().next()?;
-                syntax::descendants_of_kind(m, "call_expression")
-                    .find_map(|inner| deleter(syntax::called_name(inner, &mf.text)?))
-            }) {
-                let recv = flow::receiver_type(m, &df.text)
-                    .unwrap_or_default()
-                    .to_string();
-                for (mf, other) in p.program_files().flat_map(|pf| {
-                    flow::named(pf.tree.root_node())
-                        .into_iter()
-                        .filter(|d| d.kind() == "method_declaration")
-                        .map(move |d| (pf, d))
-                }) {
-                    if flow::receiver_type(other, &mf.text) == Some(recv.as_str()) {
-                        super::route_labels::map_writes(p, mf, other, &mut evidence, &mut maps);
-                    }
-                }
-            }
             let message = format!(
                 "{} ends with {settle}(...) like {}, which call {release} first to delete the entry kept in map field \"{map}\"; this path does not, so that entry stays",
                 flow::function_label(*decl, src),
@@ -412,7 +375,7 @@ fn skipped_release(cx: &Context<'_>) -> Vec<Match> {
                 message,
                 declaration: None,
                 related: Vec::new(),
-                evidence,
+                evidence: evidence.clone(),
                 fixes: Vec::new(),
                 version_note: None,
                 needs_growth: true,
